@@ -1,0 +1,28 @@
+"""One place for configuration: read from the environment (prefix RETURNLENS_) and `.env`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Where the warehouse lives and where data goes."""
+
+    model_config = SettingsConfigDict(env_prefix="RETURNLENS_", env_file=".env", extra="ignore")
+
+    database_url: str | None = None
+    data_dir: Path = Path("data")
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The configured URL, else the embedded DuckDB file under data_dir."""
+        if self.database_url:
+            return self.database_url
+        return f"duckdb:///{(self.data_dir / 'returnlens.duckdb').resolve()}"
+
+
+def database_url(explicit: str | None = None) -> str:
+    """`explicit` if given, else RETURNLENS_DATABASE_URL, else the embedded DuckDB file."""
+    return explicit or Settings().resolved_database_url

@@ -1,0 +1,147 @@
+-- Marts: named after the questions users bring; the dashboard and the KPIs read only these.
+DROP TABLE IF EXISTS marts.daily_kpis;
+CREATE TABLE marts.daily_kpis AS
+WITH lines AS (SELECT * FROM core.fct_order_lines),
+final AS (
+    SELECT order_date,
+           COUNT(DISTINCT order_id) AS orders,
+           COUNT(*) AS order_lines,
+           SUM(quantity) AS units_sold,
+           SUM(gross_value) AS gross_value,
+           SUM(net_value) AS sold_value,
+           SUM(units_returned) AS units_returned,
+           SUM(refund_amount) AS refund_value,
+           SUM(rto_units) AS rto_units,
+           SUM(net_return_cost) AS net_return_cost
+    FROM lines
+    GROUP BY order_date
+)
+SELECT * FROM final;
+
+DROP TABLE IF EXISTS marts.sku_returns;
+CREATE TABLE marts.sku_returns AS
+WITH lines AS (SELECT * FROM core.fct_order_lines),
+final AS (
+    SELECT sku, product_id, category, size, vendor_id, order_month, channel, ship_region,
+           COUNT(*) AS order_lines,
+           SUM(quantity) AS units_sold,
+           SUM(net_value) AS sold_value,
+           SUM(units_returned) AS units_returned,
+           SUM(refund_amount) AS refund_value,
+           SUM(rto_units) AS rto_units
+    FROM lines
+    GROUP BY sku, product_id, category, size, vendor_id, order_month, channel, ship_region
+)
+SELECT * FROM final;
+
+DROP TABLE IF EXISTS marts.sku_return_reasons;
+CREATE TABLE marts.sku_return_reasons AS
+WITH returns AS (
+    SELECT * FROM core.fct_returns
+    WHERE return_type = 'customer_return' AND order_line_known
+),
+final AS (
+    SELECT sku, product_id, category, size, vendor_id, order_month, reason_code,
+           COUNT(*) AS returns,
+           SUM(quantity) AS units_returned,
+           SUM(refund_amount) AS refund_value
+    FROM returns
+    GROUP BY sku, product_id, category, size, vendor_id, order_month, reason_code
+)
+SELECT * FROM final;
+
+DROP TABLE IF EXISTS marts.return_costs;
+CREATE TABLE marts.return_costs AS
+WITH returns AS (SELECT * FROM core.fct_returns),
+final AS (
+    SELECT requested_month, order_month, category, channel, reason_code, return_type,
+           resolution, disposition,
+           COUNT(*) AS returns,
+           SUM(quantity) AS units,
+           SUM(refund_amount) AS refund_amount,
+           SUM(restocking_fee) AS restocking_fee,
+           SUM(return_shipping_cost) AS return_shipping_cost,
+           SUM(handling_cost) AS handling_cost,
+           SUM(exchange_cost) AS exchange_cost,
+           SUM(recovered_value) AS recovered_value,
+           SUM(net_cost) AS net_cost
+    FROM returns
+    GROUP BY requested_month, order_month, category, channel, reason_code, return_type,
+             resolution, disposition
+)
+SELECT * FROM final;
+
+DROP TABLE IF EXISTS marts.carrier_pickup_daily;
+CREATE TABLE marts.carrier_pickup_daily AS
+WITH attempts AS (SELECT * FROM core.fct_pickup_attempts),
+final AS (
+    SELECT carrier, region, attempt_date, weekday,
+           COUNT(*) AS attempts,
+           SUM(failed) AS failed_attempts,
+           SUM(CASE WHEN attempt = 1 THEN 1 ELSE 0 END) AS first_attempts,
+           SUM(CASE WHEN attempt = 1 THEN failed ELSE 0 END) AS first_attempts_failed,
+           SUM(CASE WHEN failure_reason = 'customer_not_available' THEN 1 ELSE 0 END)
+               AS failed_customer_not_available,
+           SUM(CASE WHEN failure_reason = 'wrong_address_or_phone' THEN 1 ELSE 0 END)
+               AS failed_wrong_address_or_phone,
+           SUM(CASE WHEN failure_reason = 'product_not_ready' THEN 1 ELSE 0 END)
+               AS failed_product_not_ready,
+           SUM(CASE WHEN failure_reason = 'customer_cancelled' THEN 1 ELSE 0 END)
+               AS failed_customer_cancelled,
+           SUM(CASE WHEN failure_reason = 'courier_did_not_attempt' THEN 1 ELSE 0 END)
+               AS failed_courier_did_not_attempt
+    FROM attempts
+    GROUP BY carrier, region, attempt_date, weekday
+)
+SELECT * FROM final;
+
+DROP TABLE IF EXISTS marts.pickup_performance;
+CREATE TABLE marts.pickup_performance AS
+SELECT return_id, carrier, region, requested_date, attempts, failed_attempts,
+       picked_up_at IS NOT NULL AS picked_up, pickup_tat_days, request_to_warehouse_days,
+       cycle_days
+FROM core.fct_pickups;
+
+DROP TABLE IF EXISTS marts.vendor_quality;
+CREATE TABLE marts.vendor_quality AS
+WITH sold AS (
+    SELECT vendor_id, category, order_month, SUM(quantity) AS units_sold
+    FROM core.fct_order_lines
+    WHERE vendor_id IS NOT NULL
+    GROUP BY vendor_id, category, order_month
+),
+returned AS (
+    SELECT vendor_id, category, order_month,
+           SUM(quantity) AS units_returned,
+           SUM(CASE WHEN reason_code IN ('defective', 'not_as_described') THEN quantity ELSE 0 END)
+               AS defect_units,
+           SUM(CASE WHEN condition IN ('defective', 'damaged') THEN quantity ELSE 0 END)
+               AS inspected_defective_units
+    FROM core.fct_returns
+    WHERE return_type = 'customer_return' AND vendor_id IS NOT NULL
+    GROUP BY vendor_id, category, order_month
+),
+vendors AS (SELECT vendor_id, vendor_name FROM staging.stg_vendors),
+final AS (
+    SELECT s.vendor_id, COALESCE(v.vendor_name, s.vendor_id) AS vendor_name, s.category,
+           s.order_month, s.units_sold,
+           COALESCE(r.units_returned, 0) AS units_returned,
+           COALESCE(r.defect_units, 0) AS defect_units,
+           COALESCE(r.inspected_defective_units, 0) AS inspected_defective_units
+    FROM sold s
+    LEFT JOIN returned r
+        ON r.vendor_id = s.vendor_id AND r.category = s.category
+       AND r.order_month = s.order_month
+    LEFT JOIN vendors v ON v.vendor_id = s.vendor_id
+)
+SELECT * FROM final;
+
+DROP TABLE IF EXISTS marts.vendor_reviews;
+CREATE TABLE marts.vendor_reviews AS
+SELECT vendor_id, category, review_month,
+       COUNT(*) AS reviews,
+       SUM(rating) AS rating_sum,
+       SUM(CASE WHEN rating <= 2 THEN 1 ELSE 0 END) AS low_ratings
+FROM core.fct_reviews
+WHERE vendor_id IS NOT NULL
+GROUP BY vendor_id, category, review_month;
