@@ -77,22 +77,31 @@ def generate(
 
 @app.command("pipeline")
 def pipeline_command(
-    source: Annotated[Path, typer.Option(help="Folder of feed files (CSV or Parquet).")],
+    source: Annotated[Path, typer.Option(
+        help="Folder of feed files (CSV or Parquet), or what the --source-kind adapter reads.")],
     db: DbOption = None,
+    source_kind: Annotated[str, typer.Option(
+        "--source-kind", help="files (contract feed files), or an adapter: online-retail-ii, "
+                              "olist, mapped-csv.")] = "files",
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
-    """Load the feed files in SOURCE into the warehouse and rebuild the marts."""
+    """Load SOURCE into the warehouse and rebuild the marts."""
     _setup_logging(verbose)
     from flows.conform import FileRejected
     from flows.pipeline import pipeline
+    from flows.sources import source_kinds
 
-    if not source.is_dir():
-        raise _fail(f"source folder {source} does not exist",
+    if source_kind not in source_kinds():
+        raise _fail(f"unknown --source-kind {source_kind!r}",
+                    f"use one of {', '.join(source_kinds())}")
+    if not source.exists() or (source_kind == "files" and not source.is_dir()):
+        raise _fail(f"source {source} does not exist",
                     "pass --source DIR; `returnlens generate --out DIR` makes a demo shop")
     url = database_url(db)
-    console.print(f"[bold]pipeline[/] {source} → {url}  (Prefect start-up can take ~20 s)")
+    console.print(f"[bold]pipeline[/] {source} ({source_kind}) → {url}  "
+                  "(Prefect start-up can take ~20 s)")
     try:
-        summary = pipeline(source=source, db=url)
+        summary = pipeline(source=source, db=url, source_kind=source_kind)
     except FileRejected as exc:
         raise _fail(str(exc), "check the folder and the file names (docs/data-contract.md)") \
             from None
@@ -102,6 +111,9 @@ def pipeline_command(
         table.add_row(f.feed, f.file_name, f.status, f"{f.rows_read:,}", f"{f.rows_loaded:,}",
                       f"{f.rows_quarantined:,}", f"{f.duplicates:,}", f.message)
     console.print(table)
+    if summary.report is not None:
+        for key, value in summary.report.notes.items():
+            console.print(f"  {key}: {value}")
     console.print(
         f"rows read {summary.total('rows_read'):,} = loaded {summary.total('rows_loaded'):,} "
         f"+ quarantined {summary.total('rows_quarantined'):,} "
@@ -149,7 +161,7 @@ def demo(
     out = settings.data_dir / "demo"
     if not (out / "orders.parquet").exists():
         generate(out=out, orders=orders, seed=seed, file_format=FileFormat.parquet)
-    pipeline_command(source=out, db=db)
+    pipeline_command(source=out, db=db, source_kind="files")
     kpis(db=db)
     console.print(f"warehouse: [bold]{database_url(db)}[/]")
 

@@ -17,9 +17,10 @@ from prefect.cache_policies import NO_CACHE
 from sqlalchemy.engine import Connection
 
 from flows.conform import Conformed, FileRejected, SourceFile, conform, discover
+from flows.sources import AdapterReport, get_adapter
 from warehouse import load
 from warehouse.engine import write_session
-from warehouse.settings import database_url
+from warehouse.settings import Settings, database_url
 from warehouse.transform import LAYERS, build_layer
 
 log = logging.getLogger("returnlens")
@@ -46,6 +47,7 @@ class RunSummary:
     run_id: str
     database_url: str
     files: list[FileOutcome] = field(default_factory=list)
+    report: AdapterReport | None = None
 
     def total(self, attribute: str) -> int:
         return sum(getattr(f, attribute) for f in self.files)
@@ -84,14 +86,32 @@ def build_warehouse_layer(conn: Connection, layer: str) -> int:
     return build_layer(conn, layer)
 
 
+@task(retries=1, retry_delay_seconds=2, cache_policy=NO_CACHE)
+def adapt_source(kind: str, source: Path, out: Path) -> AdapterReport:
+    """Map a source of another shape onto contract feed files in `out`."""
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in out.iterdir():
+        if stale.is_file():
+            stale.unlink()
+    return get_adapter(kind)(source, out)
+
+
 @flow(name="returnlens-pipeline", log_prints=False)
 def pipeline(source: Path, db: str | None = None, source_kind: str = "files") -> RunSummary:
-    """Ingest every feed file in `source` into the warehouse at `db` and rebuild the marts."""
+    """Ingest every feed file in `source` into the warehouse at `db` and rebuild the marts.
+
+    With a source kind other than 'files', the source is first mapped onto contract files by
+    its adapter (into data/sources/<kind>/).
+    """
     url = database_url(db)
     run_id = uuid.uuid4().hex[:12]
     summary = RunSummary(run_id, url)
     started = load.utcnow()
-    files = find_feed_files(Path(source))
+    feed_dir = Path(source)
+    if source_kind != "files":
+        feed_dir = Settings().data_dir / "sources" / source_kind
+        summary.report = adapt_source(source_kind, Path(source), feed_dir)
+    files = find_feed_files(feed_dir)
     if not files:
         raise FileRejected(f"{source}: no feed files found; expected files named like "
                            "orders.parquet, returns.csv, carrier_scans_2025-01.parquet")
@@ -133,4 +153,8 @@ def pipeline(source: Path, db: str | None = None, source_kind: str = "files") ->
             "rows_quarantined": summary.total("rows_quarantined"),
             "duplicates": summary.total("duplicates"),
         }])
+        if summary.report is not None:
+            load.record(conn, "source_notes", [
+                {"run_id": run_id, "source_kind": source_kind, "note": key, "value": value}
+                for key, value in summary.report.notes.items()])
     return summary

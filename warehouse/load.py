@@ -36,6 +36,10 @@ AUDIT_TABLES = {
         "rows_read": pl.Int64(), "rows_loaded": pl.Int64(), "rows_quarantined": pl.Int64(),
         "duplicates": pl.Int64(), "message": pl.String(),
     }),
+    "source_notes": pl.Schema({
+        "run_id": pl.String(), "source_kind": pl.String(), "note": pl.String(),
+        "value": pl.String(),
+    }),
     "quarantine": pl.Schema({
         "run_id": pl.String(), "feed": pl.String(), "file_name": pl.String(),
         "row_number": pl.Int64(), "field": pl.String(), "rule": pl.String(),

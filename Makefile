@@ -1,0 +1,30 @@
+# The two set-up commands of the README: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+ORDERS ?= 50000
+
+.PHONY: install demo test system-deps lint bench
+
+$(BIN)/returnlens: pyproject.toml
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check uv
+	$(PYTHON) -m uv venv --quiet --allow-existing $(VENV)
+	$(PYTHON) -m uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	touch $@
+
+install: $(BIN)/returnlens
+
+demo: install
+	$(BIN)/returnlens demo --orders $(ORDERS)
+
+system-deps:
+	bash .ci/system-deps.sh
+
+lint: install
+	$(BIN)/ruff check .
+
+test: install system-deps lint
+	$(BIN)/pytest
+
+bench: install
+	$(BIN)/python bench/pipeline_bench.py

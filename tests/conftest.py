@@ -1,0 +1,114 @@
+"""Shared fixtures: a small synthetic shop, warehouses built from it by the real Prefect
+pipeline on DuckDB and on a throwaway PostgreSQL server, and a Prefect test harness."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import flows  # noqa: F401  (quiet, offline Prefect settings before prefect is imported)
+from flows.sources.synthetic import generate_shop
+
+SHOP_ORDERS = 4000
+SHOP_SEED = 11
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One temporary Prefect server for the whole test session."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield
+
+
+@pytest.fixture(scope="session")
+def shop_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small synthetic shop written as Parquet feed files (with its _truth/)."""
+    out = tmp_path_factory.mktemp("shop")
+    generate_shop(SHOP_ORDERS, SHOP_SEED).write(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def warehouse_url(shop_dir: Path, prefect_harness: None,
+                  tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A DuckDB warehouse built from `shop_dir` by the real pipeline flow. Read it, don't write."""
+    from flows.pipeline import pipeline
+
+    url = f"duckdb:///{tmp_path_factory.mktemp('wh') / 'returnlens.duckdb'}"
+    pipeline(source=shop_dir, db=url)
+    return url
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _pg_bin() -> Path | None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if found:
+        return found[-1].parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """URL prefix of a throwaway PostgreSQL cluster this session starts and stops.
+
+    RETURNLENS_TEST_POSTGRES_URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432) uses an
+    existing server instead.
+    """
+    existing = os.environ.get("RETURNLENS_TEST_POSTGRES_URL")
+    if existing:
+        yield existing.rstrip("/")
+        return
+    bin_dir = _pg_bin()
+    if bin_dir is None:
+        pytest.fail("PostgreSQL server binaries not found: install them (Debian: apt-get install "
+                    "postgresql) or set RETURNLENS_TEST_POSTGRES_URL to a server to use")
+    root = Path(tempfile.mkdtemp(prefix="returnlens-pg-"))
+    data, sock = root / "data", root / "sock"
+    sock.mkdir()
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses to run as root
+        shutil.chown(root, "postgres")
+        shutil.chown(sock, "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    port = _free_port()
+    subprocess.run([*as_user, str(bin_dir / "initdb"), "-D", str(data), "-U", "postgres",
+                    "--auth=trust", "-E", "UTF8"], check=True, capture_output=True)
+    subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-l",
+                    str(root / "log"), "-w", "-o",
+                    f"-c listen_addresses=127.0.0.1 -p {port} -c unix_socket_directories={sock} "
+                    "-c fsync=off", "start"], check=True, capture_output=True)
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}"
+    finally:
+        subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate",
+                        "stop"], capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str, request: pytest.FixtureRequest) -> str:
+    """A fresh, empty database on the test PostgreSQL server, for one test."""
+    import sqlalchemy as sa
+
+    name = "t_" + "".join(ch if ch.isalnum() else "_" for ch in request.node.name.lower())[:50]
+    admin = sa.create_engine(f"{postgres_server}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    return f"{postgres_server}/{name}"
