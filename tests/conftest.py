@@ -16,7 +16,7 @@ import pytest
 import flows  # noqa: F401  (quiet, offline Prefect settings before prefect is imported)
 from flows.sources.synthetic import generate_shop
 
-SHOP_ORDERS = 4000
+SHOP_ORDERS = 40_000
 SHOP_SEED = 11
 
 

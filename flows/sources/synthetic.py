@@ -684,12 +684,14 @@ def _scans(
                reason: np.ndarray | None = None) -> None:
         keep = ~np.isnan(at) & (at <= N_DAYS)
         parts.append(pl.DataFrame({
-            "row": rows[keep], "return_id": return_ids[rows[keep]], "carrier": carrier[rows[keep]],
-            "event_code": np.full(keep.sum(), code),
+            "row": rows[keep], "return_id": return_ids[rows[keep]].tolist(),
+            "carrier": carrier[rows[keep]].tolist(), "event_code": [code] * int(keep.sum()),
             "failure_reason": (None if reason is None else reason[keep].tolist()),
             "attempt": attempt[keep].astype(np.int64), "event_day": at[keep],
-            "region": region[rows[keep]],
-        }, schema_overrides={"failure_reason": pl.String}))
+            "region": region[rows[keep]].tolist(),
+        }, schema_overrides={"return_id": pl.String, "carrier": pl.String,
+                             "event_code": pl.String, "failure_reason": pl.String,
+                             "region": pl.String}))
 
     events(idx, "pickup_scheduled", scheduled[idx] - 0.3, np.ones(len(idx)))
     for k in range(attempt_days.shape[1]):

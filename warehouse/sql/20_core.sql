@@ -59,11 +59,11 @@ WITH lines AS (SELECT * FROM staging.stg_orders),
 products AS (SELECT * FROM core.dim_products),
 returned AS (
     SELECT order_id, line_id,
-           SUM(CASE WHEN return_type = 'customer_return' THEN quantity ELSE 0 END)
+           CAST(SUM(CASE WHEN return_type = 'customer_return' THEN quantity ELSE 0  END) AS BIGINT)
                AS units_returned,
            SUM(CASE WHEN return_type = 'customer_return' THEN refund_amount ELSE 0 END)
                AS refund_amount,
-           SUM(CASE WHEN return_type = 'rto' THEN quantity ELSE 0 END) AS rto_units,
+           CAST(SUM(CASE WHEN return_type = 'rto' THEN quantity ELSE 0  END) AS BIGINT) AS rto_units,
            SUM(net_cost) AS net_return_cost
     FROM core.fct_returns
     GROUP BY order_id, line_id
@@ -116,9 +116,9 @@ per_return AS (
            MIN(CASE WHEN event_code = 'picked_up' THEN event_at END) AS picked_up_at,
            MIN(CASE WHEN event_code = 'delivered_to_warehouse' THEN event_at END)
                AS delivered_to_warehouse_at,
-           SUM(CASE WHEN event_code IN ('pickup_failed', 'picked_up') THEN 1 ELSE 0 END)
+           CAST(SUM(CASE WHEN event_code IN ('pickup_failed', 'picked_up') THEN 1 ELSE 0  END) AS BIGINT)
                AS attempts,
-           SUM(CASE WHEN event_code = 'pickup_failed' THEN 1 ELSE 0 END) AS failed_attempts
+           CAST(SUM(CASE WHEN event_code = 'pickup_failed' THEN 1 ELSE 0  END) AS BIGINT) AS failed_attempts
     FROM scans
     GROUP BY return_id
 ),

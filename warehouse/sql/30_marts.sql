@@ -6,12 +6,12 @@ final AS (
     SELECT order_date,
            COUNT(DISTINCT order_id) AS orders,
            COUNT(*) AS order_lines,
-           SUM(quantity) AS units_sold,
+           CAST(SUM(quantity) AS BIGINT) AS units_sold,
            SUM(gross_value) AS gross_value,
            SUM(net_value) AS sold_value,
-           SUM(units_returned) AS units_returned,
+           CAST(SUM(units_returned) AS BIGINT) AS units_returned,
            SUM(refund_amount) AS refund_value,
-           SUM(rto_units) AS rto_units,
+           CAST(SUM(rto_units) AS BIGINT) AS rto_units,
            SUM(net_return_cost) AS net_return_cost
     FROM lines
     GROUP BY order_date
@@ -24,11 +24,11 @@ WITH lines AS (SELECT * FROM core.fct_order_lines),
 final AS (
     SELECT sku, product_id, category, size, vendor_id, order_month, channel, ship_region,
            COUNT(*) AS order_lines,
-           SUM(quantity) AS units_sold,
+           CAST(SUM(quantity) AS BIGINT) AS units_sold,
            SUM(net_value) AS sold_value,
-           SUM(units_returned) AS units_returned,
+           CAST(SUM(units_returned) AS BIGINT) AS units_returned,
            SUM(refund_amount) AS refund_value,
-           SUM(rto_units) AS rto_units
+           CAST(SUM(rto_units) AS BIGINT) AS rto_units
     FROM lines
     GROUP BY sku, product_id, category, size, vendor_id, order_month, channel, ship_region
 )
@@ -43,7 +43,7 @@ WITH returns AS (
 final AS (
     SELECT sku, product_id, category, size, vendor_id, order_month, reason_code,
            COUNT(*) AS returns,
-           SUM(quantity) AS units_returned,
+           CAST(SUM(quantity) AS BIGINT) AS units_returned,
            SUM(refund_amount) AS refund_value
     FROM returns
     GROUP BY sku, product_id, category, size, vendor_id, order_month, reason_code
@@ -57,7 +57,7 @@ final AS (
     SELECT requested_month, order_month, category, channel, reason_code, return_type,
            resolution, disposition,
            COUNT(*) AS returns,
-           SUM(quantity) AS units,
+           CAST(SUM(quantity) AS BIGINT) AS units,
            SUM(refund_amount) AS refund_amount,
            SUM(restocking_fee) AS restocking_fee,
            SUM(return_shipping_cost) AS return_shipping_cost,
@@ -77,18 +77,18 @@ WITH attempts AS (SELECT * FROM core.fct_pickup_attempts),
 final AS (
     SELECT carrier, region, attempt_date, weekday,
            COUNT(*) AS attempts,
-           SUM(failed) AS failed_attempts,
-           SUM(CASE WHEN attempt = 1 THEN 1 ELSE 0 END) AS first_attempts,
-           SUM(CASE WHEN attempt = 1 THEN failed ELSE 0 END) AS first_attempts_failed,
-           SUM(CASE WHEN failure_reason = 'customer_not_available' THEN 1 ELSE 0 END)
+           CAST(SUM(failed) AS BIGINT) AS failed_attempts,
+           CAST(SUM(CASE WHEN attempt = 1 THEN 1 ELSE 0  END) AS BIGINT) AS first_attempts,
+           CAST(SUM(CASE WHEN attempt = 1 THEN failed ELSE 0  END) AS BIGINT) AS first_attempts_failed,
+           CAST(SUM(CASE WHEN failure_reason = 'customer_not_available' THEN 1 ELSE 0  END) AS BIGINT)
                AS failed_customer_not_available,
-           SUM(CASE WHEN failure_reason = 'wrong_address_or_phone' THEN 1 ELSE 0 END)
+           CAST(SUM(CASE WHEN failure_reason = 'wrong_address_or_phone' THEN 1 ELSE 0  END) AS BIGINT)
                AS failed_wrong_address_or_phone,
-           SUM(CASE WHEN failure_reason = 'product_not_ready' THEN 1 ELSE 0 END)
+           CAST(SUM(CASE WHEN failure_reason = 'product_not_ready' THEN 1 ELSE 0  END) AS BIGINT)
                AS failed_product_not_ready,
-           SUM(CASE WHEN failure_reason = 'customer_cancelled' THEN 1 ELSE 0 END)
+           CAST(SUM(CASE WHEN failure_reason = 'customer_cancelled' THEN 1 ELSE 0  END) AS BIGINT)
                AS failed_customer_cancelled,
-           SUM(CASE WHEN failure_reason = 'courier_did_not_attempt' THEN 1 ELSE 0 END)
+           CAST(SUM(CASE WHEN failure_reason = 'courier_did_not_attempt' THEN 1 ELSE 0  END) AS BIGINT)
                AS failed_courier_did_not_attempt
     FROM attempts
     GROUP BY carrier, region, attempt_date, weekday
@@ -105,17 +105,17 @@ FROM core.fct_pickups;
 DROP TABLE IF EXISTS marts.vendor_quality;
 CREATE TABLE marts.vendor_quality AS
 WITH sold AS (
-    SELECT vendor_id, category, order_month, SUM(quantity) AS units_sold
+    SELECT vendor_id, category, order_month, CAST(SUM(quantity) AS BIGINT) AS units_sold
     FROM core.fct_order_lines
     WHERE vendor_id IS NOT NULL
     GROUP BY vendor_id, category, order_month
 ),
 returned AS (
     SELECT vendor_id, category, order_month,
-           SUM(quantity) AS units_returned,
-           SUM(CASE WHEN reason_code IN ('defective', 'not_as_described') THEN quantity ELSE 0 END)
+           CAST(SUM(quantity) AS BIGINT) AS units_returned,
+           CAST(SUM(CASE WHEN reason_code IN ('defective', 'not_as_described') THEN quantity ELSE 0  END) AS BIGINT)
                AS defect_units,
-           SUM(CASE WHEN condition IN ('defective', 'damaged') THEN quantity ELSE 0 END)
+           CAST(SUM(CASE WHEN condition IN ('defective', 'damaged') THEN quantity ELSE 0  END) AS BIGINT)
                AS inspected_defective_units
     FROM core.fct_returns
     WHERE return_type = 'customer_return' AND vendor_id IS NOT NULL
@@ -140,8 +140,8 @@ DROP TABLE IF EXISTS marts.vendor_reviews;
 CREATE TABLE marts.vendor_reviews AS
 SELECT vendor_id, category, review_month,
        COUNT(*) AS reviews,
-       SUM(rating) AS rating_sum,
-       SUM(CASE WHEN rating <= 2 THEN 1 ELSE 0 END) AS low_ratings
+       CAST(SUM(rating) AS BIGINT) AS rating_sum,
+       CAST(SUM(CASE WHEN rating <= 2 THEN 1 ELSE 0  END) AS BIGINT) AS low_ratings
 FROM core.fct_reviews
 WHERE vendor_id IS NOT NULL
 GROUP BY vendor_id, category, review_month;
