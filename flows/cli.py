@@ -10,6 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
+import polars as pl
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
@@ -105,21 +106,78 @@ def pipeline_command(
     except FileRejected as exc:
         raise _fail(str(exc), "check the folder and the file names (docs/data-contract.md)") \
             from None
-    table = Table("feed", "file", "status", "read", "loaded", "quarantined", "duplicates",
-                  "message", title=f"run {summary.run_id}")
+    table = Table("feed", "file", "status", "read", "loaded", "quarantined", "waiting",
+                  "duplicates", "message", title=f"run {summary.run_id}")
     for f in summary.files:
         table.add_row(f.feed, f.file_name, f.status, f"{f.rows_read:,}", f"{f.rows_loaded:,}",
-                      f"{f.rows_quarantined:,}", f"{f.duplicates:,}", f.message)
+                      f"{f.rows_quarantined:,}", f"{f.rows_waiting:,}", f"{f.duplicates:,}",
+                      f.message)
     console.print(table)
     if summary.report is not None:
         for key, value in summary.report.notes.items():
             console.print(f"  {key}: {value}")
+    for feed, released in summary.released.items():
+        console.print(f"released {released:,} waiting {feed} rows whose parent has arrived")
     console.print(
         f"rows read {summary.total('rows_read'):,} = loaded {summary.total('rows_loaded'):,} "
         f"+ quarantined {summary.total('rows_quarantined'):,} "
         f"+ duplicates {summary.total('duplicates'):,}")
+    if summary.total("rows_quarantined"):
+        console.print(f"see why: returnlens quality --run {summary.run_id}")
     if any(f.status == "rejected" for f in summary.files):
         console.print("[yellow]some files were rejected whole; see the messages above[/]")
+
+
+def _print_frame(frame: pl.DataFrame, title: str) -> None:
+    table = Table(*frame.columns, title=title)
+    for row in frame.iter_rows():
+        table.add_row(*("" if v is None else f"{v:,}" if isinstance(v, int) else str(v)
+                        for v in row))
+    Console(width=None if sys.stdout.isatty() else 200).print(table)
+
+
+@app.command()
+def quality(
+    db: DbOption = None,
+    run: Annotated[str | None, typer.Option("--run", help="Run id; default the latest run.")]
+    = None,
+    rows: Annotated[int, typer.Option(help="Quarantined rows to list.")] = 20,
+) -> None:
+    """Report a pipeline run: files, failed expectations and quarantined rows."""
+    from warehouse import queries
+    from warehouse.engine import reader_engine, warehouse_exists
+
+    url = database_url(db)
+    if not warehouse_exists(url):
+        raise _fail(f"no warehouse at {url}", "run `returnlens pipeline --source DIR` first")
+    with reader_engine(url).connect() as conn:
+        runs = queries.recent_runs(conn, limit=1000)
+        if runs.is_empty():
+            raise _fail("no pipeline run recorded yet", "run `returnlens pipeline` first")
+        run_id = run or runs["run_id"][0]
+        if run_id not in runs["run_id"].to_list():
+            raise _fail(f"no run {run_id!r}", f"recent runs: {', '.join(runs['run_id'][:5])}")
+        record = runs.filter(pl.col("run_id") == run_id).row(0, named=True)
+        files = queries.run_files(conn, run_id)
+        failed = queries.validation_results(conn, run_id)
+        summary = queries.quarantine_summary(conn, run_id)
+        kept = queries.quarantined_rows(conn, run_id, limit=rows)
+    Console().print(
+        f"run [bold]{run_id}[/] {record['started_at']} from {record['source']}: "
+        f"{record['rows_read']:,} rows read = {record['rows_loaded']:,} loaded + "
+        f"{record['rows_quarantined']:,} quarantined ({record['rows_waiting']:,} waiting for "
+        f"a parent) + {record['duplicates']:,} duplicates; {record['rows_released']:,} "
+        "earlier waiting rows released")
+    _print_frame(files.select("feed", "file_name", "status", "rows_read", "rows_loaded",
+                              "rows_quarantined", "rows_waiting", "duplicates", "message"),
+                 "files")
+    _print_frame(failed.select("feed", "file_name", "rule", "column_name", "severity",
+                               "unexpected_count", "element_count"),
+                 "failed expectations" if failed.height else "every expectation passed")
+    if summary.height:
+        _print_frame(summary, "quarantine by rule")
+        _print_frame(kept.select("file_name", "row_number", "field", "rule", "status",
+                                 "message"), f"quarantined rows (first {rows})")
 
 
 @app.command()
@@ -148,6 +206,25 @@ def kpis(
     for key, value in values.items():
         table.add_row(key, "n/a" if value is None else f"{value:,}")
     Console().print(table)
+
+
+@app.command()
+def serve(
+    db: DbOption = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8050,
+    debug: Annotated[bool, typer.Option("--debug", help="Dash debug mode (reloads on edits).")]
+    = False,
+) -> None:
+    """Serve the dashboard over the warehouse at http://HOST:PORT."""
+    from dashboard.app import create_app
+    from warehouse.engine import warehouse_exists
+
+    url = database_url(db)
+    if not warehouse_exists(url):
+        raise _fail(f"no warehouse at {url}", "run `returnlens pipeline --source DIR` first")
+    console.print(f"[bold]dashboard[/] on http://{host}:{port}/ over {url}")
+    create_app(url).run(host=host, port=port, debug=debug)
 
 
 @app.command()

@@ -1,17 +1,18 @@
 """Read a feed file and hold it to the data contract, row by row.
 
-A file that cannot be read as the feed at all (unreadable, a required column missing) raises
-`FileRejected` with a message naming the file and what was expected. Otherwise every row is
-either conformed (typed as the contract says) or quarantined with its row number, the field, the
-rule it broke and a message a person can act on. Nothing is dropped silently: the caller gets
-both frames and `rows_read == len(good) + len(quarantined)`.
+A file that cannot be read as the feed at all (unreadable, not UTF-8, ragged rows, a required
+column missing) raises `FileRejected` with a message naming the file, the line or column, and
+what was expected. Otherwise every row is typed as the contract says; a value that does not
+parse becomes an issue naming the row, the field and what was expected.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
-import json
+import io
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -19,10 +20,6 @@ import polars as pl
 from warehouse.contract import FEEDS, FILE_FORMATS, Column, Feed
 
 ROW = "_row"  # 1-based data row number within the source file (CSV line = row + 1)
-QUARANTINE_SCHEMA = pl.Schema({
-    "row_number": pl.Int64(), "field": pl.String(), "rule": pl.String(),
-    "message": pl.String(), "record": pl.String(),
-})
 _TS_FORMATS = (
     "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d",
@@ -46,13 +43,13 @@ class SourceFile:
 
 @dataclass(frozen=True)
 class Conformed:
-    """The outcome of holding one file to the contract."""
+    """One file read and typed as its feed."""
 
     source: SourceFile
     rows_read: int
-    good: pl.DataFrame  # contract columns + ROW, duplicates within the file removed
-    quarantined: pl.DataFrame  # QUARANTINE_SCHEMA
-    duplicates: int  # rows replaced by a later row with the same natural key in the same file
+    typed: pl.DataFrame  # ROW + contract columns; a value that did not parse is null
+    type_issues: pl.DataFrame  # flows.quality.ISSUE_SCHEMA, rule 'type'
+    original: pl.DataFrame  # every column as read, as text, + ROW: what quarantine keeps
     extra_columns: tuple[str, ...]
 
 
@@ -83,6 +80,32 @@ def discover(source_dir: Path) -> list[SourceFile]:
     return found
 
 
+def _locate_csv_problem(path: Path) -> str:
+    """Where a CSV stops being readable: the line with bad bytes or a wrong field count."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        hint = ""
+        try:
+            raw.decode("cp1252")
+            hint = " (it looks like Latin-1/Windows-1252)"
+        except UnicodeDecodeError:
+            pass
+        return (f"line {line} is not valid UTF-8{hint}, byte 0x{raw[exc.start]:02x}; "
+                "re-export the file as UTF-8")
+    rows = csv.reader(io.StringIO(text))
+    header = next(rows, None)
+    if not header:
+        return "the file is empty; a feed file starts with a header row"
+    for number, row in enumerate(rows, start=1):
+        if row and len(row) != len(header):
+            return (f"row {number} (line {number + 1}) has {len(row)} fields where the header "
+                    f"has {len(header)}")
+    return "it is not a comma-separated file with a header row"
+
+
 def _read(source: SourceFile) -> pl.DataFrame:
     path = source.path
     try:
@@ -91,8 +114,18 @@ def _read(source: SourceFile) -> pl.DataFrame:
         else:
             frame = pl.read_parquet(path)
     except Exception as exc:  # polars raises several types for unreadable input
-        raise FileRejected(f"{path.name}: cannot be read as {path.suffix[1:]}: {exc}") from exc
+        detail = _locate_csv_problem(path) if path.suffix == ".csv" else str(exc)
+        raise FileRejected(f"{path.name}: cannot be read as {path.suffix[1:]}: {detail}") \
+            from exc
     return frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+
+
+def _delimiter_hint(columns: list[str]) -> str:
+    if len(columns) == 1:
+        for sep in (";", "\t", "|"):
+            if sep in columns[0]:
+                return f" (the header looks {sep!r}-separated; feed files are comma-separated)"
+    return ""
 
 
 def _parse(col: Column, raw: pl.Expr, source_dtype: pl.DataType) -> pl.Expr:
@@ -122,68 +155,55 @@ def _parse(col: Column, raw: pl.Expr, source_dtype: pl.DataType) -> pl.Expr:
     return text.cast(target, strict=False)
 
 
-def _checks(col: Column, raw: pl.Expr, value: pl.Expr) -> list[tuple[pl.Expr, str, pl.Expr]]:
-    """(row fails?, rule, message) for each rule the contract puts on `col`."""
-    raw_text = raw.cast(pl.String)
-    present = raw.is_not_null() & (raw_text.str.strip_chars() != "")
-    checks = [(
-        present & value.is_null(), "type",
-        pl.format("expected {}, got '{}'", pl.lit(str(col.dtype)), raw_text),
-    )]
-    if not col.nullable:
-        checks.append((~present, "not_null", pl.lit("is required but empty")))
-    if col.accepted:
-        checks.append((
-            value.is_not_null() & ~value.is_in(list(col.accepted)), "accepted_values",
-            pl.format("'{}' is not one of {}", raw_text, pl.lit(", ".join(col.accepted))),
-        ))
-    if col.min_value is not None:
-        checks.append((value < col.min_value, "range",
-                       pl.format("{} is below the minimum {}", raw_text, pl.lit(col.min_value))))
-    if col.max_value is not None:
-        checks.append((value > col.max_value, "range",
-                       pl.format("{} is above the maximum {}", raw_text, pl.lit(col.max_value))))
-    return checks
+def _type_errors(col: Column, raw: pl.Expr, value: pl.Expr) -> pl.Expr:
+    """A message where a present value did not parse as the column's type, else null."""
+    text = raw.cast(pl.String)
+    present = raw.is_not_null() & (text.str.strip_chars() != "")
+    return pl.when(present & value.is_null()).then(
+        pl.format("{} expected {}, got '{}'", pl.lit(col.name), pl.lit(str(col.dtype)), text))
 
 
-def conform(source: SourceFile) -> Conformed:
-    """Read `source` and split it into contract-conforming rows and quarantined rows."""
-    feed = source.feed
-    frame = _read(source)
-    rows_read = frame.height
-    missing = [c for c in feed.column_names if c not in frame.columns]
-    if missing:
-        raise FileRejected(
-            f"{source.path.name}: missing required column(s) {', '.join(missing)}; "
-            f"a {feed.name} file has the columns {', '.join(feed.column_names)} "
-            f"(found: {', '.join(c for c in frame.columns if c != ROW) or 'none'})"
-        )
-    extra = tuple(c for c in frame.columns if c not in feed.column_names and c != ROW)
+def type_rows(feed: Feed, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Cast `frame` (ROW + at least the contract columns) to the contract's types.
+
+    Returns the typed rows (a value that did not parse is null) and one issue per value that
+    did not parse (flows.quality.ISSUE_SCHEMA, rule 'type').
+    """
+    from flows.quality import ISSUE_SCHEMA
 
     typed = frame.select(ROW, *[
-        _parse(c, pl.col(c.name), frame.schema[c.name]).alias(c.name) for c in feed.columns
-    ])
-    failures = []
-    for c in feed.columns:
-        for failed, rule, message in _checks(c, pl.col(c.name), pl.col(f"__{c.name}")):
-            failures.append(pl.when(failed).then(pl.struct(
-                field=pl.lit(c.name), rule=pl.lit(rule), message=pl.lit(f"{c.name} ") + message)))
-    checked = pl.concat([frame, typed.select(pl.all().exclude(ROW).name.prefix("__"))],
-                        how="horizontal")
-    issues = checked.select(ROW, issue=pl.concat_list(failures).list.drop_nulls())
-    bad_mask = issues["issue"].list.len() > 0
-    good = typed.filter(~bad_mask)
-    bad_rows = frame.filter(bad_mask)
-    bad_issues = issues.filter(bad_mask)
-    records = bad_rows.select(pl.all().exclude(ROW).cast(pl.String)).to_dicts()
-    quarantined = pl.DataFrame({
-        "row_number": bad_issues[ROW],
-        "field": bad_issues["issue"].list.first().struct.field("field"),
-        "rule": bad_issues["issue"].list.first().struct.field("rule"),
-        "message": bad_issues["issue"].list.eval(pl.element().struct.field("message"))
-        .list.join("; "),
-        "record": [json.dumps(r, ensure_ascii=False, default=str) for r in records],
-    }, schema=QUARANTINE_SCHEMA)
+        _parse(c, pl.col(c.name), frame.schema[c.name]).alias(c.name) for c in feed.columns])
+    checked = pl.concat([frame.select(feed.column_names),
+                         typed.select(pl.all().name.prefix("__"))], how="horizontal")
+    errors = checked.select(
+        pl.col(f"__{ROW}").alias(ROW),
+        *[_type_errors(c, pl.col(c.name), pl.col(f"__{c.name}")).alias(c.name)
+          for c in feed.columns])
+    issues = (errors.unpivot(index=ROW, variable_name="field", value_name="message")
+              .drop_nulls("message")
+              .with_columns(rule=pl.lit("type"), severity=pl.lit("row"))
+              .select(ISSUE_SCHEMA.names()).cast(ISSUE_SCHEMA))  # type: ignore[arg-type]
+    return typed, issues
 
-    deduped = good.unique(subset=list(feed.key), keep="last", maintain_order=True)
-    return Conformed(source, rows_read, deduped, quarantined, good.height - deduped.height, extra)
+
+def conform(source: SourceFile, opened: date, horizon: datetime) -> Conformed:
+    """Read `source`, reject it whole if it is not the feed, and type every row it can.
+
+    Rows whose values do not parse as their contract type are returned as issues; checking
+    the typed rows against the rest of the suite is `flows.quality.validate`'s job.
+    """
+    from flows.quality import missing_columns
+
+    feed = source.feed
+    frame = _read(source)
+    missing = missing_columns(feed, frame.drop(ROW), opened, horizon)
+    if missing:
+        found = [c for c in frame.columns if c != ROW]
+        raise FileRejected(
+            f"{source.path.name}: missing required column(s) {', '.join(missing)}; a "
+            f"{feed.name} file has the columns {', '.join(feed.column_names)} "
+            f"(found: {', '.join(found) or 'none'}){_delimiter_hint(found)}")
+    extra = tuple(c for c in frame.columns if c not in feed.column_names and c != ROW)
+    typed, issues = type_rows(feed, frame)
+    return Conformed(source, frame.height, typed, issues, frame.drop(ROW).cast(pl.String)
+                     .with_columns(frame[ROW]), extra)

@@ -1,14 +1,17 @@
-"""The pipeline flow: discover feed files, conform and load each, then build the marts.
+"""The pipeline flow: find feed files, gate and load each, re-check waiting rows, build marts.
 
 Everything a run writes happens inside one `write_session`, so readers see the warehouse before
-the run or after it, never half of it.
+the run or after it, never half of it, and a run killed at any point leaves the previous
+warehouse as it was; the next run does the work again.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
@@ -16,9 +19,11 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy.engine import Connection
 
-from flows.conform import Conformed, FileRejected, SourceFile, conform, discover
+from flows.conform import ROW, Conformed, FileRejected, SourceFile, conform, discover, type_rows
+from flows.quality import Gate, gate, horizon_now
 from flows.sources import AdapterReport, get_adapter
 from warehouse import load
+from warehouse.contract import FEEDS, Feed
 from warehouse.engine import write_session
 from warehouse.settings import Settings, database_url
 from warehouse.transform import LAYERS, build_layer
@@ -35,7 +40,8 @@ class FileOutcome:
     status: str  # loaded, resent (same checksum as a file loaded before) or rejected
     rows_read: int = 0
     rows_loaded: int = 0
-    rows_quarantined: int = 0
+    rows_quarantined: int = 0  # waiting rows included
+    rows_waiting: int = 0
     duplicates: int = 0
     message: str = ""
 
@@ -47,6 +53,7 @@ class RunSummary:
     run_id: str
     database_url: str
     files: list[FileOutcome] = field(default_factory=list)
+    released: dict[str, int] = field(default_factory=dict)  # feed -> waiting rows now loaded
     report: AdapterReport | None = None
 
     def total(self, attribute: str) -> int:
@@ -59,33 +66,6 @@ def find_feed_files(source: Path) -> list[SourceFile]:
     return discover(source)
 
 
-@task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
-def read_feed_file(source_file: SourceFile) -> Conformed:
-    """Read one feed file and hold every row to the data contract."""
-    return conform(source_file)
-
-
-@task(cache_policy=NO_CACHE)
-def load_feed_file(conn: Connection, result: Conformed, run_id: str) -> FileOutcome:
-    """Merge a conformed file into its raw table and keep its rejected rows in quarantine."""
-    name = result.source.path.name
-    loaded = load.merge_rows(conn, result.source.feed, result.good, name, run_id)
-    quarantined = result.quarantined.with_columns(
-        run_id=pl.lit(run_id), feed=pl.lit(result.source.feed.name),
-        file_name=pl.lit(name))
-    load.record(conn, "quarantine", quarantined)
-    message = f"extra columns ignored: {', '.join(result.extra_columns)}" \
-        if result.extra_columns else ""
-    return FileOutcome(result.source.feed.name, name, "loaded", result.rows_read, loaded,
-                       result.quarantined.height, result.duplicates, message)
-
-
-@task(cache_policy=NO_CACHE)
-def build_warehouse_layer(conn: Connection, layer: str) -> int:
-    """Rebuild one layer (staging, core or marts) from the layer below."""
-    return build_layer(conn, layer)
-
-
 @task(retries=1, retry_delay_seconds=2, cache_policy=NO_CACHE)
 def adapt_source(kind: str, source: Path, out: Path) -> AdapterReport:
     """Map a source of another shape onto contract feed files in `out`."""
@@ -96,6 +76,99 @@ def adapt_source(kind: str, source: Path, out: Path) -> AdapterReport:
     return get_adapter(kind)(source, out)
 
 
+@task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
+def read_feed_file(source_file: SourceFile, opened: date, horizon: datetime) -> Conformed:
+    """Read one feed file and type every row as the data contract says."""
+    return conform(source_file, opened, horizon)
+
+
+def _gate_rows(conn: Connection, feed: Feed, typed: pl.DataFrame, type_issues: pl.DataFrame,
+               opened: date, horizon: datetime) -> Gate:
+    return gate(feed, load.lookup_parents(conn, feed, typed), type_issues, opened, horizon)
+
+
+@task(cache_policy=NO_CACHE)
+def gate_and_load(conn: Connection, result: Conformed, run_id: str, opened: date,
+                  horizon: datetime) -> FileOutcome:
+    """Validate a file's rows, load the good ones and keep the rest in quarantine."""
+    feed, name = result.source.feed, result.source.path.name
+    checked = _gate_rows(conn, feed, result.typed, result.type_issues, opened, horizon)
+    loaded = load.merge_rows(conn, feed, checked.good, name, run_id)
+    records = checked.quarantined.join(result.original, on=ROW, how="left")
+    originals = records.select(result.original.columns).drop(ROW).to_dicts()
+    load.record(conn, "quarantine", records.select(
+        run_id=pl.lit(run_id), feed=pl.lit(feed.name), file_name=pl.lit(name),
+        row_number=pl.col(ROW), field="field", rule="rule", severity="severity",
+        status="status", message="message",
+        record=pl.Series([json.dumps(r, ensure_ascii=False) for r in originals],
+                         dtype=pl.String),
+        released_run_id=pl.lit(None, dtype=pl.String)))
+    load.record(conn, "validations", checked.results.with_columns(
+        run_id=pl.lit(run_id), feed=pl.lit(feed.name), file_name=pl.lit(name)))
+    notes = []
+    if result.extra_columns:
+        notes.append(f"extra columns ignored: {', '.join(result.extra_columns)}")
+    if not checked.warnings.is_empty():
+        first = checked.warnings.row(0, named=True)
+        notes.append(f"{checked.warnings.height:,} warnings, e.g. row {first[ROW]}: "
+                     f"{first['message']}")
+    if result.rows_read == 0:
+        notes.append("the file has a header but no rows")
+    waiting = int((checked.quarantined["status"] == "waiting").sum())
+    return FileOutcome(feed.name, name, "loaded", result.rows_read, loaded,
+                       checked.quarantined.height, waiting, checked.duplicates.height,
+                       "; ".join(notes))
+
+
+@task(cache_policy=NO_CACHE)
+def recheck_waiting(conn: Connection, feed: Feed, run_id: str, opened: date,
+                    horizon: datetime) -> int:
+    """Check a feed's waiting rows again; load those whose parent has arrived since."""
+    waiting = load.waiting_rows(conn, feed.name)
+    if waiting.is_empty():
+        return 0
+    original = pl.DataFrame([json.loads(r) for r in waiting["record"]],
+                            infer_schema_length=None).cast(pl.String)
+    for column in feed.column_names:
+        if column not in original.columns:
+            original = original.with_columns(pl.lit(None, dtype=pl.String).alias(column))
+    original = original.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    origin = waiting.select("file_name", "row_number").with_row_index(ROW, offset=1).with_columns(
+        pl.col(ROW).cast(pl.Int64))
+    typed, type_issues = type_rows(feed, original)
+    checked = _gate_rows(conn, feed, typed, type_issues, opened, horizon)
+    rejected = checked.quarantined.filter(pl.col("status") == "rejected").join(origin, on=ROW)
+    released = checked.good.join(origin, on=ROW)
+    for (file_name,), rows in released.group_by("file_name", maintain_order=True):
+        good = rows.drop("file_name").with_columns(pl.col("row_number").alias(ROW)).drop(
+            "row_number")
+        load.merge_rows(conn, feed, good, str(file_name), run_id)
+    superseded = checked.duplicates.join(origin, on=ROW)
+    load.settle_waiting(conn, feed.name, run_id, pl.concat([released.select(
+        "file_name", "row_number"), superseded.select("file_name", "row_number")]), rejected)
+    return released.height
+
+
+@task(cache_policy=NO_CACHE)
+def build_warehouse_layer(conn: Connection, layer: str) -> int:
+    """Rebuild one layer (staging, core or marts) from the layer below."""
+    return build_layer(conn, layer)
+
+
+def _file_outcome(conn: Connection, source_file: SourceFile, run_id: str, opened: date,
+                  horizon: datetime) -> FileOutcome:
+    name = source_file.path.name
+    previous = load.file_already_loaded(conn, source_file.sha256)
+    if previous is not None:
+        return FileOutcome(source_file.feed.name, name, "resent",
+                           message=f"same content as {previous}, loaded before; skipped")
+    try:
+        result = read_feed_file(source_file, opened, horizon)
+    except FileRejected as exc:
+        return FileOutcome(source_file.feed.name, name, "rejected", message=str(exc))
+    return gate_and_load(conn, result, run_id, opened, horizon)
+
+
 @flow(name="returnlens-pipeline", log_prints=False)
 def pipeline(source: Path, db: str | None = None, source_kind: str = "files") -> RunSummary:
     """Ingest every feed file in `source` into the warehouse at `db` and rebuild the marts.
@@ -103,13 +176,15 @@ def pipeline(source: Path, db: str | None = None, source_kind: str = "files") ->
     With a source kind other than 'files', the source is first mapped onto contract files by
     its adapter (into data/sources/<kind>/).
     """
+    settings = Settings()
     url = database_url(db)
     run_id = uuid.uuid4().hex[:12]
     summary = RunSummary(run_id, url)
     started = load.utcnow()
+    opened, horizon = settings.shop_opened_on, horizon_now()
     feed_dir = Path(source)
     if source_kind != "files":
-        feed_dir = Settings().data_dir / "sources" / source_kind
+        feed_dir = settings.data_dir / "sources" / source_kind
         summary.report = adapt_source(source_kind, Path(source), feed_dir)
     files = find_feed_files(feed_dir)
     if not files:
@@ -117,28 +192,27 @@ def pipeline(source: Path, db: str | None = None, source_kind: str = "files") ->
                            "orders.parquet, returns.csv, carrier_scans_2025-01.parquet")
     with write_session(url) as conn:
         load.ensure_schema(conn)
-        for source_file in files:
-            name = source_file.path.name
-            previous = load.file_already_loaded(conn, source_file.sha256)
-            if previous is not None:
-                outcome = FileOutcome(source_file.feed.name, name, "resent",
-                                      message=f"same content as {previous}, loaded before")
-            else:
-                try:
-                    outcome = load_feed_file(conn, read_feed_file(source_file), run_id)
-                except FileRejected as exc:
-                    outcome = FileOutcome(source_file.feed.name, name, "rejected",
-                                          message=str(exc))
-            log.info("%s %s: %s", outcome.status, name, outcome.message or
-                     f"{outcome.rows_loaded:,} loaded, {outcome.rows_quarantined:,} quarantined")
-            summary.files.append(outcome)
-            load.record(conn, "files", [{
-                "run_id": run_id, "feed": outcome.feed, "file_name": name,
-                "size_bytes": source_file.size_bytes, "sha256": source_file.sha256,
-                "status": outcome.status, "rows_read": outcome.rows_read,
-                "rows_loaded": outcome.rows_loaded, "rows_quarantined": outcome.rows_quarantined,
-                "duplicates": outcome.duplicates, "message": outcome.message,
-            }])
+        for feed in FEEDS.values():
+            for source_file in (f for f in files if f.feed is feed):
+                outcome = _file_outcome(conn, source_file, run_id, opened, horizon)
+                log.info("%s %s: %s", outcome.status, outcome.file_name,
+                         outcome.message or f"{outcome.rows_loaded:,} loaded, "
+                                            f"{outcome.rows_quarantined:,} quarantined")
+                summary.files.append(outcome)
+                load.record(conn, "files", [{
+                    "run_id": run_id, "feed": outcome.feed, "file_name": outcome.file_name,
+                    "size_bytes": source_file.size_bytes, "sha256": source_file.sha256,
+                    "status": outcome.status, "rows_read": outcome.rows_read,
+                    "rows_loaded": outcome.rows_loaded,
+                    "rows_quarantined": outcome.rows_quarantined,
+                    "rows_waiting": outcome.rows_waiting, "duplicates": outcome.duplicates,
+                    "message": outcome.message,
+                }])
+            released = recheck_waiting(conn, feed, run_id, opened, horizon)
+            if released:
+                summary.released[feed.name] = released
+                log.info("released %s waiting %s rows whose parent arrived", released,
+                         feed.name)
         for layer in LAYERS:
             build_warehouse_layer(conn, layer)
             log.info("built %s", layer)
@@ -151,7 +225,9 @@ def pipeline(source: Path, db: str | None = None, source_kind: str = "files") ->
             "files_rejected": sum(f.status == "rejected" for f in summary.files),
             "rows_read": summary.total("rows_read"), "rows_loaded": summary.total("rows_loaded"),
             "rows_quarantined": summary.total("rows_quarantined"),
+            "rows_waiting": summary.total("rows_waiting"),
             "duplicates": summary.total("duplicates"),
+            "rows_released": sum(summary.released.values()),
         }])
         if summary.report is not None:
             load.record(conn, "source_notes", [

@@ -28,13 +28,14 @@ AUDIT_TABLES = {
         "source": pl.String(), "source_kind": pl.String(), "status": pl.String(),
         "files_seen": pl.Int64(), "files_loaded": pl.Int64(), "files_skipped": pl.Int64(),
         "files_rejected": pl.Int64(), "rows_read": pl.Int64(), "rows_loaded": pl.Int64(),
-        "rows_quarantined": pl.Int64(), "duplicates": pl.Int64(),
+        "rows_quarantined": pl.Int64(), "rows_waiting": pl.Int64(),
+        "duplicates": pl.Int64(), "rows_released": pl.Int64(),
     }),
     "files": pl.Schema({
         "run_id": pl.String(), "feed": pl.String(), "file_name": pl.String(),
         "size_bytes": pl.Int64(), "sha256": pl.String(), "status": pl.String(),
         "rows_read": pl.Int64(), "rows_loaded": pl.Int64(), "rows_quarantined": pl.Int64(),
-        "duplicates": pl.Int64(), "message": pl.String(),
+        "rows_waiting": pl.Int64(), "duplicates": pl.Int64(), "message": pl.String(),
     }),
     "source_notes": pl.Schema({
         "run_id": pl.String(), "source_kind": pl.String(), "note": pl.String(),
@@ -43,8 +44,29 @@ AUDIT_TABLES = {
     "quarantine": pl.Schema({
         "run_id": pl.String(), "feed": pl.String(), "file_name": pl.String(),
         "row_number": pl.Int64(), "field": pl.String(), "rule": pl.String(),
-        "message": pl.String(), "record": pl.String(),
+        "severity": pl.String(), "status": pl.String(), "message": pl.String(),
+        "record": pl.String(), "released_run_id": pl.String(),
     }),
+    "validations": pl.Schema({
+        "run_id": pl.String(), "feed": pl.String(), "file_name": pl.String(),
+        "expectation": pl.String(), "rule": pl.String(), "column_name": pl.String(),
+        "severity": pl.String(), "success": pl.Boolean(), "element_count": pl.Int64(),
+        "unexpected_count": pl.Int64(), "example": pl.String(),
+    }),
+}
+
+# What each feed's cross-table rules need from the rows already in the warehouse:
+# feed -> (parent table, join keys, {helper column: SQL expression over the parent p}).
+PARENT_LOOKUPS: dict[str, tuple[str, tuple[str, ...], dict[str, str]]] = {
+    "orders": ("raw.products", ("sku",), {"_sku_known": "TRUE"}),
+    "returns": ("raw.orders", ("order_id", "line_id"), {
+        "_order_line_exists": "TRUE", "_ordered_at": "p.ordered_at",
+        "_line_paid": "p.quantity * p.unit_price - p.discount_amount + 0.01",
+        "_line_quantity": "p.quantity"}),
+    "carrier_scans": ("raw.returns", ("return_id",), {
+        "_return_exists": "TRUE", "_requested_at": "p.requested_at"}),
+    "reviews": ("raw.orders", ("order_id",), {"_order_exists": "TRUE"}),
+    "products": ("raw.vendors", ("vendor_id",), {"_vendor_exists": "TRUE"}),
 }
 
 
@@ -121,6 +143,64 @@ def merge_rows(conn: Connection, feed: Feed, rows: pl.DataFrame, file_name: str,
         conn.exec_driver_sql("DROP TABLE _keys")
     _insert_frame(conn, table, batch)
     return batch.height
+
+
+def lookup_parents(conn: Connection, feed: Feed, rows: pl.DataFrame) -> pl.DataFrame:
+    """`rows` with the helper columns its feed's cross-table rules check (see PARENT_LOOKUPS).
+
+    A helper marking existence is False where no parent row is loaded (for a nullable key such
+    as a review's order_id, a missing key counts as found).
+    """
+    if feed.name not in PARENT_LOOKUPS or rows.is_empty():
+        return rows
+    table, keys, helpers = PARENT_LOOKUPS[feed.name]
+    wanted = rows.select(keys).drop_nulls().unique()
+    conn.exec_driver_sql("DROP TABLE IF EXISTS _wanted")
+    key_types = ", ".join(f"{k} {_sql_type(feed.schema[k])}" for k in keys)
+    conn.exec_driver_sql(f"CREATE TEMP TABLE _wanted ({key_types})")
+    _insert_frame(conn, "_wanted", wanted)
+    match = " AND ".join(f"p.{k} = w.{k}" for k in keys)
+    values = ", ".join(f"{expr} AS {name}" for name, expr in helpers.items())
+    found = pl.read_database(
+        sa.text(f"SELECT DISTINCT {', '.join(f'w.{k}' for k in keys)}, {values} "
+                f"FROM _wanted w JOIN {table} p ON {match}"),
+        conn, schema_overrides={k: feed.schema[k] for k in keys})
+    conn.exec_driver_sql("DROP TABLE _wanted")
+    found = found.unique(subset=list(keys), keep="first")
+    out = rows.join(found, on=list(keys), how="left", nulls_equal=False)
+    flags = [h for h in helpers if helpers[h] == "TRUE"]
+    nullable_key = any(feed.column(k).nullable for k in keys)
+    return out.with_columns(
+        (pl.col(f).fill_null(False) | (pl.any_horizontal(pl.col(list(keys)).is_null())
+                                       if nullable_key else pl.lit(False))).alias(f)
+        for f in flags)
+
+
+def waiting_rows(conn: Connection, feed: str) -> pl.DataFrame:
+    """Quarantined rows of `feed` that wait for a parent row, oldest first."""
+    return pl.read_database(
+        sa.text("SELECT file_name, row_number, record FROM audit.quarantine "
+                "WHERE feed = :feed AND status = 'waiting' ORDER BY run_id, file_name, "
+                "row_number"),
+        conn, execute_options={"parameters": {"feed": feed}},
+        schema_overrides={"file_name": pl.String, "row_number": pl.Int64, "record": pl.String})
+
+
+def settle_waiting(conn: Connection, feed: str, run_id: str, released: pl.DataFrame,
+                   rejected: pl.DataFrame) -> None:
+    """Mark waiting rows (file_name, row_number) as released into raw, or now rejected."""
+    for status, rows in (("released", released), ("rejected", rejected)):
+        if rows.is_empty():
+            continue
+        conn.exec_driver_sql("DROP TABLE IF EXISTS _settled")
+        conn.exec_driver_sql("CREATE TEMP TABLE _settled (file_name TEXT, row_number BIGINT)")
+        _insert_frame(conn, "_settled", rows.select("file_name", "row_number"))
+        conn.execute(sa.text(
+            "UPDATE audit.quarantine AS q SET status = :status, released_run_id = :run_id "
+            "WHERE q.feed = :feed AND q.status = 'waiting' AND EXISTS (SELECT 1 FROM _settled s "
+            "WHERE s.file_name = q.file_name AND s.row_number = q.row_number)"),
+            {"status": status, "run_id": run_id, "feed": feed})
+        conn.exec_driver_sql("DROP TABLE _settled")
 
 
 def file_already_loaded(conn: Connection, sha256: str) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -14,6 +15,7 @@ class Settings(BaseSettings):
 
     database_url: str | None = None
     data_dir: Path = Path("data")
+    shop_opened_on: date = date(2000, 1, 1)  # timestamps before it are data errors
 
     @property
     def resolved_database_url(self) -> str:

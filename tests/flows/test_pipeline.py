@@ -92,14 +92,16 @@ def test_a_corrected_row_replaces_the_old_one_by_its_natural_key(fresh_url, smal
     returns = pl.read_parquet(small_shop / "returns.parquet")
     target = returns.filter(pl.col("return_type") == "customer_return").row(0, named=True)
     fix = returns.filter(pl.col("return_id") == target["return_id"]).with_columns(
-        refund_amount=pl.lit(target["refund_amount"] + 100.0))
+        handling_cost=pl.lit(target["handling_cost"] + 10.0))
     fix.write_parquet(small_shop / "returns_correction.parquet")
-    refund_before = kpis(fresh_url)["refund_value"]
+    cost_before = kpis(fresh_url)["net_return_cost"]
+    rows_before = counts(fresh_url)["raw.returns"]
     pipeline(source=small_shop, db=fresh_url)
-    got = read(fresh_url, "SELECT refund_amount FROM raw.returns WHERE return_id = :rid",
+    got = read(fresh_url, "SELECT handling_cost FROM raw.returns WHERE return_id = :rid",
                rid=target["return_id"])
-    assert got["refund_amount"].to_list() == [pytest.approx(target["refund_amount"] + 100.0)]
-    assert kpis(fresh_url)["refund_value"] == pytest.approx(refund_before + 100.0, abs=0.01)
+    assert got["handling_cost"].to_list() == [pytest.approx(target["handling_cost"] + 10.0)]
+    assert counts(fresh_url)["raw.returns"] == rows_before
+    assert kpis(fresh_url)["net_return_cost"] == pytest.approx(cost_before + 10.0, abs=0.01)
 
 
 def test_a_new_file_adds_its_rows(fresh_url, small_shop):
