@@ -49,7 +49,7 @@ class Conformed:
     rows_read: int
     typed: pl.DataFrame  # ROW + contract columns; a value that did not parse is null
     type_issues: pl.DataFrame  # flows.quality.ISSUE_SCHEMA, rule 'type'
-    original: pl.DataFrame  # every column as read, as text, + ROW: what quarantine keeps
+    original: pl.DataFrame  # every column as read + ROW: what quarantine keeps of a bad row
     extra_columns: tuple[str, ...]
 
 
@@ -173,12 +173,14 @@ def type_rows(feed: Feed, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFra
 
     typed = frame.select(ROW, *[
         _parse(c, pl.col(c.name), frame.schema[c.name]).alias(c.name) for c in feed.columns])
-    checked = pl.concat([frame.select(feed.column_names),
-                         typed.select(pl.all().name.prefix("__"))], how="horizontal")
+    # a column already of its contract type cannot fail to parse: check only the others
+    to_check = [c for c in feed.columns if frame.schema[c.name] != c.dtype]
+    checked = pl.concat([frame.select([c.name for c in to_check]),
+                         typed.select(ROW, *[pl.col(c.name).alias(f"__{c.name}")
+                                             for c in to_check])], how="horizontal")
     errors = checked.select(
-        pl.col(f"__{ROW}").alias(ROW),
-        *[_type_errors(c, pl.col(c.name), pl.col(f"__{c.name}")).alias(c.name)
-          for c in feed.columns])
+        ROW, *[_type_errors(c, pl.col(c.name), pl.col(f"__{c.name}")).alias(c.name)
+               for c in to_check])
     issues = (errors.unpivot(index=ROW, variable_name="field", value_name="message")
               .drop_nulls("message")
               .with_columns(rule=pl.lit("type"), severity=pl.lit("row"))
@@ -205,5 +207,4 @@ def conform(source: SourceFile, opened: date, horizon: datetime) -> Conformed:
             f"(found: {', '.join(found) or 'none'}){_delimiter_hint(found)}")
     extra = tuple(c for c in frame.columns if c not in feed.column_names and c != ROW)
     typed, issues = type_rows(feed, frame)
-    return Conformed(source, frame.height, typed, issues, frame.drop(ROW).cast(pl.String)
-                     .with_columns(frame[ROW]), extra)
+    return Conformed(source, frame.height, typed, issues, frame, extra)

@@ -94,7 +94,9 @@ def gate_and_load(conn: Connection, result: Conformed, run_id: str, opened: date
     feed, name = result.source.feed, result.source.path.name
     checked = _gate_rows(conn, feed, result.typed, result.type_issues, opened, horizon)
     loaded = load.merge_rows(conn, feed, checked.good, name, run_id)
-    records = checked.quarantined.join(result.original, on=ROW, how="left")
+    records = checked.quarantined.join(
+        result.original.filter(pl.col(ROW).is_in(checked.quarantined[ROW].implode()))
+        .select(ROW, pl.all().exclude(ROW).cast(pl.String)), on=ROW, how="left")
     originals = records.select(result.original.columns).drop(ROW).to_dicts()
     load.record(conn, "quarantine", records.select(
         run_id=pl.lit(run_id), feed=pl.lit(feed.name), file_name=pl.lit(name),

@@ -28,6 +28,7 @@ import polars as pl
 from flows.conform import ROW
 from warehouse.contract import FEEDS, Feed
 
+EPOCH = datetime(1970, 1, 1)
 Severity = Literal["blocking", "row", "waiting", "duplicate", "warning"]
 
 VALIDATION_SCHEMA = pl.Schema({
@@ -71,6 +72,19 @@ def _gx():
     return gx
 
 
+def _epoch_us(moment: datetime) -> int:
+    return (moment - EPOCH) // timedelta(microseconds=1)
+
+
+def _for_gx(frame: pl.DataFrame) -> Any:
+    """The pandas frame GX validates: timestamps as epoch microseconds.
+
+    GX compares pandas timestamps element by element in Python (15 s per million rows for a
+    range check); as integers the same checks are vectorised and mean the same thing.
+    """
+    return frame.with_columns(pl.col(pl.Datetime).dt.epoch("us")).to_pandas()
+
+
 def _contract_rules(feed: Feed, opened: date, horizon: datetime) -> list[Rule]:
     gx = _gx()
     ex = gx.expectations
@@ -100,7 +114,8 @@ def _contract_rules(feed: Feed, opened: date, horizon: datetime) -> list[Rule]:
             earliest = datetime.combine(opened, datetime.min.time())
             rules.append(Rule("plausible_date", "row", c.name,
                               ex.ExpectColumnValuesToBeBetween(
-                                  column=c.name, min_value=earliest, max_value=horizon),
+                                  column=c.name, min_value=_epoch_us(earliest),
+                                  max_value=_epoch_us(horizon)),
                               f"{c.name} {{{c.name}}} is before the shop opened ({opened}) or "
                               "in the future"))
     key = list(feed.key)
@@ -226,7 +241,7 @@ def validate(feed: Feed, frame: pl.DataFrame, opened: date, horizon: datetime) -
         return Outcome(empty, pl.DataFrame(schema={ROW: pl.Int64}),
                        pl.DataFrame(schema=VALIDATION_SCHEMA), empty)
     result = _validator(feed.name, opened, horizon, False).run(
-        batch_parameters={"dataframe": frame.to_pandas()},
+        batch_parameters={"dataframe": _for_gx(frame)},
         result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW]})
     issues, warnings, results = [], [], []
     duplicate_rows: list[int] = []
