@@ -37,7 +37,8 @@ def _setup_logging(verbose: bool) -> None:
                         handlers=[RichHandler(console=console, show_path=False)], force=True)
     logging.getLogger("returnlens").setLevel(logging.DEBUG if verbose else logging.INFO)
     for name in ("prefect", "prefect.flow_runs", "prefect.task_runs"):
-        logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.WARNING)
+        # Prefect logs a failed task's traceback; the CLI says what failed and what to do
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.CRITICAL)
 
 
 def _fail(message: str, hint: str) -> typer.Exit:

@@ -138,6 +138,8 @@ def _parse(col: Column, raw: pl.Expr, source_dtype: pl.DataType) -> pl.Expr:
     text = raw.str.strip_chars()
     text = pl.when(text == "").then(None).otherwise(text)
     if isinstance(target, pl.Datetime):
+        text = text.str.replace(r"Z$", "+00:00")  # ISO 8601's Z is UTC
+    if isinstance(target, pl.Datetime):
         naive = [text.str.to_datetime(f, time_unit="us", strict=False) for f in _TS_FORMATS]
         aware = [text.str.to_datetime(f, time_unit="us", strict=False)
                  .dt.convert_time_zone("UTC").dt.replace_time_zone(None) for f in _TZ_FORMATS]

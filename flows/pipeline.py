@@ -66,7 +66,7 @@ def find_feed_files(source: Path) -> list[SourceFile]:
     return discover(source)
 
 
-@task(retries=1, retry_delay_seconds=2, cache_policy=NO_CACHE)
+@task(cache_policy=NO_CACHE)  # no retries: an adapter fails on the data, and would again
 def adapt_source(kind: str, source: Path, out: Path) -> AdapterReport:
     """Map a source of another shape onto contract feed files in `out`."""
     out.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ else; each takes an open connection and returns plain values or a polars frame.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 import polars as pl
@@ -196,3 +197,35 @@ def source_notes(conn: Connection, run_id: str | None = None) -> pl.DataFrame:
     return frame.with_columns(
         kind=parts.struct.field("1"), feed=parts.struct.field("2"),
         field=parts.struct.field("3")).cast(SOURCE_NOTES_SCHEMA)  # type: ignore[arg-type]
+
+
+RETURN_DIMENSIONS = ("order_month", "category", "ship_region", "channel", "vendor_id", "sku",
+                     "product_id", "size")
+
+
+def returns_by(conn: Connection, by: Sequence[str]) -> pl.DataFrame:
+    """Units and value sold and returned per `by` (marts.sku_returns, by order cohort).
+
+    `by` names columns of RETURN_DIMENSIONS; the return rates are per unit and per value sold.
+    """
+    unknown = [d for d in by if d not in RETURN_DIMENSIONS]
+    if not by or unknown:
+        raise ValueError(f"returns_by: group by some of {', '.join(RETURN_DIMENSIONS)}, "
+                         f"not {', '.join(unknown) or 'nothing'}")
+    columns = ", ".join(by)  # identifiers checked against RETURN_DIMENSIONS above
+    frame = pl.read_database(sa.text(f"""
+        SELECT {columns}, SUM(units_sold) AS units_sold, SUM(units_returned) AS units_returned,
+               SUM(sold_value) AS sold_value, SUM(refund_value) AS refund_value
+        FROM marts.sku_returns
+        GROUP BY {columns}
+        ORDER BY {columns}
+    """), conn)
+    return frame.with_columns(
+        pl.col("units_sold", "units_returned").cast(pl.Int64),
+        pl.col("sold_value", "refund_value").cast(pl.Float64),
+    ).with_columns(
+        return_rate_units=pl.when(pl.col("units_sold") > 0)
+        .then(pl.col("units_returned") / pl.col("units_sold")),
+        return_rate_value=pl.when(pl.col("sold_value") > 0)
+        .then(pl.col("refund_value") / pl.col("sold_value")),
+    )

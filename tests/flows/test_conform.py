@@ -110,3 +110,9 @@ def test_parquet_with_narrower_types_is_cast_to_the_contract(tmp_path):
     [source] = discover(tmp_path)
     result = conform(source)
     assert result.typed.schema["quantity"] == pl.Int64 and result.type_issues.is_empty()
+
+
+def test_an_iso_z_suffix_is_utc(tmp_path):
+    row = GOOD.replace("2025-01-02 10:00:00", "2025-01-02T10:00:00Z")
+    typed = conform(orders_file(tmp_path, row)).typed
+    assert str(typed["ordered_at"][0]) == "2025-01-02 10:00:00"

@@ -38,12 +38,15 @@ final AS (
            EXTRACT(EPOCH FROM (j.refunded_at - j.requested_at)) / 86400.0 AS cycle_days,
            CASE WHEN j.resolution = 'exchange' THEN j.unit_cost * j.quantity ELSE 0 END
                AS exchange_cost,
+           -- a cost the source does not record counts as 0 here; marts.data_coverage tells
+           -- the pages which cost fields a source actually carries
            CASE WHEN j.return_type = 'rto'
-                THEN j.return_shipping_cost + j.handling_cost
-                ELSE j.refund_amount + j.return_shipping_cost + j.handling_cost
+                THEN COALESCE(j.return_shipping_cost, 0) + COALESCE(j.handling_cost, 0)
+                ELSE j.refund_amount + COALESCE(j.return_shipping_cost, 0)
+                     + COALESCE(j.handling_cost, 0)
                      + CASE WHEN j.resolution = 'exchange' THEN j.unit_cost * j.quantity
                             ELSE 0 END
-                     - j.recovered_value
+                     - COALESCE(j.recovered_value, 0)
            END AS net_cost,
            pol.policy_id, pol.window_days
     FROM joined j
