@@ -28,10 +28,8 @@ LINES_PER_ORDER = 1.57  # measured mean of the synthetic shop
 
 STAGES = {
     "generate": """
-from flows.sources.synthetic import generate_shop
-shop = generate_shop(N_ORDERS, seed=1)
-shop.write(SHOP)
-rows = sum(f.height for f in shop.feeds.values())
+from flows.sources.synthetic import write_shop
+rows = sum(write_shop(N_ORDERS, 1, SHOP).values())
 """,
     "ingest": """
 import time

@@ -66,14 +66,13 @@ def generate(
     = FileFormat.parquet,
 ) -> None:
     """Write a synthetic shop's feeds (and its _truth/ for evaluation) into OUT."""
-    from flows.sources.synthetic import generate_shop
+    from flows.sources.synthetic import write_shop
 
     with console.status(f"simulating {orders:,} orders (seed {seed})"):
-        shop = generate_shop(orders, seed)
-        shop.write(out, file_format.value)
+        rows = write_shop(orders, seed, out, file_format.value)
     table = Table("file", "rows", title=f"synthetic shop in {out}")
-    for name, frame in shop.feeds.items():
-        table.add_row(f"{name}.{file_format.value}", f"{frame.height:,}")
+    for name, count in rows.items():
+        table.add_row(f"{name}.{file_format.value}", f"{count:,}")
     console.print(table)
 
 

@@ -11,6 +11,7 @@ gives byte-identical frames.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -102,7 +103,14 @@ POLICIES = (  # policy_id, from, to, window days, restocking fee share, free ret
 POLICY_CHANGE_DAY = (datetime(2025, 4, 1) - START).days
 
 PROMO_DAYS = {  # (month, day) → discount season
-    (11, 11), (12, 12), (11, 29), (12, 1), (3, 3), (6, 6), (9, 9), (10, 10),
+    (11, 11),
+    (12, 12),
+    (11, 29),
+    (12, 1),
+    (3, 3),
+    (6, 6),
+    (9, 9),
+    (10, 10),
 }
 
 ABUSER_KINDS = ("serial_returner", "wardrobing", "empty_box", "pickup_claim")
@@ -158,14 +166,18 @@ def _to_ts(days: np.ndarray) -> pl.Series:
 
 def _frame(feed: str, columns: dict[str, object]) -> pl.DataFrame:
     """A frame of a contract feed; object arrays (strings with nulls) go through Python lists."""
-    data = {k: v.tolist() if isinstance(v, np.ndarray) and v.dtype == object else v
-            for k, v in columns.items()}
+    data = {
+        k: v.tolist() if isinstance(v, np.ndarray) and v.dtype == object else v
+        for k, v in columns.items()
+    }
     return pl.DataFrame(data, schema=FEEDS[feed].schema)
 
 
 def _pick_text(
-    rng: np.random.Generator, table: dict[str, dict[str, tuple[str, ...]]],
-    keys: np.ndarray, languages: np.ndarray,
+    rng: np.random.Generator,
+    table: dict[str, dict[str, tuple[str, ...]]],
+    keys: np.ndarray,
+    languages: np.ndarray,
 ) -> np.ndarray:
     """A phrase for each (key, language) pair, chosen among that pair's variants."""
     out = np.empty(len(keys), dtype=object)
@@ -173,8 +185,9 @@ def _pick_text(
         for lang, variants in by_lang.items():
             idx = np.flatnonzero((keys == key) & (languages == lang))
             if len(idx):
-                out[idx] = np.asarray(variants, dtype=object)[rng.integers(0, len(variants),
-                                                                            len(idx))]
+                out[idx] = np.asarray(variants, dtype=object)[
+                    rng.integers(0, len(variants), len(idx))
+                ]
     return out
 
 
@@ -206,56 +219,86 @@ def _reference(rng: np.random.Generator, n_orders: int) -> dict[str, pl.DataFram
     n_sizes = np.array([r[2] for r in rows])
     sizes = [CATEGORIES[cat_idx[p]][2][s] for p, s in zip(prod_of, size_idx, strict=True)]
     adjectives = ("Classic", "Urban", "Everyday", "Premium", "Lite", "Pro", "Soft", "Active")
-    products = pl.DataFrame({
-        "sku": skus,
-        "product_id": [f"P{p:05d}" for p in prod_of],
-        "product_name": [f"{adjectives[p % 8]} {CATEGORIES[cat_idx[p]][0].title()} {p:05d}"
-                         for p in prod_of],
-        "category": [CATEGORIES[cat_idx[p]][0] for p in prod_of],
-        "size": sizes,
-        "vendor_id": [f"V{vendor_for[p]:03d}" for p in prod_of],
-        "list_price": price[prod_of],
-        "unit_cost": np.round(price[prod_of] * cost_share[prod_of], 2),
-    }, schema=FEEDS["products"].schema)
+    products = pl.DataFrame(
+        {
+            "sku": skus,
+            "product_id": [f"P{p:05d}" for p in prod_of],
+            "product_name": [
+                f"{adjectives[p % 8]} {CATEGORIES[cat_idx[p]][0].title()} {p:05d}" for p in prod_of
+            ],
+            "category": [CATEGORIES[cat_idx[p]][0] for p in prod_of],
+            "size": sizes,
+            "vendor_id": [f"V{vendor_for[p]:03d}" for p in prod_of],
+            "list_price": price[prod_of],
+            "unit_cost": np.round(price[prod_of] * cost_share[prod_of], 2),
+        },
+        schema=FEEDS["products"].schema,
+    )
     countries = ("CN", "ID", "KR", "VN", "TR", "IN", "BD")
-    vendors = pl.DataFrame({
-        "vendor_id": [f"V{v:03d}" for v in range(n_vendors)],
-        "vendor_name": [f"Vendor {v:03d} {CATEGORIES[vendor_cat[v]][0].title()} Co."
-                        for v in range(n_vendors)],
-        "country": [countries[v % len(countries)] for v in range(n_vendors)],
-    }, schema=FEEDS["vendors"].schema)
-    carriers = pl.DataFrame({
-        "carrier": [c[0] for c in CARRIERS],
-        "carrier_name": [c[1] for c in CARRIERS],
-        "base_pickup_cost": [c[2] for c in CARRIERS],
-    }, schema=FEEDS["carriers"].schema)
-    regions = pl.DataFrame({
-        "region": [r[0] for r in REGIONS], "region_name": [r[1] for r in REGIONS],
-        "country": [r[2] for r in REGIONS], "zone": [r[3] for r in REGIONS],
-    }, schema=FEEDS["regions"].schema)
-    policy = pl.DataFrame({
-        "policy_id": [p[0] for p in POLICIES], "effective_from": [p[1] for p in POLICIES],
-        "effective_to": [p[2] for p in POLICIES], "window_days": [p[3] for p in POLICIES],
-        "restocking_fee_pct": [p[4] for p in POLICIES],
-        "free_return_shipping": [p[5] for p in POLICIES],
-    }, schema=FEEDS["return_policy"].schema)
+    vendors = pl.DataFrame(
+        {
+            "vendor_id": [f"V{v:03d}" for v in range(n_vendors)],
+            "vendor_name": [
+                f"Vendor {v:03d} {CATEGORIES[vendor_cat[v]][0].title()} Co."
+                for v in range(n_vendors)
+            ],
+            "country": [countries[v % len(countries)] for v in range(n_vendors)],
+        },
+        schema=FEEDS["vendors"].schema,
+    )
+    carriers = pl.DataFrame(
+        {
+            "carrier": [c[0] for c in CARRIERS],
+            "carrier_name": [c[1] for c in CARRIERS],
+            "base_pickup_cost": [c[2] for c in CARRIERS],
+        },
+        schema=FEEDS["carriers"].schema,
+    )
+    regions = pl.DataFrame(
+        {
+            "region": [r[0] for r in REGIONS],
+            "region_name": [r[1] for r in REGIONS],
+            "country": [r[2] for r in REGIONS],
+            "zone": [r[3] for r in REGIONS],
+        },
+        schema=FEEDS["regions"].schema,
+    )
+    policy = pl.DataFrame(
+        {
+            "policy_id": [p[0] for p in POLICIES],
+            "effective_from": [p[1] for p in POLICIES],
+            "effective_to": [p[2] for p in POLICIES],
+            "window_days": [p[3] for p in POLICIES],
+            "restocking_fee_pct": [p[4] for p in POLICIES],
+            "free_return_shipping": [p[5] for p in POLICIES],
+        },
+        schema=FEEDS["return_policy"].schema,
+    )
     return {
-        "products": products, "vendors": vendors, "carriers": carriers, "regions": regions,
+        "products": products,
+        "vendors": vendors,
+        "carriers": carriers,
+        "regions": regions,
         "return_policy": policy,
         # internal arrays the simulation needs (not written)
-        "_sku": pl.DataFrame({
-            "prod": prod_of, "size_idx": size_idx, "n_sizes": n_sizes,
-            "cat": cat_idx[prod_of], "vendor": vendor_for[prod_of],
-            "price": price[prod_of], "cost": np.round(price[prod_of] * cost_share[prod_of], 2),
-            "fit": fit[prod_of],
-        }),
-        "_product": pl.DataFrame({"popularity": popularity, "cat": cat_idx,
-                                  "vendor": vendor_for}),
+        "_sku": pl.DataFrame(
+            {
+                "prod": prod_of,
+                "size_idx": size_idx,
+                "n_sizes": n_sizes,
+                "cat": cat_idx[prod_of],
+                "vendor": vendor_for[prod_of],
+                "price": price[prod_of],
+                "cost": np.round(price[prod_of] * cost_share[prod_of], 2),
+                "fit": fit[prod_of],
+            }
+        ),
+        "_product": pl.DataFrame({"popularity": popularity, "cat": cat_idx, "vendor": vendor_for}),
     }
 
 
-def _order_days(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Order timestamps (days since START): growth, weekly rhythm, year-end peak, promo days."""
+def _orders_per_day(rng: np.random.Generator, n_orders: int) -> np.ndarray:
+    """Orders on each day: growth, weekly rhythm, year-end peak, promotion days."""
     days = np.arange(N_DAYS + 1)
     dates = np.datetime64(START.date()) + days
     month = (dates.astype("datetime64[M]").astype(int) % 12) + 1
@@ -264,26 +307,42 @@ def _order_days(rng: np.random.Generator, n: int) -> np.ndarray:
     growth = 1.0 + 0.8 * days / N_DAYS
     weekly = np.array([1.0, 0.97, 0.97, 1.0, 1.08, 1.15, 1.12])[weekday]
     season = 1.0 + 0.25 * np.exp(-((month - 11.5) ** 2) / 1.5)
-    promo = np.array([2.6 if (m, d) in PROMO_DAYS else 1.0 for m, d in zip(month, dom,
-                                                                          strict=True)])
+    promo = np.array(
+        [2.6 if (m, d) in PROMO_DAYS else 1.0 for m, d in zip(month, dom, strict=True)]
+    )
     w = growth * weekly * season * promo
-    day = rng.choice(days, n, p=w / w.sum())
-    return day + rng.beta(2.2, 1.6, n)  # evening-heavy time of day
+    return rng.multinomial(n_orders, w / w.sum())
 
 
-def generate_shop(n_orders: int, seed: int = 7) -> Shop:
-    """Simulate `n_orders` orders (about 1.6 lines each) and everything that follows them."""
-    if n_orders < 100:
-        raise ValueError("the synthetic shop needs at least 100 orders")
-    rng = np.random.default_rng(seed)
+@dataclass(frozen=True)
+class _World:
+    """What every chunk of the simulation shares: catalogue, customers, planted truths."""
+
+    ref: dict[str, pl.DataFrame]
+    sku_info: pl.DataFrame
+    prod_info: pl.DataFrame
+    defective: list[tuple[int, float]]
+    defect_start: np.ndarray
+    incident: tuple[str, str, float, float]
+    cust_region: np.ndarray
+    cust_propensity: np.ndarray
+    cust_weight: np.ndarray
+    cust_abuse: np.ndarray
+    cust_ids: np.ndarray
+
+
+def _world(rng: np.random.Generator, n_orders: int) -> _World:
     ref = _reference(rng, n_orders)
     sku_info, prod_info = ref.pop("_sku"), ref.pop("_product")
     n_vendors = ref["vendors"].height
 
-    # --- planted truths -------------------------------------------------------------------
+    # planted truths
     vendor_cat = np.arange(n_vendors) % len(CATEGORIES)
-    vendor_volume = np.bincount(prod_info["vendor"].to_numpy(),
-                                weights=prod_info["popularity"].to_numpy(), minlength=n_vendors)
+    vendor_volume = np.bincount(
+        prod_info["vendor"].to_numpy(),
+        weights=prod_info["popularity"].to_numpy(),
+        minlength=n_vendors,
+    )
     defective = []
     for cat in (0, 2):  # one apparel vendor and one electronics vendor go bad
         members = np.flatnonzero(vendor_cat == cat)
@@ -293,10 +352,10 @@ def generate_shop(n_orders: int, seed: int = 7) -> Shop:
     defect_start = np.full(n_vendors, np.inf)
     for v, d in defective:
         defect_start[v] = d
-    incident = ("KILAT", "ID-JB", float(rng.integers(560, 600)), 0.0)
-    incident = (incident[0], incident[1], incident[2], incident[2] + 42.0)
+    incident_start = float(rng.integers(560, 600))
+    incident = ("KILAT", "ID-JB", incident_start, incident_start + 42.0)
 
-    # --- customers ------------------------------------------------------------------------
+    # customers
     n_customers = max(n_orders // 3, 50)
     region_share = np.array([r[4] for r in REGIONS])
     cust_region = rng.choice(len(REGIONS), n_customers, p=region_share / region_share.sum())
@@ -308,18 +367,163 @@ def generate_shop(n_orders: int, seed: int = 7) -> Shop:
     for k in range(len(ABUSER_KINDS) - 1, -1, -1):
         cust_abuse[abuser_draw < edges[k]] = k
     cust_activity[cust_abuse >= 0] *= 1.5  # abusers buy (and return) a lot
+    cust_ids = ("C" + pl.Series(np.arange(n_customers)).cast(pl.String).str.zfill(7)).to_numpy()
+    return _World(
+        ref,
+        sku_info,
+        prod_info,
+        defective,
+        defect_start,
+        incident,
+        cust_region,
+        cust_propensity,
+        cust_activity / cust_activity.sum(),
+        cust_abuse,
+        cust_ids,
+    )
+
+
+def _truths(world: _World) -> dict[str, pl.DataFrame]:
+    """The planted answers that do not depend on the orders."""
+    prod_fit = world.sku_info.group_by("prod").agg(pl.col("fit").first()).sort("prod")
+    incident = world.incident
+
+    def day(d: float) -> date:
+        return (START + np.timedelta64(int(d), "D").astype(object)).date()
+
+    return {
+        "defective_vendors": pl.DataFrame(
+            {
+                "vendor_id": [f"V{v:03d}" for v, _ in world.defective],
+                "defect_start": [day(d) for _, d in world.defective],
+            }
+        ),
+        "carrier_incidents": pl.DataFrame(
+            {
+                "carrier": [incident[0]],
+                "region": [incident[1]],
+                "start": [day(incident[2])],
+                "end": [day(incident[3])],
+            }
+        ),
+        "abusers": pl.DataFrame(
+            {
+                "customer_id": world.cust_ids[world.cust_abuse >= 0],
+                "kind": np.asarray(ABUSER_KINDS)[world.cust_abuse[world.cust_abuse >= 0]],
+            }
+        ),
+        "product_fit": pl.DataFrame(
+            {
+                "product_id": [f"P{p:05d}" for p in prod_fit["prod"]],
+                "fit": np.array(["runs_small", "true_to_size", "runs_large"])[
+                    prod_fit["fit"].to_numpy().astype(np.int64) + 1
+                ],
+            }
+        ),
+    }
+
+
+CHUNK_ORDERS = 250_000  # orders simulated at once: bounds memory for any shop size
+
+
+def simulate(n_orders: int, seed: int = 7) -> Iterator[Shop]:
+    """The shop in consecutive slices of time, each a `Shop` of its own.
+
+    The first slice also carries the reference tables and the planted truths; every slice
+    carries its orders, returns, scans, reviews and true return probabilities. Slicing keeps
+    memory bounded whatever the shop's size; the slice size is fixed (CHUNK_ORDERS), so a
+    seed always gives the same shop.
+    """
+    if n_orders < 100:
+        raise ValueError("the synthetic shop needs at least 100 orders")
+    world = _world(np.random.default_rng([seed, 0]), n_orders)
+    per_day = _orders_per_day(np.random.default_rng([seed, 1]), n_orders)
+    ends = np.cumsum(per_day)
+    offsets = {"order": 0, "return": 0, "scan": 0, "review": 0}
+    first_day, chunk = 0, 0
+    while first_day <= N_DAYS:
+        start_count = ends[first_day - 1] if first_day else 0
+        last_day = int(np.searchsorted(ends, start_count + CHUNK_ORDERS, side="right"))
+        last_day = min(max(last_day, first_day + 1), N_DAYS + 1)
+        rng = np.random.default_rng([seed, 2, chunk])
+        counts = per_day[first_day:last_day]
+        order_day = np.repeat(np.arange(first_day, last_day), counts).astype(float)
+        order_day = np.sort(order_day + rng.beta(2.2, 1.6, len(order_day)))  # evening-heavy
+        feeds, truth = _simulate_orders(world, rng, order_day, offsets)
+        if chunk == 0:
+            feeds = {**world.ref, **feeds}
+            truth = {**truth, **_truths(world)}
+        yield Shop(feeds, truth)
+        first_day, chunk = last_day, chunk + 1
+
+
+def generate_shop(n_orders: int, seed: int = 7) -> Shop:
+    """Simulate `n_orders` orders (about 1.6 lines each) and everything that follows them."""
+    parts = list(simulate(n_orders, seed))
+    names = parts[0].feeds.keys()
+    return Shop(
+        feeds={k: pl.concat([p.feeds[k] for p in parts if k in p.feeds]) for k in names},
+        truth={k: pl.concat([p.truth[k] for p in parts if k in p.truth]) for k in parts[0].truth},
+    )
+
+
+def write_shop(n_orders: int, seed: int, out: Path, file_format: str = "parquet") -> dict[str, int]:
+    """Simulate slice by slice and append each to its file; rows written per feed."""
+    import pyarrow.parquet as pq
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "_truth").mkdir(exist_ok=True)
+    writers: dict[Path, pq.ParquetWriter] = {}
+    rows: dict[str, int] = {}
+
+    def append(path: Path, frame: pl.DataFrame) -> None:
+        if path.suffix == ".csv":
+            with path.open("a" if path in writers else "w", encoding="utf-8") as fh:
+                frame.write_csv(fh, include_header=path not in writers)
+            writers.setdefault(path, None)  # type: ignore[arg-type]
+            return
+        table = frame.to_arrow()
+        if path not in writers:
+            writers[path] = pq.ParquetWriter(path, table.schema)
+        writers[path].write_table(table)
+
+    try:
+        for part in simulate(n_orders, seed):
+            for name, frame in part.feeds.items():
+                append(out / f"{name}.{file_format}", frame)
+                rows[name] = rows.get(name, 0) + frame.height
+            for name, frame in part.truth.items():
+                append(out / "_truth" / f"{name}.parquet", frame)
+    finally:
+        for writer in writers.values():
+            if writer is not None:
+                writer.close()
+    return rows
+
+
+def _simulate_orders(
+    world: _World, rng: np.random.Generator, order_day: np.ndarray, offsets: dict[str, int]
+) -> tuple[dict[str, pl.DataFrame], dict[str, pl.DataFrame]]:
+    """Orders placed at `order_day` and all that follows them; advances the id offsets."""
+    ref, sku_info, prod_info = world.ref, world.sku_info, world.prod_info
+    defect_start, incident = world.defect_start, world.incident
+    cust_region, cust_propensity = world.cust_region, world.cust_propensity
+    cust_abuse, cust_ids = world.cust_abuse, world.cust_ids
+    n_orders = len(order_day)
+    pop = prod_info["popularity"].to_numpy()
 
     # --- orders ---------------------------------------------------------------------------
-    order_day = np.sort(_order_days(rng, n_orders))
-    order_cust = rng.choice(n_customers, n_orders, p=cust_activity / cust_activity.sum())
+    order_cust = rng.choice(len(world.cust_weight), n_orders, p=world.cust_weight)
     region = cust_region[order_cust]
     country = np.array([REGIONS[r][2] for r in range(len(REGIONS))])[region]
     cod_share = np.vectorize(COUNTRY_COD_SHARE.get)(country)
     pay_other = np.array(["card", "wallet", "bank_transfer", "bnpl"])[
-        rng.choice(4, n_orders, p=[0.45, 0.3, 0.15, 0.1])]
+        rng.choice(4, n_orders, p=[0.45, 0.3, 0.15, 0.1])
+    ]
     payment = np.where(rng.random(n_orders) < cod_share, "cod", pay_other)
     channel = np.array(["web", "app", "marketplace", "social"])[
-        rng.choice(4, n_orders, p=[0.35, 0.4, 0.18, 0.07])]
+        rng.choice(4, n_orders, p=[0.35, 0.4, 0.18, 0.07])
+    ]
     day_int = order_day.astype(int)
     dates = np.datetime64(START.date()) + day_int
     month = (dates.astype("datetime64[M]").astype(int) % 12) + 1
@@ -329,11 +533,9 @@ def generate_shop(n_orders: int, seed: int = 7) -> Shop:
 
     # lines
     line_order = np.repeat(np.arange(n_orders), n_lines)
-    pop = prod_info["popularity"].to_numpy()
     line_prod = rng.choice(len(pop), len(line_order), p=pop / pop.sum())
     sku_prod = sku_info["prod"].to_numpy()
     first_sku = np.searchsorted(sku_prod, np.arange(len(pop)))
-    prod_fit = sku_info["fit"].to_numpy()[first_sku]
     n_sizes_p = np.bincount(sku_prod, minlength=len(pop))
     size_pick = np.zeros(len(line_prod), dtype=np.int64)
     for k, weights in SIZE_WEIGHTS.items():
@@ -348,8 +550,11 @@ def generate_shop(n_orders: int, seed: int = 7) -> Shop:
     b_idx = np.flatnonzero(bracket)
     step = np.where(rng.random(len(b_idx)) < 0.5, -1, 1)
     new_size = size_pick[b_idx] + step
-    new_size = np.where((new_size < 0) | (new_size >= n_sizes_p[line_prod[b_idx]]),
-                        size_pick[b_idx] - step, new_size)
+    new_size = np.where(
+        (new_size < 0) | (new_size >= n_sizes_p[line_prod[b_idx]]),
+        size_pick[b_idx] - step,
+        new_size,
+    )
     line_order = np.concatenate([line_order, line_order[b_idx]])
     line_sku = np.concatenate([line_sku, first_sku[line_prod[b_idx]] + new_size])
     in_bracket = np.concatenate([bracket, np.ones(len(b_idx), dtype=bool)])
@@ -367,8 +572,11 @@ def generate_shop(n_orders: int, seed: int = 7) -> Shop:
     n_sizes = sku_info["n_sizes"].to_numpy()[line_sku]
     qty = rng.choice([1, 2, 3], n, p=[0.86, 0.10, 0.04])
     qty = np.where(in_bracket, 1, qty)
-    depth = np.where(is_promo[line_order], rng.uniform(0.15, 0.5, n),
-                     np.where(rng.random(n) < 0.2, rng.uniform(0.05, 0.2, n), 0.0))
+    depth = np.where(
+        is_promo[line_order],
+        rng.uniform(0.15, 0.5, n),
+        np.where(rng.random(n) < 0.2, rng.uniform(0.05, 0.2, n), 0.0),
+    )
     discount = np.round(price * qty * depth, 2)
     paid = price * qty - discount
 
@@ -443,27 +651,34 @@ def generate_shop(n_orders: int, seed: int = 7) -> Shop:
     r_country = country[line_order[cust_ret]]
     lang = np.vectorize(COUNTRY_LANGUAGE.get)(r_country).astype(object)
     lang = np.where(rng.random(m) < 0.1, "en", lang)
-    text_reason = np.where(rng.random(m) < 0.85, reason,
-                           np.asarray(CUSTOMER_REASONS, dtype=object)[
-                               rng.integers(0, len(CUSTOMER_REASONS), m)])
-    text_reason = np.where(sized | ~np.isin(text_reason, ["size_too_small", "size_too_large"]),
-                           text_reason, "changed_mind")
+    text_reason = np.where(
+        rng.random(m) < 0.85,
+        reason,
+        np.asarray(CUSTOMER_REASONS, dtype=object)[rng.integers(0, len(CUSTOMER_REASONS), m)],
+    )
+    text_reason = np.where(
+        sized | ~np.isin(text_reason, ["size_too_small", "size_too_large"]),
+        text_reason,
+        "changed_mind",
+    )
     reason_text = _pick_text(rng, REASON_TEXTS, text_reason, lang)
     reason_text = np.where(rng.random(m) < 0.12, None, reason_text)
 
     fault = np.isin(reason, ["defective", "damaged_in_transit", "wrong_item", "not_as_described"])
     size_reason = np.isin(reason, ["size_too_small", "size_too_large"])
     res_draw = rng.random(m)
-    resolution = np.where(size_reason & (res_draw < 0.45), "exchange",
-                          np.where(res_draw < 0.72, "refund",
-                                   np.where(res_draw < 0.85, "exchange", "store_credit")))
+    resolution = np.where(
+        size_reason & (res_draw < 0.45),
+        "exchange",
+        np.where(res_draw < 0.72, "refund", np.where(res_draw < 0.85, "exchange", "store_credit")),
+    )
     r_qty = np.where(qty[cust_ret] > 1, rng.integers(1, qty[cust_ret] + 1), 1)
     paid_unit = paid[cust_ret] / qty[cust_ret]
     fee_pct = np.where(o_day[cust_ret] >= POLICY_CHANGE_DAY, POLICIES[1][4], POLICIES[0][4])
-    restocking = np.where((resolution != "exchange") & ~fault,
-                          np.round(paid_unit * r_qty * fee_pct, 2), 0.0)
-    refund = np.where(resolution == "exchange", 0.0,
-                      np.round(paid_unit * r_qty - restocking, 2))
+    restocking = np.where(
+        (resolution != "exchange") & ~fault, np.round(paid_unit * r_qty * fee_pct, 2), 0.0
+    )
+    refund = np.where(resolution == "exchange", 0.0, np.round(paid_unit * r_qty - restocking, 2))
 
     # pickup or drop-off, carrier by region
     r_region = region[line_order[cust_ret]]
@@ -497,8 +712,12 @@ def generate_shop(n_orders: int, seed: int = 7) -> Shop:
         active = ~done
         attempt_days[active, k] = day[active] + 0.05
         wd = (np.floor(day).astype(int) + 0) % 7  # START is a Monday
-        in_incident = ((r_carrier == inc_carrier) & (r_region == inc_region)
-                       & (day >= incident[2]) & (day < incident[3]))
+        in_incident = (
+            (r_carrier == inc_carrier)
+            & (r_region == inc_region)
+            & (day >= incident[2])
+            & (day < incident[3])
+        )
         p_fail = base_npr + weekend_up * (wd >= 5) + region_npr[r_region, r_carrier]
         p_fail = np.where(in_incident, p_fail + 0.38, p_fail)
         p_fail = np.where(r_abuse == 3, 0.93, p_fail)
@@ -515,8 +734,11 @@ def generate_shop(n_orders: int, seed: int = 7) -> Shop:
     last_attempt = attempt_days[np.arange(m), np.maximum(n_attempts - 1, 0)]
     pickup_at = np.where(picked, last_attempt + rng.uniform(0.05, 0.3, m), np.nan)
     transit_at = pickup_at + rng.uniform(0.3, 0.8, m)
-    received = np.where(pickup, pickup_at + 0.5 + r_zone * rng.gamma(2.0, 0.6, m),
-                        req + 1.5 + rng.gamma(2.0, 1.2, m))
+    received = np.where(
+        pickup,
+        pickup_at + 0.5 + r_zone * rng.gamma(2.0, 0.6, m),
+        req + 1.5 + rng.gamma(2.0, 1.2, m),
+    )
     received = np.where(received > N_DAYS, np.nan, received)
 
     # inspection and disposition
@@ -526,33 +748,39 @@ def generate_shop(n_orders: int, seed: int = 7) -> Shop:
     cond_w[r_abuse == 1] = (0.03, 0.07, 0.85, 0.05, 0.0, 0.0, 0.0)
     cond_w[r_abuse == 2] = (0.05, 0.05, 0.05, 0.0, 0.0, 0.55, 0.30)
     condition_i = _choice(rng, cond_w)
-    disp_w = np.array([
-        (0.97, 0.0, 0.03, 0.0, 0.0),  # new
-        (0.85, 0.05, 0.10, 0.0, 0.0),  # like_new
-        (0.05, 0.40, 0.50, 0.0, 0.05),  # used
-        (0.0, 0.20, 0.35, 0.05, 0.40),  # damaged
-        (0.0, 0.05, 0.0, 0.80, 0.15),  # defective
-        (0.0, 0.0, 0.0, 0.0, 1.0),  # empty_box
-        (0.0, 0.0, 0.0, 0.0, 1.0),  # wrong_item
-    ])[condition_i]
+    disp_w = np.array(
+        [
+            (0.97, 0.0, 0.03, 0.0, 0.0),  # new
+            (0.85, 0.05, 0.10, 0.0, 0.0),  # like_new
+            (0.05, 0.40, 0.50, 0.0, 0.05),  # used
+            (0.0, 0.20, 0.35, 0.05, 0.40),  # damaged
+            (0.0, 0.05, 0.0, 0.80, 0.15),  # defective
+            (0.0, 0.0, 0.0, 0.0, 1.0),  # empty_box
+            (0.0, 0.0, 0.0, 0.0, 1.0),  # wrong_item
+        ]
+    )[condition_i]
     disposition_i = _choice(rng, disp_w)
     recovered = np.round(cost[cust_ret] * r_qty * np.array(RECOVERY_SHARE)[disposition_i], 2)
     has_received = ~np.isnan(received)
-    condition = np.where(has_received, np.asarray(CONDITION_NAMES, dtype=object)[condition_i],
-                         None)
-    disposition = np.where(has_received,
-                           np.asarray(DISPOSITION_NAMES, dtype=object)[disposition_i], None)
+    condition = np.where(has_received, np.asarray(CONDITION_NAMES, dtype=object)[condition_i], None)
+    disposition = np.where(
+        has_received, np.asarray(DISPOSITION_NAMES, dtype=object)[disposition_i], None
+    )
     recovered = np.where(has_received, recovered, 0.0)
     base_cost = np.array([c[2] for c in CARRIERS])[r_carrier]
     zone_factor = np.array([0, 1.0, 1.3, 1.7])[r_zone]
-    ship_cost = np.where(pickup, base_cost * zone_factor * (1 + 0.15 * (n_attempts - 1)),
-                         base_cost * 0.6 * zone_factor)
+    ship_cost = np.where(
+        pickup,
+        base_cost * zone_factor * (1 + 0.15 * (n_attempts - 1)),
+        base_cost * 0.6 * zone_factor,
+    )
     ship_cost = np.where(pickup & ~picked, base_cost * 0.5 * n_attempts, ship_cost)
     ship_cost = np.round(ship_cost * (0.9 + 0.1 * r_qty), 2)
     handling = np.where(has_received, np.round(2.4 + 0.6 * r_qty, 2), 0.0)
     instant = (paid_unit * r_qty < 15) | (r_abuse == 3)  # low value or "picked up" claims
-    refunded = np.where(instant, req + rng.uniform(0.1, 1.0, m),
-                        received + rng.uniform(0.2, 2.5, m))
+    refunded = np.where(
+        instant, req + rng.uniform(0.1, 1.0, m), received + rng.uniform(0.2, 2.5, m)
+    )
     refunded = np.where((resolution == "exchange") | (refunded > N_DAYS), np.nan, refunded)
     refund = np.where(np.isnan(refunded) & (resolution != "exchange"), 0.0, refund)
     restocking = np.where(np.isnan(refunded) & (resolution != "exchange"), 0.0, restocking)
@@ -571,107 +799,138 @@ def generate_shop(n_orders: int, seed: int = 7) -> Shop:
     ret_order = np.argsort(np.concatenate([req, rto_req]), kind="stable")
     rto_received = ~np.isnan(rto_recv)
 
-    order_ids = pl.Series(np.arange(n_orders)).cast(pl.String).str.zfill(8)
+    order_ids = pl.Series(offsets["order"] + np.arange(n_orders)).cast(pl.String).str.zfill(8)
     order_ids = ("O" + order_ids).to_numpy()
-    cust_ids = ("C" + pl.Series(np.arange(n_customers)).cast(pl.String).str.zfill(7)).to_numpy()
     sku_names = ref["products"]["sku"].to_numpy()
     region_codes = np.array([r[0] for r in REGIONS], dtype=object)
 
-    orders = pl.DataFrame({
-        "order_id": order_ids[line_order],
-        "line_id": line_no.astype(np.int64),
-        "customer_id": cust_ids[cust],
-        "sku": sku_names[line_sku],
-        "quantity": qty.astype(np.int64),
-        "unit_price": price,
-        "discount_amount": discount,
-        "ordered_at": _to_ts(o_day),
-        "channel": channel[line_order],
-        "payment_method": payment[line_order],
-        "ship_region": region_codes[region[line_order]],
-        "promised_delivery_at": _to_ts(promised_o[line_order]),
-        "delivered_at": _to_ts(delivered),
-    }, schema=FEEDS["orders"].schema)
+    orders = pl.DataFrame(
+        {
+            "order_id": order_ids[line_order],
+            "line_id": line_no.astype(np.int64),
+            "customer_id": cust_ids[cust],
+            "sku": sku_names[line_sku],
+            "quantity": qty.astype(np.int64),
+            "unit_price": price,
+            "discount_amount": discount,
+            "ordered_at": _to_ts(o_day),
+            "channel": channel[line_order],
+            "payment_method": payment[line_order],
+            "ship_region": region_codes[region[line_order]],
+            "promised_delivery_at": _to_ts(promised_o[line_order]),
+            "delivered_at": _to_ts(delivered),
+        },
+        schema=FEEDS["orders"].schema,
+    )
 
     def cat(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.concatenate([a, b])[ret_order]
 
     nan_k = np.full(k, np.nan)
     none_k = np.full(k, None, dtype=object)
-    return_ids = ("R" + pl.Series(np.arange(m + k)).cast(pl.String).str.zfill(8)).to_numpy()
-    rto_cost = np.array([c[2] for c in CARRIERS])[rto_carrier] * np.array([0, 1.0, 1.3, 1.7])[
-        rto_zone]
-    returns = _frame("returns", {
-        "return_id": return_ids,
-        "order_id": order_ids[line_order[ret_idx]][ret_order],
-        "line_id": line_no[ret_idx][ret_order].astype(np.int64),
-        "sku": sku_names[line_sku[ret_idx]][ret_order],
-        "quantity": cat(r_qty, qty[rto_lines]).astype(np.int64),
-        "return_type": np.where(is_rto, "rto", "customer_return")[ret_order],
-        "requested_at": _to_ts(cat(req, rto_req)),
-        "reason_code": cat(reason, np.full(k, "rto_undelivered", dtype=object)),
-        "reason_text": cat(reason_text, none_k),
-        "resolution": cat(resolution.astype(object), none_k),
-        "refund_amount": cat(refund, np.zeros(k)),
-        "return_shipping_cost": cat(ship_cost, np.round(rto_cost, 2)),
-        "handling_cost": cat(handling, np.where(rto_received, np.round(
-            2.4 + 0.6 * qty[rto_lines], 2), 0.0)),
-        "restocking_fee": cat(restocking, np.zeros(k)),
-        "return_method": cat(np.where(pickup, "pickup", "dropoff").astype(object), none_k),
-        "carrier": cat(np.asarray(carrier_codes, dtype=object)[r_carrier],
-                       np.asarray(carrier_codes, dtype=object)[rto_carrier]),
-        "received_at": _to_ts(cat(received, rto_recv)),
-        "condition": cat(condition, np.where(rto_received, "new", None)),
-        "disposition": cat(disposition, np.where(rto_received, "restock", None)),
-        "recovered_value": cat(recovered, np.where(rto_received, np.round(
-            cost[rto_lines] * qty[rto_lines], 2), 0.0)),
-        "refunded_at": _to_ts(cat(refunded, nan_k)),
-    })
+    return_ids = (
+        "R" + pl.Series(offsets["return"] + np.arange(m + k)).cast(pl.String).str.zfill(8)
+    ).to_numpy()
+    rto_cost = (
+        np.array([c[2] for c in CARRIERS])[rto_carrier] * np.array([0, 1.0, 1.3, 1.7])[rto_zone]
+    )
+    returns = _frame(
+        "returns",
+        {
+            "return_id": return_ids,
+            "order_id": order_ids[line_order[ret_idx]][ret_order],
+            "line_id": line_no[ret_idx][ret_order].astype(np.int64),
+            "sku": sku_names[line_sku[ret_idx]][ret_order],
+            "quantity": cat(r_qty, qty[rto_lines]).astype(np.int64),
+            "return_type": np.where(is_rto, "rto", "customer_return")[ret_order],
+            "requested_at": _to_ts(cat(req, rto_req)),
+            "reason_code": cat(reason, np.full(k, "rto_undelivered", dtype=object)),
+            "reason_text": cat(reason_text, none_k),
+            "resolution": cat(resolution.astype(object), none_k),
+            "refund_amount": cat(refund, np.zeros(k)),
+            "return_shipping_cost": cat(ship_cost, np.round(rto_cost, 2)),
+            "handling_cost": cat(
+                handling, np.where(rto_received, np.round(2.4 + 0.6 * qty[rto_lines], 2), 0.0)
+            ),
+            "restocking_fee": cat(restocking, np.zeros(k)),
+            "return_method": cat(np.where(pickup, "pickup", "dropoff").astype(object), none_k),
+            "carrier": cat(
+                np.asarray(carrier_codes, dtype=object)[r_carrier],
+                np.asarray(carrier_codes, dtype=object)[rto_carrier],
+            ),
+            "received_at": _to_ts(cat(received, rto_recv)),
+            "condition": cat(condition, np.where(rto_received, "new", None)),
+            "disposition": cat(disposition, np.where(rto_received, "restock", None)),
+            "recovered_value": cat(
+                recovered,
+                np.where(rto_received, np.round(cost[rto_lines] * qty[rto_lines], 2), 0.0),
+            ),
+            "refunded_at": _to_ts(cat(refunded, nan_k)),
+        },
+    )
     cust_return_ids = return_ids[np.argsort(ret_order)[:m]]
 
     # --- carrier scans ----------------------------------------------------------------------
-    scans = _scans(rng, cust_return_ids, pickup, np.asarray(carrier_codes)[r_carrier],
-                   region_codes[r_region], scheduled, attempt_days, attempt_fail, attempt_reason,
-                   pickup_at, transit_at, received)
+    scans = _scans(
+        rng,
+        offsets["scan"],
+        cust_return_ids,
+        pickup,
+        np.asarray(carrier_codes)[r_carrier],
+        region_codes[r_region],
+        scheduled,
+        attempt_days,
+        attempt_fail,
+        attempt_reason,
+        pickup_at,
+        transit_at,
+        received,
+    )
 
     # --- reviews ----------------------------------------------------------------------------
-    reviews = _reviews(rng, n, delivered, returns_mask, defect_active, country[line_order],
-                       order_ids[line_order], cust_ids[cust], sku_names[line_sku])
+    reviews = _reviews(
+        rng,
+        offsets["review"],
+        n,
+        delivered,
+        returns_mask,
+        defect_active,
+        country[line_order],
+        order_ids[line_order],
+        cust_ids[cust],
+        sku_names[line_sku],
+    )
 
+    offsets["order"] += n_orders
+    offsets["return"] += m + k
+    offsets["scan"] += scans.height
+    offsets["review"] += reviews.height
     truth = {
-        "return_probability": pl.DataFrame({
-            "order_id": order_ids[line_order], "line_id": line_no.astype(np.int64),
-            "p_return": p_return,
-        }),
-        "defective_vendors": pl.DataFrame({
-            "vendor_id": [f"V{v:03d}" for v, _ in defective],
-            "defect_start": [(START + np.timedelta64(int(d), "D").astype(object)).date()
-                             for _, d in defective],
-        }),
-        "carrier_incidents": pl.DataFrame({
-            "carrier": [incident[0]], "region": [incident[1]],
-            "start": [(START + np.timedelta64(int(incident[2]), "D").astype(object)).date()],
-            "end": [(START + np.timedelta64(int(incident[3]), "D").astype(object)).date()],
-        }),
-        "abusers": pl.DataFrame({
-            "customer_id": cust_ids[cust_abuse >= 0],
-            "kind": np.asarray(ABUSER_KINDS)[cust_abuse[cust_abuse >= 0]],
-        }),
-        "product_fit": pl.DataFrame({
-            "product_id": [f"P{p:05d}" for p in range(len(pop))],
-            "fit": np.array(["runs_small", "true_to_size", "runs_large"])[
-                prod_fit.astype(np.int64) + 1],
-        }),
+        "return_probability": pl.DataFrame(
+            {
+                "order_id": order_ids[line_order],
+                "line_id": line_no.astype(np.int64),
+                "p_return": p_return,
+            }
+        )
     }
-    return Shop(feeds={**ref, "orders": orders, "returns": returns, "carrier_scans": scans,
-                       "reviews": reviews}, truth=truth)
+    return {"orders": orders, "returns": returns, "carrier_scans": scans, "reviews": reviews}, truth
 
 
 def _scans(
-    rng: np.random.Generator, return_ids: np.ndarray, pickup: np.ndarray, carrier: np.ndarray,
-    region: np.ndarray, scheduled: np.ndarray, attempt_days: np.ndarray,
-    attempt_fail: np.ndarray, attempt_reason: np.ndarray, pickup_at: np.ndarray,
-    transit_at: np.ndarray, received: np.ndarray,
+    rng: np.random.Generator,
+    offset: int,
+    return_ids: np.ndarray,
+    pickup: np.ndarray,
+    carrier: np.ndarray,
+    region: np.ndarray,
+    scheduled: np.ndarray,
+    attempt_days: np.ndarray,
+    attempt_fail: np.ndarray,
+    attempt_reason: np.ndarray,
+    pickup_at: np.ndarray,
+    transit_at: np.ndarray,
+    received: np.ndarray,
 ) -> pl.DataFrame:
     """Scan events of every reverse pickup, as the carriers report them."""
     from warehouse.contract import FAILURE_REASONS
@@ -680,18 +939,35 @@ def _scans(
     n_att = (~np.isnan(attempt_days[idx])).sum(axis=1)
     parts = []
 
-    def events(rows: np.ndarray, code: str, at: np.ndarray, attempt: np.ndarray,
-               reason: np.ndarray | None = None) -> None:
+    def events(
+        rows: np.ndarray,
+        code: str,
+        at: np.ndarray,
+        attempt: np.ndarray,
+        reason: np.ndarray | None = None,
+    ) -> None:
         keep = ~np.isnan(at) & (at <= N_DAYS)
-        parts.append(pl.DataFrame({
-            "row": rows[keep], "return_id": return_ids[rows[keep]].tolist(),
-            "carrier": carrier[rows[keep]].tolist(), "event_code": [code] * int(keep.sum()),
-            "failure_reason": (None if reason is None else reason[keep].tolist()),
-            "attempt": attempt[keep].astype(np.int64), "event_day": at[keep],
-            "region": region[rows[keep]].tolist(),
-        }, schema_overrides={"return_id": pl.String, "carrier": pl.String,
-                             "event_code": pl.String, "failure_reason": pl.String,
-                             "region": pl.String}))
+        parts.append(
+            pl.DataFrame(
+                {
+                    "row": rows[keep],
+                    "return_id": return_ids[rows[keep]].tolist(),
+                    "carrier": carrier[rows[keep]].tolist(),
+                    "event_code": [code] * int(keep.sum()),
+                    "failure_reason": (None if reason is None else reason[keep].tolist()),
+                    "attempt": attempt[keep].astype(np.int64),
+                    "event_day": at[keep],
+                    "region": region[rows[keep]].tolist(),
+                },
+                schema_overrides={
+                    "return_id": pl.String,
+                    "carrier": pl.String,
+                    "event_code": pl.String,
+                    "failure_reason": pl.String,
+                    "region": pl.String,
+                },
+            )
+        )
 
     events(idx, "pickup_scheduled", scheduled[idx] - 0.3, np.ones(len(idx)))
     for k in range(attempt_days.shape[1]):
@@ -701,27 +977,47 @@ def _scans(
         events(rows, "out_for_pickup", at, np.full(len(rows), k + 1))
         failed = attempt_fail[rows, k]
         reasons = np.asarray(FAILURE_REASONS, dtype=object)[np.maximum(attempt_reason[rows, k], 0)]
-        events(rows[failed], "pickup_failed", at[failed] + rng.uniform(0.05, 0.35, failed.sum()),
-               np.full(failed.sum(), k + 1), reasons[failed])
+        events(
+            rows[failed],
+            "pickup_failed",
+            at[failed] + rng.uniform(0.05, 0.35, failed.sum()),
+            np.full(failed.sum(), k + 1),
+            reasons[failed],
+        )
     events(idx, "picked_up", pickup_at[idx], n_att)
     events(idx, "in_transit", transit_at[idx], n_att)
-    events(idx, "delivered_to_warehouse", np.where(np.isnan(pickup_at[idx]), np.nan,
-                                                   received[idx]), n_att)
+    events(
+        idx,
+        "delivered_to_warehouse",
+        np.where(np.isnan(pickup_at[idx]), np.nan, received[idx]),
+        n_att,
+    )
     scans = pl.concat(parts).sort(["row", "event_day"])
     n = scans.height
     return scans.select(
-        scan_id=pl.lit("S") + pl.Series(np.arange(n)).cast(pl.String).str.zfill(9),
+        scan_id=pl.lit("S") + pl.Series(offset + np.arange(n)).cast(pl.String).str.zfill(9),
         return_id="return_id",
         awb=pl.col("carrier") + pl.col("return_id").str.slice(1),
-        carrier="carrier", event_code="event_code", failure_reason="failure_reason",
-        attempt="attempt", event_at=_to_ts(scans["event_day"].to_numpy()), region="region",
+        carrier="carrier",
+        event_code="event_code",
+        failure_reason="failure_reason",
+        attempt="attempt",
+        event_at=_to_ts(scans["event_day"].to_numpy()),
+        region="region",
     ).cast(FEEDS["carrier_scans"].schema)  # type: ignore[arg-type]
 
 
 def _reviews(
-    rng: np.random.Generator, n: int, delivered: np.ndarray, returned: np.ndarray,
-    defect_active: np.ndarray, country: np.ndarray, order_ids: np.ndarray,
-    customer_ids: np.ndarray, skus: np.ndarray,
+    rng: np.random.Generator,
+    offset: int,
+    n: int,
+    delivered: np.ndarray,
+    returned: np.ndarray,
+    defect_active: np.ndarray,
+    country: np.ndarray,
+    order_ids: np.ndarray,
+    customer_ids: np.ndarray,
+    skus: np.ndarray,
 ) -> pl.DataFrame:
     """Reviews of delivered lines: returned and defective items are rated lower and say why."""
     p_review = np.where(returned, 0.2, 0.1) + 0.15 * defect_active
@@ -738,8 +1034,18 @@ def _reviews(
     text = _pick_text(rng, REVIEW_TEXTS, mood.astype(object), lang)
     text = np.where(rng.random(k) < 0.25, None, text)
     order = np.where(rng.random(k) < 0.05, None, order_ids[idx].astype(object))
-    return _frame("reviews", {
-        "review_id": ("V" + pl.Series(np.arange(k)).cast(pl.String).str.zfill(8)).to_numpy(),
-        "order_id": order, "sku": skus[idx], "customer_id": customer_ids[idx],
-        "rating": rating, "text": text, "language": lang, "reviewed_at": _to_ts(at[idx]),
-    })
+    return _frame(
+        "reviews",
+        {
+            "review_id": (
+                "V" + pl.Series(offset + np.arange(k)).cast(pl.String).str.zfill(8)
+            ).to_numpy(),
+            "order_id": order,
+            "sku": skus[idx],
+            "customer_id": customer_ids[idx],
+            "rating": rating,
+            "text": text,
+            "language": lang,
+            "reviewed_at": _to_ts(at[idx]),
+        },
+    )

@@ -210,3 +210,31 @@ def test_orders_grow_over_time_and_peak_on_promotion_days(shop):
     assert second > 1.2 * first
     singles_day = daily.filter((pl.col("d").dt.month() == 11) & (pl.col("d").dt.day() == 11))
     assert singles_day["n"].mean() > 1.8 * daily["n"].median()
+
+
+@pytest.mark.parametrize("file_format", ["parquet", "csv"])
+def test_writing_slice_by_slice_gives_the_same_files_as_the_whole_shop(tmp_path, monkeypatch,
+                                                                       file_format):
+    from flows.sources import synthetic
+
+    monkeypatch.setattr(synthetic, "CHUNK_ORDERS", 700)  # several slices
+    whole = synthetic.generate_shop(3000, seed=8)
+    synthetic.write_shop(3000, 8, tmp_path, file_format)
+    for name, frame in whole.feeds.items():
+        path = tmp_path / f"{name}.{file_format}"
+        written = (pl.read_parquet(path) if file_format == "parquet"
+                   else pl.read_csv(path, schema=frame.schema))
+        assert_frame_equal(written, frame)
+    assert_frame_equal(pl.read_parquet(tmp_path / "_truth" / "return_probability.parquet"),
+                       whole.truth["return_probability"])
+
+
+def test_identifiers_stay_unique_across_slices(monkeypatch):
+    from flows.sources import synthetic
+
+    monkeypatch.setattr(synthetic, "CHUNK_ORDERS", 700)
+    sliced = synthetic.generate_shop(3000, seed=8)
+    assert sliced.feeds["orders"]["order_id"].n_unique() == 3000
+    for name in ("returns", "carrier_scans", "reviews"):
+        key = FEEDS[name].key
+        assert sliced.feeds[name].select(key).is_duplicated().sum() == 0
