@@ -14,5 +14,8 @@ for _name, _value in {
     "PREFECT_SERVER_LOGGING_LEVEL": "CRITICAL",
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
     "PREFECT_LOGGING_TO_API_ENABLED": "false",
+    # Great Expectations draws a tqdm bar per validation; tqdm reads this when imported
+    "TQDM_DISABLE": "1",
+    "GX_ANALYTICS_ENABLED": "False",
 }.items():
     os.environ.setdefault(_name, _value)

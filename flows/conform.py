@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -106,18 +107,31 @@ def _locate_csv_problem(path: Path) -> str:
     return "it is not a comma-separated file with a header row"
 
 
-def _read(source: SourceFile) -> pl.DataFrame:
+BATCH_ROWS = 1_000_000  # rows typed and validated at once: bounds memory for any file size
+
+
+def _batches(source: SourceFile, batch_rows: int) -> Iterator[pl.DataFrame]:
+    """The file's rows in order, `batch_rows` at a time, numbered from 1 in ROW.
+
+    Yields at least one frame (empty for a header-only file) so that the header is checked.
+    """
     path = source.path
     try:
-        if path.suffix == ".csv":
-            frame = pl.read_csv(path, infer_schema=False)
-        else:
-            frame = pl.read_parquet(path)
+        scan = (pl.scan_csv(path, infer_schema=False) if path.suffix == ".csv"
+                else pl.scan_parquet(path))
+        schema = scan.collect_schema()
+        offset = 1
+        for batch in scan.collect_batches(chunk_size=batch_rows):
+            yield batch.with_row_index(ROW, offset=offset).with_columns(pl.col(ROW).cast(pl.Int64))
+            offset += batch.height
+        if offset == 1:
+            yield pl.DataFrame(schema={ROW: pl.Int64, **schema})
+    except FileRejected:
+        raise
     except Exception as exc:  # polars raises several types for unreadable input
         detail = _locate_csv_problem(path) if path.suffix == ".csv" else str(exc)
         raise FileRejected(f"{path.name}: cannot be read as {path.suffix[1:]}: {detail}") \
             from exc
-    return frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
 
 
 def _delimiter_hint(columns: list[str]) -> str:
@@ -190,23 +204,40 @@ def type_rows(feed: Feed, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFra
     return typed, issues
 
 
-def conform(source: SourceFile, opened: date, horizon: datetime) -> Conformed:
-    """Read `source`, reject it whole if it is not the feed, and type every row it can.
+def read_batches(source: SourceFile, opened: date, horizon: datetime,
+                 batch_rows: int | None = None) -> Iterator[Conformed]:
+    """Read `source` batch by batch, reject it whole if it is not the feed, type every row.
 
     Rows whose values do not parse as their contract type are returned as issues; checking
-    the typed rows against the rest of the suite is `flows.quality.validate`'s job.
+    the typed rows against the rest of the suite is `flows.quality.gate`'s job. A file that
+    turns out unreadable part-way raises FileRejected then: the caller must not keep the
+    batches it has seen.
     """
     from flows.quality import missing_columns
 
     feed = source.feed
-    frame = _read(source)
-    missing = missing_columns(feed, frame.drop(ROW), opened, horizon)
-    if missing:
-        found = [c for c in frame.columns if c != ROW]
-        raise FileRejected(
-            f"{source.path.name}: missing required column(s) {', '.join(missing)}; a "
-            f"{feed.name} file has the columns {', '.join(feed.column_names)} "
-            f"(found: {', '.join(found) or 'none'}){_delimiter_hint(found)}")
-    extra = tuple(c for c in frame.columns if c not in feed.column_names and c != ROW)
-    typed, issues = type_rows(feed, frame)
-    return Conformed(source, frame.height, typed, issues, frame, extra)
+    extra: tuple[str, ...] = ()
+    for number, frame in enumerate(_batches(source, batch_rows or BATCH_ROWS)):
+        if number == 0:
+            found = [c for c in frame.columns if c != ROW]
+            missing = missing_columns(feed, frame.drop(ROW), opened, horizon)
+            if missing:
+                raise FileRejected(
+                    f"{source.path.name}: missing required column(s) {', '.join(missing)}; a "
+                    f"{feed.name} file has the columns {', '.join(feed.column_names)} "
+                    f"(found: {', '.join(found) or 'none'}){_delimiter_hint(found)}")
+            extra = tuple(c for c in found if c not in feed.column_names)
+        typed, issues = type_rows(feed, frame)
+        yield Conformed(source, frame.height, typed, issues, frame, extra)
+
+
+def conform(source: SourceFile, opened: date, horizon: datetime) -> Conformed:
+    """Read a whole (small) file at once: `read_batches` in one batch."""
+    parts = list(read_batches(source, opened, horizon, batch_rows=1 << 62))
+    if len(parts) == 1:
+        return parts[0]
+    return Conformed(source, sum(p.rows_read for p in parts),
+                     pl.concat([p.typed for p in parts]),
+                     pl.concat([p.type_issues for p in parts]),
+                     pl.concat([p.original for p in parts], how="diagonal_relaxed"),
+                     parts[0].extra_columns)

@@ -19,7 +19,15 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy.engine import Connection
 
-from flows.conform import ROW, Conformed, FileRejected, SourceFile, conform, discover, type_rows
+from flows.conform import (
+    ROW,
+    Conformed,
+    FileRejected,
+    SourceFile,
+    discover,
+    read_batches,
+    type_rows,
+)
 from flows.quality import Gate, gate, horizon_now
 from flows.sources import AdapterReport, get_adapter
 from warehouse import load
@@ -76,50 +84,75 @@ def adapt_source(kind: str, source: Path, out: Path) -> AdapterReport:
     return get_adapter(kind)(source, out)
 
 
-@task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
-def read_feed_file(source_file: SourceFile, opened: date, horizon: datetime) -> Conformed:
-    """Read one feed file and type every row as the data contract says."""
-    return conform(source_file, opened, horizon)
-
-
 def _gate_rows(conn: Connection, feed: Feed, typed: pl.DataFrame, type_issues: pl.DataFrame,
                opened: date, horizon: datetime) -> Gate:
     return gate(feed, load.lookup_parents(conn, feed, typed), type_issues, opened, horizon)
 
 
-@task(cache_policy=NO_CACHE)
-def gate_and_load(conn: Connection, result: Conformed, run_id: str, opened: date,
-                  horizon: datetime) -> FileOutcome:
-    """Validate a file's rows, load the good ones and keep the rest in quarantine."""
-    feed, name = result.source.feed, result.source.path.name
-    checked = _gate_rows(conn, feed, result.typed, result.type_issues, opened, horizon)
-    loaded = load.merge_rows(conn, feed, checked.good, name, run_id)
+def _quarantine_records(checked: Gate, batch: Conformed) -> pl.DataFrame:
+    """The kept-out rows of a batch with their original record as JSON."""
+    original = batch.original.filter(pl.col(ROW).is_in(checked.quarantined[ROW].implode()))
     records = checked.quarantined.join(
-        result.original.filter(pl.col(ROW).is_in(checked.quarantined[ROW].implode()))
-        .select(ROW, pl.all().exclude(ROW).cast(pl.String)), on=ROW, how="left")
-    originals = records.select(result.original.columns).drop(ROW).to_dicts()
-    load.record(conn, "quarantine", records.select(
+        original.select(ROW, pl.all().exclude(ROW).cast(pl.String)), on=ROW, how="left")
+    as_json = [json.dumps(r, ensure_ascii=False)
+               for r in records.select(original.columns).drop(ROW).to_dicts()]
+    return records.select(ROW, "field", "rule", "severity", "status", "message").with_columns(
+        record=pl.Series(as_json, dtype=pl.String))
+
+
+def _combine_results(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    """One validation result per expectation for a file validated in several batches."""
+    return pl.concat(parts).group_by("expectation", "rule", "column_name", "severity",
+                                     maintain_order=True).agg(
+        pl.col("success").all(), pl.col("element_count").sum(),
+        pl.col("unexpected_count").sum(),
+        pl.col("example").filter(pl.col("example") != "").first().fill_null(""))
+
+
+@task(cache_policy=NO_CACHE)
+def gate_and_load(conn: Connection, source_file: SourceFile, run_id: str, opened: date,
+                  horizon: datetime) -> FileOutcome:
+    """Read a file batch by batch, validate it, load the good rows, quarantine the rest.
+
+    Good rows are staged and merged into the raw table only once the whole file has been
+    read, so a file found unreadable part-way is rejected whole, with nothing of it loaded.
+    """
+    feed, name = source_file.feed, source_file.path.name
+    load.start_staging(conn, feed)
+    kept, results, warnings = [], [], []
+    rows_read = duplicates = 0
+    extra: tuple[str, ...] = ()
+    for batch in read_batches(source_file, opened, horizon):
+        checked = _gate_rows(conn, feed, batch.typed, batch.type_issues, opened, horizon)
+        load.stage_rows(conn, feed, checked.good)
+        kept.append(_quarantine_records(checked, batch))
+        results.append(checked.results)
+        warnings.append(checked.warnings)
+        rows_read += batch.rows_read
+        duplicates += checked.duplicates.height
+        extra = batch.extra_columns
+    loaded, repeated = load.merge_staged(conn, feed, name, run_id)
+    quarantined = pl.concat(kept)
+    load.record(conn, "quarantine", quarantined.select(
         run_id=pl.lit(run_id), feed=pl.lit(feed.name), file_name=pl.lit(name),
         row_number=pl.col(ROW), field="field", rule="rule", severity="severity",
-        status="status", message="message",
-        record=pl.Series([json.dumps(r, ensure_ascii=False) for r in originals],
-                         dtype=pl.String),
+        status="status", message="message", record="record",
         released_run_id=pl.lit(None, dtype=pl.String)))
-    load.record(conn, "validations", checked.results.with_columns(
+    load.record(conn, "validations", _combine_results(results).with_columns(
         run_id=pl.lit(run_id), feed=pl.lit(feed.name), file_name=pl.lit(name)))
     notes = []
-    if result.extra_columns:
-        notes.append(f"extra columns ignored: {', '.join(result.extra_columns)}")
-    if not checked.warnings.is_empty():
-        first = checked.warnings.row(0, named=True)
-        notes.append(f"{checked.warnings.height:,} warnings, e.g. row {first[ROW]}: "
+    if extra:
+        notes.append(f"extra columns ignored: {', '.join(extra)}")
+    all_warnings = pl.concat(warnings)
+    if not all_warnings.is_empty():
+        first = all_warnings.row(0, named=True)
+        notes.append(f"{all_warnings.height:,} warnings, e.g. row {first[ROW]}: "
                      f"{first['message']}")
-    if result.rows_read == 0:
+    if rows_read == 0:
         notes.append("the file has a header but no rows")
-    waiting = int((checked.quarantined["status"] == "waiting").sum())
-    return FileOutcome(feed.name, name, "loaded", result.rows_read, loaded,
-                       checked.quarantined.height, waiting, checked.duplicates.height,
-                       "; ".join(notes))
+    waiting = int((quarantined["status"] == "waiting").sum())
+    return FileOutcome(feed.name, name, "loaded", rows_read, loaded, quarantined.height,
+                       waiting, duplicates + repeated, "; ".join(notes))
 
 
 @task(cache_policy=NO_CACHE)
@@ -165,10 +198,10 @@ def _file_outcome(conn: Connection, source_file: SourceFile, run_id: str, opened
         return FileOutcome(source_file.feed.name, name, "resent",
                            message=f"same content as {previous}, loaded before; skipped")
     try:
-        result = read_feed_file(source_file, opened, horizon)
+        return gate_and_load(conn, source_file, run_id, opened, horizon)
     except FileRejected as exc:
+        load.drop_staging(conn)
         return FileOutcome(source_file.feed.name, name, "rejected", message=str(exc))
-    return gate_and_load(conn, result, run_id, opened, horizon)
 
 
 @flow(name="returnlens-pipeline", log_prints=False)

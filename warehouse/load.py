@@ -124,25 +124,54 @@ def _insert_frame(conn: Connection, table: str, frame: pl.DataFrame) -> None:
         copy.write(buffer.getvalue())
 
 
+def start_staging(conn: Connection, feed: Feed) -> None:
+    """An empty temporary table `_incoming` for a file's good rows, batch after batch."""
+    conn.exec_driver_sql("DROP TABLE IF EXISTS _incoming")
+    _create_table(conn, "_incoming", feed.schema, (("_row", "BIGINT"),))
+
+
+def drop_staging(conn: Connection) -> None:
+    """Forget what a file staged (it was rejected part-way)."""
+    conn.exec_driver_sql("DROP TABLE IF EXISTS _incoming")
+
+
+def stage_rows(conn: Connection, feed: Feed, rows: pl.DataFrame) -> None:
+    """Append good rows (contract columns + `_row`) to `_incoming`."""
+    _insert_frame(conn, "_incoming", rows.select(*feed.column_names, "_row"))
+
+
+def merge_staged(conn: Connection, feed: Feed, file_name: str, run_id: str) -> tuple[int, int]:
+    """Merge `_incoming` into raw.<feed> on the natural key; (rows loaded, duplicates).
+
+    A key staged more than once (a file read in several batches repeats it) keeps its last
+    row; the others are duplicates. A key already in the warehouse is replaced.
+    """
+    table, keys = f"raw.{feed.name}", ", ".join(feed.key)
+    staged, distinct = conn.execute(sa.text(
+        f"SELECT COUNT(*), (SELECT COUNT(*) FROM (SELECT DISTINCT {keys} FROM _incoming) d) "
+        "FROM _incoming")).one()
+    if staged:
+        match = " AND ".join(f"t.{k} = k.{k}" for k in feed.key)
+        conn.exec_driver_sql(
+            f"DELETE FROM {table} t USING (SELECT DISTINCT {keys} FROM _incoming) k "
+            f"WHERE {match}")
+        cols = ", ".join(feed.column_names)
+        conn.execute(sa.text(
+            f"INSERT INTO {table} ({cols}, _row, _file, _run_id) "
+            f"SELECT {cols}, _row, :file_name, :run_id FROM ("
+            f"SELECT *, ROW_NUMBER() OVER (PARTITION BY {keys} ORDER BY _row DESC) AS _rank "
+            f"FROM _incoming) s WHERE _rank = 1"),
+            {"file_name": file_name, "run_id": run_id})
+    conn.exec_driver_sql("DROP TABLE _incoming")
+    return int(distinct), int(staged - distinct)
+
+
 def merge_rows(conn: Connection, feed: Feed, rows: pl.DataFrame, file_name: str,
                run_id: str) -> int:
     """Upsert `rows` (contract columns + `_row`) into raw.<feed> on its natural key."""
-    batch = rows.with_columns(_file=pl.lit(file_name), _run_id=pl.lit(run_id))
-    table = f"raw.{feed.name}"
-    if batch.is_empty():
-        return 0
-    # .one() drains the result: DuckDB refuses new work while a result is unfinished
-    has_rows = conn.execute(sa.text(f"SELECT EXISTS (SELECT 1 FROM {table})")).one()[0]
-    if has_rows:
-        conn.exec_driver_sql("DROP TABLE IF EXISTS _keys")
-        key_types = ", ".join(f"{k} {_sql_type(feed.schema[k])}" for k in feed.key)
-        conn.exec_driver_sql(f"CREATE TEMP TABLE _keys ({key_types})")
-        _insert_frame(conn, "_keys", batch.select(feed.key))
-        match = " AND ".join(f"t.{k} = k.{k}" for k in feed.key)
-        conn.exec_driver_sql(f"DELETE FROM {table} t USING _keys k WHERE {match}")
-        conn.exec_driver_sql("DROP TABLE _keys")
-    _insert_frame(conn, table, batch)
-    return batch.height
+    start_staging(conn, feed)
+    stage_rows(conn, feed, rows)
+    return merge_staged(conn, feed, file_name, run_id)[0]
 
 
 def lookup_parents(conn: Connection, feed: Feed, rows: pl.DataFrame) -> pl.DataFrame:

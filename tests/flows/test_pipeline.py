@@ -195,3 +195,52 @@ def test_copying_a_shop_folder_keeps_results(tmp_path, warehouse_url, shop_dir):
     url = f"duckdb:///{tmp_path / 'w.duckdb'}"
     pipeline(source=copy, db=url)
     assert kpis(url) == kpis(warehouse_url)
+
+
+def test_a_file_read_in_several_batches_loads_like_one(tmp_path, small_shop, monkeypatch):
+    from flows import conform
+
+    whole = f"duckdb:///{tmp_path / 'whole.duckdb'}"
+    pipeline(source=small_shop, db=whole)
+    monkeypatch.setattr(conform, "BATCH_ROWS", 500)
+    batched = f"duckdb:///{tmp_path / 'batched.duckdb'}"
+    pipeline(source=small_shop, db=batched)
+    assert kpis(batched) == kpis(whole)
+    assert counts(batched) == counts(whole)
+
+
+def test_a_key_repeated_across_batches_keeps_the_last_row_and_counts_a_duplicate(
+        tmp_path, small_shop, monkeypatch):
+    from flows import conform
+
+    orders = pl.read_parquet(small_shop / "orders.parquet")
+    repeat = orders.head(1).with_columns(quantity=pl.lit(7, dtype=pl.Int64))
+    pl.concat([orders, repeat]).write_parquet(small_shop / "orders.parquet")
+    monkeypatch.setattr(conform, "BATCH_ROWS", 500)
+    url = f"duckdb:///{tmp_path / 'w.duckdb'}"
+    outcome = next(f for f in pipeline(source=small_shop, db=url).files
+                   if f.file_name == "orders.parquet")
+    assert (outcome.rows_read, outcome.rows_loaded, outcome.duplicates) == (
+        orders.height + 1, orders.height, 1)
+    got = read(url, "SELECT quantity FROM raw.orders WHERE order_id = :o AND line_id = :l",
+               o=repeat["order_id"][0], l=repeat["line_id"][0])
+    assert got["quantity"].to_list() == [7]
+
+
+def test_a_file_unreadable_part_way_is_rejected_with_nothing_of_it_loaded(
+        tmp_path, small_shop, monkeypatch):
+    from flows import conform
+
+    orders = pl.read_parquet(small_shop / "orders.parquet")
+    csv = orders.write_csv()
+    lines = csv.splitlines()
+    lines[-3] += ",surplus"  # a ragged row near the end, in the last batch
+    (small_shop / "orders.parquet").unlink()
+    (small_shop / "orders.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setattr(conform, "BATCH_ROWS", 500)
+    url = f"duckdb:///{tmp_path / 'w.duckdb'}"
+    summary = pipeline(source=small_shop, db=url)
+    outcome = next(f for f in summary.files if f.file_name == "orders.csv")
+    assert outcome.status == "rejected"
+    assert f"row {len(lines) - 3}" in outcome.message
+    assert kpis(url)["units_sold"] == 0
