@@ -26,5 +26,7 @@ lint: install
 test: install system-deps lint
 	$(BIN)/pytest
 
-bench: install
+bench: install  # the dashboard figures are over the warehouse `make demo` built
 	$(BIN)/python bench/pipeline_bench.py
+	$(BIN)/python bench/dashboard_bench.py --db duckdb:///$(CURDIR)/data/returnlens.duckdb
+	$(BIN)/python bench/real_data_bench.py

@@ -232,8 +232,11 @@ def demo(
     orders: Annotated[int, typer.Option(min=100, help="Orders in the demo shop.")] = 50_000,
     seed: Annotated[int, typer.Option(help="Seed of the demo shop.")] = 7,
     db: DbOption = None,
+    serve_after: Annotated[bool, typer.Option(
+        "--serve/--no-serve", help="Serve the dashboard once the warehouse is built.")] = True,
+    port: Annotated[int, typer.Option(help="Dashboard port.")] = 8050,
 ) -> None:
-    """Generate the demo shop (once), run the pipeline on it and print the KPIs."""
+    """Generate the demo shop (once), run the pipeline on it, print the KPIs, serve the app."""
     settings = Settings()
     out = settings.data_dir / "demo"
     if not (out / "orders.parquet").exists():
@@ -241,6 +244,8 @@ def demo(
     pipeline_command(source=out, db=db, source_kind="files")
     kpis(db=db)
     console.print(f"warehouse: [bold]{database_url(db)}[/]")
+    if serve_after:
+        serve(db=db, port=port)
 
 
 if __name__ == "__main__":

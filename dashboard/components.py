@@ -1,0 +1,166 @@
+"""Reusable pieces of the dashboard's layout: filter bar, cards, tables, notices."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Literal
+
+import dash_bootstrap_components as dbc
+import polars as pl
+from dash import dcc, html
+
+Kind = Literal["text", "wrap", "int", "money", "pct", "pp", "num", "date", "z"]
+
+
+@dataclass(frozen=True)
+class Col:
+    """A table column: frame column, header label and how to format its values."""
+
+    name: str
+    label: str
+    kind: Kind = "text"
+
+
+def format_value(value: Any, kind: Kind) -> str:
+    """One value as the dashboard shows it; empty for missing values."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if kind == "int":
+        return f"{int(value):,}"
+    if kind == "money":
+        return f"{value:,.2f}"
+    if kind == "pct":
+        return f"{100 * value:.1f}%"
+    if kind == "pp":
+        return f"{value:+.1f} pp"
+    if kind == "num":
+        return f"{value:,.2f}"
+    if kind == "z":
+        return f"{value:.1f}"
+    if kind == "date":
+        if isinstance(value, datetime):
+            return value.strftime("%Y-%m-%d %H:%M")
+        return value.isoformat() if isinstance(value, date) else str(value)
+    return str(value)
+
+
+def month_label(month: date) -> str:
+    """'2025-03' for the month starting 2025-03-01."""
+    return month.strftime("%Y-%m")
+
+
+def filter_bar(months: Sequence[date], values: dict[str, Sequence[str]]) -> dbc.Row:
+    """The global filters: month range, category, channel and region (all kept in the URL)."""
+    month_options = [{"label": month_label(m), "value": month_label(m)} for m in months]
+
+    def multi(name: str, label: str) -> dbc.Col:
+        return dbc.Col(dcc.Dropdown(
+            id=f"filter-{name}-dropdown", options=list(values.get(name, ())), multi=True,
+            placeholder=f"All {label}"), md=3, lg=2)
+
+    return dbc.Row([
+        dbc.Col(dcc.Dropdown(id="filter-from-dropdown", options=month_options,
+                             placeholder="From month", clearable=True), md=3, lg=2),
+        dbc.Col(dcc.Dropdown(id="filter-to-dropdown", options=month_options,
+                             placeholder="To month", clearable=True), md=3, lg=2),
+        multi("category", "categories"),
+        multi("channel", "channels"),
+        multi("region", "regions"),
+        dbc.Col(dbc.Button("Reset", id="filter-reset-button", color="secondary",
+                           outline=True, size="sm"), md=3, lg=2, class_name="d-flex"),
+    ], class_name="g-2 py-2 align-items-center")
+
+
+def kpi_card(title: str, value: str, delta: str | None = None, worse: bool | None = None,
+             card_id: str | None = None) -> dbc.Card:
+    """A headline number with its change against the previous period."""
+    colour = "text-muted" if worse is None else ("text-danger" if worse else "text-success")
+    body = [html.Div(title, className="small text-muted text-uppercase"),
+            html.Div(value, className="fs-4 fw-semibold kpi-value")]
+    if delta is not None:
+        body.append(html.Div(delta, className=f"small {colour}"))
+    props = {"id": card_id} if card_id else {}
+    return dbc.Card(dbc.CardBody(body), class_name="h-100 shadow-sm", **props)
+
+
+def graph_card(graph_id: str, title: str, note: str | None = None,
+               height: int = 360) -> dbc.Card:
+    """A titled card holding one plotly graph with its loading state."""
+    header = [html.Span(title, className="fw-semibold")]
+    if note:
+        header.append(html.Span(f" · {note}", className="small text-muted"))
+    return dbc.Card([
+        dbc.CardHeader(header),
+        dbc.CardBody(dcc.Loading(dcc.Graph(id=graph_id, style={"height": f"{height}px"},
+                                           config={"displaylogo": False}))),
+    ], class_name="shadow-sm mb-3")
+
+
+def table_card(page: str, name: str, title: str, note: str | None = None) -> dbc.Card:
+    """A titled card for a table, with a CSV download of every row the table stands for."""
+    return dbc.Card([
+        dbc.CardHeader(dbc.Row([
+            dbc.Col([html.Span(title, className="fw-semibold"),
+                     html.Span(f" · {note}" if note else "", className="small text-muted")]),
+            dbc.Col(dbc.Button("Download CSV", id={"type": f"{page}-export-button",
+                                                   "table": name},
+                               size="sm", color="primary", outline=True),
+                    width="auto"),
+        ], align="center")),
+        dbc.CardBody(dcc.Loading(html.Div(id=f"{page}-{name}-table"))),
+        dcc.Download(id={"type": f"{page}-export-download", "table": name}),
+    ], class_name="shadow-sm mb-3")
+
+
+def frame_table(frame: pl.DataFrame, columns: Sequence[Col], max_rows: int = 25,
+                row_links: tuple[str, str, str] | None = None,
+                highlight: str | None = None) -> html.Div:
+    """`frame` as an HTML table (first `max_rows` rows), saying how many rows it has in all.
+
+    With `row_links=(id_type, column, table)` the first cell of each row is a link button whose
+    id is {"type": id_type, "index": value of column, "table": table} (for drill-downs; the
+    table keeps ids unique when two tables link the same row); rows whose boolean column
+    `highlight` is true are marked.
+    """
+    if frame.is_empty():
+        return notice("No rows for the current filters.")
+    shown = frame.head(max_rows)
+    header = html.Thead(html.Tr([html.Th(c.label) for c in columns]))
+    rows = []
+    for record in shown.iter_rows(named=True):
+        cells = []
+        for i, c in enumerate(columns):
+            text = format_value(record[c.name], c.kind)
+            align = {"text": "", "date": "", "wrap": "wrap"}.get(c.kind, "text-end")
+            if i == 0 and row_links is not None:
+                link_id = {"type": row_links[0], "index": str(record[row_links[1]]),
+                           "table": row_links[2]}
+                link = dbc.Button(text, id=link_id, color="link", size="sm",
+                                  class_name="p-0 text-start")
+                cells.append(html.Td(link))
+            else:
+                cells.append(html.Td(text, className=align))
+        marked = highlight is not None and bool(record[highlight])
+        rows.append(html.Tr(cells, className="table-danger" if marked else None))
+    caption = f"{frame.height:,} rows" + (f"; first {max_rows} shown — download for all"
+                                          if frame.height > max_rows else "")
+    return html.Div([
+        dbc.Table([header, html.Tbody(rows)], striped=True, hover=True, size="sm",
+                  responsive=True, class_name="mb-1"),
+        html.Div(caption, className="small text-muted"),
+    ])
+
+
+def notice(message: str, colour: str = "secondary") -> dbc.Alert:
+    """A plain statement, e.g. that the loaded source has no data for a view."""
+    return dbc.Alert(message, color=colour, class_name="my-2 py-2 small")
+
+
+def page_header(title: str, subtitle: str) -> html.Div:
+    """The title and one-line purpose of a page."""
+    return html.Div([html.H3(title, className="mb-0"),
+                     html.P(subtitle, className="text-muted mb-3")])

@@ -1,0 +1,335 @@
+"""Pure figure builders: make_<x>_figure(frame, ...) → plotly Figure, no data access."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import polars as pl
+
+PALETTE = ("#2563eb", "#f97316", "#10b981", "#e11d48", "#8b5cf6", "#0891b2", "#ca8a04",
+           "#64748b", "#db2777", "#65a30d")
+COST_COLOURS = {
+    "refund_amount": "#2563eb", "return_shipping_cost": "#f97316",
+    "handling_cost": "#8b5cf6", "exchange_cost": "#0891b2",
+    "restocking_fee": "#10b981", "recovered_value": "#65a30d", "net_cost": "#111827",
+}
+COST_LABELS = {
+    "refund_amount": "Refunds", "return_shipping_cost": "Reverse shipping",
+    "handling_cost": "Handling", "exchange_cost": "Exchange replacements",
+    "restocking_fee": "Restocking fees kept", "recovered_value": "Value recovered",
+    "net_cost": "Net cost",
+}
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _style(fig: go.Figure, **layout: object) -> go.Figure:
+    defaults: dict[str, object] = {
+        "template": "plotly_white", "colorway": PALETTE, "hovermode": "closest",
+        "margin": {"l": 50, "r": 20, "t": 30, "b": 40},
+        "legend": {"orientation": "h", "y": -0.18},
+    }
+    fig.update_layout(**(defaults | layout))
+    return fig
+
+
+def empty_figure(message: str) -> go.Figure:
+    """A blank figure that states why there is nothing to plot."""
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper",
+                       yref="paper", font={"size": 14, "color": "#64748b"})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _style(fig)
+
+
+def make_return_rate_figure(trend: pl.DataFrame, title: str = "") -> go.Figure:
+    """Return rate by order month; immature cohorts hollow, with their expected final rate."""
+    if trend.is_empty():
+        return empty_figure("No orders for the current filters")
+    mature = trend.filter(~pl.col("immature"))
+    young = trend.filter(pl.col("immature"))
+    fig = go.Figure()
+    fig.add_scatter(x=trend["order_month"].to_list(), y=trend["return_rate"].to_list(),
+                    mode="lines", line={"color": PALETTE[0]}, name="Return rate (units)",
+                    showlegend=False, hoverinfo="skip")
+    fig.add_scatter(x=mature["order_month"].to_list(), y=mature["return_rate"].to_list(),
+                    mode="markers", marker={"color": PALETTE[0], "size": 8},
+                    name="Return rate (complete cohort)")
+    if young.height:
+        fig.add_scatter(x=young["order_month"].to_list(), y=young["return_rate"].to_list(),
+                        mode="markers", name="Return rate so far (returns still arriving)",
+                        marker={"color": "white", "size": 9,
+                                "line": {"color": PALETTE[0], "width": 2}})
+        expected = young.filter(pl.col("expected_final_rate").is_not_null())
+        fig.add_scatter(x=expected["order_month"].to_list(),
+                        y=expected["expected_final_rate"].to_list(), mode="markers+lines",
+                        line={"dash": "dot", "color": PALETTE[1]},
+                        marker={"symbol": "diamond", "color": PALETTE[1]},
+                        name="Expected final rate (from the return-lag curve)")
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero", title="returned / sold units")
+    return _style(fig, title=title or None)
+
+
+def make_net_cost_figure(trend: pl.DataFrame) -> go.Figure:
+    """Net return cost by order month (immature months still growing)."""
+    if trend.is_empty():
+        return empty_figure("No orders for the current filters")
+    colours = [("#cbd5e1" if immature else COST_COLOURS["net_cost"])
+               for immature in trend["immature"].to_list()]
+    fig = go.Figure(go.Bar(x=trend["order_month"].to_list(),
+                           y=trend["net_return_cost"].to_list(), marker_color=colours,
+                           name="Net return cost",
+                           hovertemplate="%{x|%Y-%m}: %{y:,.0f}<extra></extra>"))
+    fig.update_yaxes(title="net return cost", tickformat=",.0f")
+    return _style(fig, showlegend=False)
+
+
+def make_cohort_heatmap_figure(grid: pl.DataFrame, label: str) -> go.Figure:
+    """Return rate per `label` value (rows) and order month (columns)."""
+    if grid.is_empty():
+        return empty_figure("No orders for the current filters")
+    keys = grid.group_by("key").agg(pl.col("units_sold").sum()).sort(
+        ["units_sold", "key"], descending=[True, False])["key"].to_list()
+    months = sorted(grid["order_month"].unique().to_list())
+    cell = {(r["key"], r["order_month"]): r for r in grid.iter_rows(named=True)}
+    z, text = [], []
+    for key in keys:
+        z_row, t_row = [], []
+        for m in months:
+            r = cell.get((key, m))
+            rate = r["units_returned"] / r["units_sold"] if r and r["units_sold"] else None
+            z_row.append(rate)
+            t_row.append(f"{r['units_returned']:,} of {r['units_sold']:,}" if r else "no sales")
+        z.append(z_row)
+        text.append(t_row)
+    fig = go.Figure(go.Heatmap(
+        z=z, x=[m.strftime("%Y-%m") for m in months], y=keys, text=text,
+        colorscale="YlOrRd", zmin=0, colorbar={"tickformat": ".0%", "title": "rate"},
+        hovertemplate=f"{label} %{{y}}<br>%{{x}}: %{{z:.1%}} (%{{text}})<extra></extra>"))
+    fig.update_yaxes(autorange="reversed", type="category", title=label)
+    fig.update_xaxes(type="category")
+    return _style(fig)
+
+
+def make_pareto_figure(reasons: pl.DataFrame, key: str = "reason_code",
+                       value: str = "units_returned") -> go.Figure:
+    """Bars per reason (largest first) with the cumulative share line."""
+    if reasons.is_empty() or not reasons[value].sum():
+        return empty_figure("No return reasons for the current selection")
+    fig = go.Figure()
+    fig.add_bar(x=reasons[key].to_list(), y=reasons[value].to_list(), name="Units returned",
+                marker_color=PALETTE[0])
+    fig.add_scatter(x=reasons[key].to_list(), y=reasons["cumulative_share"].to_list(),
+                    name="Cumulative share", yaxis="y2", mode="lines+markers",
+                    line={"color": PALETTE[1]})
+    return _style(fig, yaxis={"title": "units returned"},
+                  yaxis2={"overlaying": "y", "side": "right", "range": [0, 1.05],
+                          "tickformat": ".0%", "showgrid": False})
+
+
+def make_funnel_figure(skus: pl.DataFrame, z: float = 3.0) -> go.Figure:
+    """Funnel plot: returned/expected units per SKU against expected units (category rate).
+
+    The control limits are 1 ± z/√expected (Poisson): a SKU above the upper curve is returned
+    more than its category explains, however many it sold.
+    """
+    data = skus.filter(pl.col("expected_returns") > 0)
+    if data.is_empty():
+        return empty_figure("No SKUs with sales for the current filters")
+    flagged = data.filter(pl.col("flagged"))
+    normal = data.filter(~pl.col("flagged"))
+    fig = go.Figure()
+    for part, name, colour in ((normal, "SKU", "#94a3b8"), (flagged, "SKU above its category",
+                                                           PALETTE[3])):
+        # numpy arrays, rounded: plotly validates lists element by element (slow at 10k SKUs)
+        fig.add_scatter(
+            x=part["expected_returns"].round(3).to_numpy(), y=part["ratio"].round(3).to_numpy(),
+            mode="markers", name=name, marker={"color": colour, "size": 6, "opacity": 0.75},
+            text=part["sku"].to_numpy(),
+            customdata=part.select("units_sold", "units_returned").to_numpy(),
+            hovertemplate="%{text}<br>returned/expected %{y:.2f}<br>expected %{x:.1f}, "
+                          "sold %{customdata[0]}, returned %{customdata[1]}<extra></extra>")
+    top = float(data["expected_returns"].max())
+    xs = [0.5 * (top / 0.5) ** (i / 60) for i in range(61)] if top > 0.5 else [top]
+    for sign, dash in ((1, "dash"), (-1, "dash")):
+        fig.add_scatter(x=xs, y=[max(1 + sign * z / x ** 0.5, 0) for x in xs], mode="lines",
+                        line={"color": "#334155", "dash": dash, "width": 1},
+                        name=f"±{z:g}σ limits", showlegend=sign > 0, hoverinfo="skip")
+    fig.add_hline(y=1, line={"color": "#334155", "width": 1})
+    fig.update_xaxes(type="log", title="expected returned units (units sold × category rate)")
+    fig.update_yaxes(title="returned / expected", rangemode="tozero")
+    return _style(fig)
+
+
+def make_cost_by_month_figure(costs: pl.DataFrame) -> go.Figure:
+    """Cost components per month the returns were requested (credits below zero), net line."""
+    if costs.is_empty():
+        return empty_figure("No returns requested in the selected months")
+    x = costs["requested_month"].to_list()
+    fig = go.Figure()
+    for c in ("refund_amount", "return_shipping_cost", "handling_cost", "exchange_cost"):
+        fig.add_bar(x=x, y=costs[c].to_list(), name=COST_LABELS[c], marker_color=COST_COLOURS[c])
+    for c in ("recovered_value",):
+        fig.add_bar(x=x, y=(-costs[c]).to_list(), name=f"− {COST_LABELS[c]}",
+                    marker_color=COST_COLOURS[c])
+    fig.add_scatter(x=x, y=costs["net_cost"].to_list(), name="Net cost", mode="lines+markers",
+                    line={"color": COST_COLOURS["net_cost"], "width": 3})
+    fig.update_yaxes(tickformat=",.0f")
+    return _style(fig, barmode="relative")
+
+
+def make_cost_breakdown_figure(costs: pl.DataFrame, dimension: str) -> go.Figure:
+    """Net cost per value of `dimension`, with cost per return on hover."""
+    if costs.is_empty():
+        return empty_figure("No returns requested in the selected months")
+    data = costs.sort("net_cost")
+    per_return = (data["net_cost"] / data["returns"]).to_list()
+    fig = go.Figure(go.Bar(
+        y=data[dimension].to_list(), x=data["net_cost"].to_list(), orientation="h",
+        marker_color=COST_COLOURS["net_cost"], customdata=per_return,
+        hovertemplate="%{y}: %{x:,.0f} (%{customdata:,.2f} per return)<extra></extra>"))
+    fig.update_xaxes(title="net cost", tickformat=",.0f")
+    fig.update_yaxes(type="category")
+    return _style(fig, showlegend=False)
+
+
+def make_waterfall_figure(totals: dict[str, float]) -> go.Figure:
+    """Gross refunds → − restocking fees → + shipping, handling, exchanges → − recovered → net.
+
+    `recovered_value` is that of customer returns: an RTO's net cost is its shipping and
+    handling only (warehouse/sql/20_core.sql), so the bars add up to `net_cost`.
+    """
+    steps = [
+        ("Gross refunds", totals["refund_amount"] + totals["restocking_fee"], "absolute"),
+        ("− Restocking fees", -totals["restocking_fee"], "relative"),
+        ("+ Reverse shipping", totals["return_shipping_cost"], "relative"),
+        ("+ Handling", totals["handling_cost"], "relative"),
+        ("+ Exchange replacements", totals["exchange_cost"], "relative"),
+        ("− Value recovered", -totals["recovered_value"], "relative"),
+        ("Net cost", 0.0, "total"),
+    ]
+    fig = go.Figure(go.Waterfall(
+        x=[s[0] for s in steps], y=[s[1] for s in steps], measure=[s[2] for s in steps],
+        text=[f"{s[1]:,.0f}" if s[2] != "total" else f"{totals['net_cost']:,.0f}"
+              for s in steps], textposition="outside",
+        connector={"line": {"color": "#94a3b8"}},
+        increasing={"marker": {"color": "#f97316"}}, decreasing={"marker": {"color": "#10b981"}},
+        totals={"marker": {"color": "#111827"}}))
+    fig.update_yaxes(tickformat=",.0f")
+    return _style(fig, showlegend=False)
+
+
+def make_recovery_figure(by_disposition: pl.DataFrame) -> go.Figure:
+    """Original value of returned units and the value recovered, per disposition."""
+    if by_disposition.is_empty():
+        return empty_figure("No returns requested in the selected months")
+    x = by_disposition["disposition"].to_list()
+    fig = go.Figure()
+    fig.add_bar(x=x, y=by_disposition["original_value"].to_list(), name="Original value",
+                marker_color="#cbd5e1")
+    fig.add_bar(x=x, y=by_disposition["recovered_value"].to_list(), name="Value recovered",
+                marker_color=COST_COLOURS["recovered_value"],
+                text=[f"{r:.0%}" if r is not None else "" for r in
+                      by_disposition["recovery_rate"].to_list()], textposition="outside")
+    fig.update_yaxes(tickformat=",.0f")
+    return _style(fig, barmode="group")
+
+
+def make_npr_trend_figure(weekly: pl.DataFrame) -> go.Figure:
+    """Weekly NPR rate (failed / attempts) per carrier."""
+    if weekly.is_empty():
+        return empty_figure("No pickup attempts for the current filters")
+    fig = go.Figure()
+    for carrier, part in weekly.sort("week").group_by("carrier", maintain_order=True):
+        fig.add_scatter(x=part["week"].to_list(), y=part["npr_rate"].to_list(), mode="lines",
+                        name=str(carrier[0]), customdata=part["attempts"].to_list(),
+                        hovertemplate="%{x}: %{y:.1%} of %{customdata} attempts")
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero", title="NPR rate")
+    return _style(fig, hovermode="x unified")
+
+
+def make_npr_heatmap_figure(pairs: pl.DataFrame) -> go.Figure:
+    """NPR rate per carrier (rows) and region (columns)."""
+    if pairs.is_empty():
+        return empty_figure("No pickup attempts for the current filters")
+    carriers = sorted(pairs["carrier"].unique().to_list())
+    regions = sorted(pairs["region"].unique().to_list())
+    cell = {(r["carrier"], r["region"]): r for r in pairs.iter_rows(named=True)}
+    z = [[cell[(c, g)]["npr_rate"] if (c, g) in cell else None for g in regions]
+         for c in carriers]
+    text = [[f"{cell[(c, g)]['attempts']:,} attempts" if (c, g) in cell else "" for g in regions]
+            for c in carriers]
+    fig = go.Figure(go.Heatmap(z=z, x=regions, y=carriers, text=text, colorscale="YlOrRd",
+                               zmin=0, colorbar={"tickformat": ".0%"},
+                               hovertemplate="%{y} in %{x}: %{z:.1%} (%{text})<extra></extra>"))
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(type="category")
+    return _style(fig)
+
+
+def make_failure_reasons_figure(reasons: pl.DataFrame) -> go.Figure:
+    """Failed pickup attempts per carrier, stacked by NPR reason."""
+    if reasons.is_empty() or not reasons["failed"].sum():
+        return empty_figure("No failed pickup attempts for the current filters")
+    fig = go.Figure()
+    for reason, part in reasons.group_by("reason", maintain_order=True):
+        fig.add_bar(x=part["carrier"].to_list(), y=part["failed"].to_list(), name=str(reason[0]))
+    fig.update_yaxes(title="failed attempts")
+    return _style(fig, barmode="stack")
+
+
+def make_attempts_figure(attempts: pl.DataFrame) -> go.Figure:
+    """Share of each carrier's pickups by attempts made (picked up or given up)."""
+    if attempts.is_empty():
+        return empty_figure("No reverse pickups for the current filters")
+    fig = go.Figure()
+    for label, part in attempts.group_by("outcome", maintain_order=True):
+        fig.add_bar(x=part["carrier"].to_list(), y=part["share"].to_list(), name=str(label[0]),
+                    customdata=part["pickups"].to_list(),
+                    hovertemplate="%{x}: %{y:.1%} (%{customdata} pickups)<extra></extra>")
+    fig.update_yaxes(tickformat=".0%", title="share of pickups")
+    return _style(fig, barmode="stack")
+
+
+def make_time_histogram_figure(histogram: pl.DataFrame, label: str) -> go.Figure:
+    """Distribution of a time in days per carrier (share of the carrier's pickups per bin)."""
+    if histogram.is_empty():
+        return empty_figure("No reverse pickups with this time for the current filters")
+    fig = go.Figure()
+    for carrier, part in histogram.group_by("carrier", maintain_order=True):
+        share = (part["pickups"] / part["pickups"].sum()).to_list()
+        fig.add_scatter(x=part["bin_start"].to_list(), y=share, mode="lines",
+                        line={"shape": "hv"}, name=str(carrier[0]))
+    fig.update_xaxes(title=f"{label} (days)")
+    fig.update_yaxes(tickformat=".0%", title="share of pickups")
+    return _style(fig)
+
+
+def make_weekday_figure(weekdays: pl.DataFrame) -> go.Figure:
+    """NPR rate per carrier and weekday."""
+    if weekdays.is_empty():
+        return empty_figure("No pickup attempts for the current filters")
+    fig = go.Figure()
+    for carrier, part in weekdays.sort("weekday").group_by("carrier", maintain_order=True):
+        fig.add_bar(x=[WEEKDAYS[d - 1] for d in part["weekday"].to_list()],
+                    y=part["npr_rate"].to_list(), name=str(carrier[0]))
+    fig.update_yaxes(tickformat=".0%", title="NPR rate")
+    return _style(fig, barmode="group")
+
+
+def make_coverage_figure(coverage: pl.DataFrame) -> go.Figure:
+    """Share of loaded rows that carry a value, per feed (rows) and field."""
+    if coverage.is_empty():
+        return empty_figure("No feeds loaded")
+    fig = go.Figure()
+    data = coverage.with_columns(label=pl.col("feed") + "." + pl.col("field"))
+    fig.add_bar(y=data["label"].to_list(), x=data["share_with_value"].to_list(),
+                orientation="h", marker_color=[
+                    "#e11d48" if (s or 0) == 0 else "#f59e0b" if (s or 0) < 0.5 else "#10b981"
+                    for s in data["share_with_value"].to_list()],
+                customdata=list(zip(data["rows_with_value"].to_list(),
+                                    data["rows_loaded"].to_list(), strict=True)),
+                hovertemplate="%{y}: %{x:.1%} (%{customdata[0]:,} of %{customdata[1]:,})"
+                              "<extra></extra>")
+    fig.update_xaxes(tickformat=".0%", range=[0, 1.02], title="rows with a value")
+    fig.update_yaxes(autorange="reversed", type="category")
+    return _style(fig, showlegend=False, height=max(400, 16 * data.height))

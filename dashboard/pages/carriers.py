@@ -1,0 +1,233 @@
+"""Carriers: reverse-pickup performance — NPR rates, failure reasons, attempts, pickup and
+return-cycle times, and a carrier × region scorecard that flags where a carrier got worse."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+import polars as pl
+from dash import MATCH, Input, Output, State, callback, callback_context, dcc, html
+
+from dashboard import data, figures, stats
+from dashboard.components import (
+    Col,
+    format_value,
+    frame_table,
+    graph_card,
+    kpi_card,
+    notice,
+    page_header,
+    table_card,
+)
+from dashboard.filters import to_filters
+from warehouse import dashboard_queries as dq
+from warehouse.contract import FAILURE_REASONS
+
+dash.register_page(__name__, path="/carriers", name="Carriers", order=3,
+                   title="ReturnLens · Carriers")
+
+WINDOW_WEEKS, BASELINE_WEEKS = 6, 26
+MEASURES = {"pickup_tat_days": "Pickup TAT (request → picked up)",
+            "request_to_warehouse_days": "Request → warehouse",
+            "cycle_days": "Return cycle (request → refund)"}
+SCORECARD_COLUMNS = (
+    Col("carrier", "Carrier"), Col("region", "Region"), Col("flag", "Flag"),
+    Col("attempts", "Attempts", "int"), Col("npr_rate", "NPR", "pct"),
+    Col("first_attempt_npr", "1st-attempt NPR", "pct"),
+    Col("recent_npr", f"Last {WINDOW_WEEKS} wk", "pct"), Col("baseline_npr", "Before", "pct"),
+    Col("recent_change_pp", "Change", "pp"), Col("recent_z", "z", "z"),
+    Col("worst_from", "Worst window from", "date"), Col("worst_to", "to", "date"),
+    Col("worst_npr", "1st-attempt NPR then", "pct"),
+    Col("worst_baseline_npr", "before", "pct"),
+    Col("worst_change_pp", "Change", "pp"), Col("worst_z", "z", "z"),
+)
+
+
+def layout(**_query: str) -> html.Div:
+    """The Carriers page (filters come from the global filter bar)."""
+    return html.Div([
+        page_header("Carriers", "How carriers perform on reverse pickups: non-pickup reports "
+                                "(NPR), attempts, and how long returns take."),
+        html.Div(id="carriers-notes"),
+        dcc.Loading(html.Div(id="carriers-kpis")),
+        table_card("carriers", "scorecard", "Carrier × region scorecard",
+                   f"first-attempt NPR of {WINDOW_WEEKS}-week windows against up to "
+                   f"{BASELINE_WEEKS} weeks before (two-proportion z-test); flagged at z ≥ 4"),
+        dbc.Row([
+            dbc.Col(dcc.Dropdown(id="carriers-carrier-dropdown", placeholder="All carriers",
+                                 clearable=True), md=4),
+        ], class_name="mb-2"),
+        dbc.Row([
+            dbc.Col(graph_card("carriers-npr-trend-graph", "NPR rate by week",
+                               "failed attempts / attempts"), lg=7),
+            dbc.Col(graph_card("carriers-npr-heatmap-graph", "NPR rate by carrier and region"),
+                    lg=5),
+        ]),
+        dbc.Row([
+            dbc.Col(graph_card("carriers-reasons-graph", "Why pickups failed"), lg=4),
+            dbc.Col(graph_card("carriers-weekday-graph", "NPR rate by weekday"), lg=4),
+            dbc.Col(graph_card("carriers-attempts-graph", "Attempts until pickup"), lg=4),
+        ]),
+        dbc.RadioItems(id="carriers-measure-radio", inline=True, value="pickup_tat_days",
+                       options=[{"label": v, "value": k} for k, v in MEASURES.items()]),
+        dbc.Row([
+            dbc.Col(graph_card("carriers-times-graph", "How long returns take",
+                               "share of each carrier's pickups per half day"), lg=7),
+            dbc.Col(table_card("carriers", "summary", "Per carrier",
+                               "medians and 90th percentiles in days"), lg=5),
+        ]),
+    ])
+
+
+def scorecard(filters: dq.Filters) -> pl.DataFrame:
+    """The carrier × region scorecard for the filters (computed once per warehouse version)."""
+    return data.derive(build_scorecard, filters)
+
+
+def build_scorecard(filters: dq.Filters) -> pl.DataFrame:
+    """The carrier × region scorecard for the filters.
+
+    Changes are tested on first attempts: one per pickup, so they are independent trials,
+    whereas the re-attempts of one parcel (a customer who is never in) fail together.
+    """
+    weekly = data.load(dq.carrier_weekly, filters)
+    first = weekly.select("carrier", "region", "week", attempts="first_attempts",
+                          failed_attempts="first_attempts_failed")
+    card = stats.npr_scorecard(first, WINDOW_WEEKS, BASELINE_WEEKS).rename({
+        "attempts": "first_attempts", "failed_attempts": "first_attempts_failed",
+        "npr_rate": "first_attempt_npr"})
+    overall = weekly.group_by("carrier", "region").agg(
+        pl.col("attempts", "failed_attempts").sum()).with_columns(
+        npr_rate=pl.col("failed_attempts") / pl.col("attempts"))
+    return card.join(overall, on=["carrier", "region"], how="left", maintain_order="left") \
+        .with_columns(flagged=pl.col("flag").str.contains("worse"))
+
+
+def summary(filters: dq.Filters) -> pl.DataFrame:
+    """Per carrier: pickups, first-attempt success and time percentiles."""
+    return data.load(dq.pickup_time_summary, filters).with_columns(
+        first_attempt_success=pl.col("first_attempt_pickups") / pl.col("pickups"))
+
+
+TABLES = {"scorecard": scorecard, "summary": summary}
+
+
+def no_scans_notice() -> Any:
+    """A plain statement when the loaded source has no carrier scans at all."""
+    if not data.source_lacks("carrier_scans"):
+        return None
+    return notice("The loaded source has no carrier scans (the carrier_scans feed is empty), "
+                  "so there is nothing to show about pickups. See Data quality for what was "
+                  "loaded.", "warning")
+
+
+@callback(
+    Output("carriers-notes", "children"),
+    Output("carriers-kpis", "children"),
+    Output("carriers-scorecard-table", "children"),
+    Output("carriers-npr-heatmap-graph", "figure"),
+    Output("carriers-reasons-graph", "figure"),
+    Output("carriers-carrier-dropdown", "options"),
+    Input("filters-store", "data"),
+)
+def update_carriers(state: dict[str, Any] | None) -> tuple[Any, ...]:
+    """Headline pickup numbers, the scorecard, the carrier × region heatmap and reasons."""
+    filters = to_filters(state)
+    notes = [no_scans_notice()]
+    if filters.categories or filters.channels:
+        notes.append(notice("Carrier scans carry carrier and region only: the category and "
+                            "channel filters do not apply on this page."))
+    weekly = data.load(dq.carrier_weekly, filters)
+    attempts = int(weekly["attempts"].sum())
+    failed = int(weekly["failed_attempts"].sum())
+    first = int(weekly["first_attempts"].sum())
+    first_failed = int(weekly["first_attempts_failed"].sum())
+    times = summary(filters)
+    pickups = int(times["pickups"].sum())
+    never = pickups - int(times["picked_up"].sum())
+    cards = dbc.Row([dbc.Col(kpi_card(label, value, card_id=f"carriers-kpi-{key}"), xs=6, md=4,
+                             xl=True, class_name="mb-2") for key, label, value in (
+        ("attempts", "Pickup attempts", format_value(attempts, "int")),
+        ("npr-rate", "NPR rate", format_value(failed / attempts if attempts else None, "pct")),
+        ("first-attempt", "First-attempt pickup success",
+         format_value(1 - first_failed / first if first else None, "pct")),
+        ("pickups", "Reverse pickups requested", format_value(pickups, "int")),
+        ("not-picked-up", "Not picked up (yet)",
+         format_value(never / pickups if pickups else None, "pct")),
+    )], class_name="g-2")
+    pairs = weekly.group_by("carrier", "region").agg(
+        pl.col("attempts", "failed_attempts").sum()).with_columns(
+        npr_rate=pl.col("failed_attempts") / pl.col("attempts"))
+    reasons = weekly.group_by("carrier").agg(
+        pl.col(f"failed_{r}").sum() for r in FAILURE_REASONS).unpivot(
+        index="carrier", variable_name="reason", value_name="failed").with_columns(
+        pl.col("reason").str.strip_prefix("failed_")).sort("reason", "carrier")
+    carriers = sorted(weekly["carrier"].unique().to_list())
+    return (notes, cards, frame_table(scorecard(filters), SCORECARD_COLUMNS, max_rows=40,
+                                      highlight="flagged"),
+            figures.make_npr_heatmap_figure(pairs), figures.make_failure_reasons_figure(reasons),
+            carriers)
+
+
+@callback(
+    Output("carriers-npr-trend-graph", "figure"),
+    Output("carriers-weekday-graph", "figure"),
+    Input("filters-store", "data"),
+    Input("carriers-carrier-dropdown", "value"),
+)
+def update_trend(state: dict[str, Any] | None, carrier: str | None) -> tuple[Any, ...]:
+    """Weekly NPR per carrier, or per region of one carrier; NPR by weekday."""
+    filters = to_filters(state)
+    weekly = data.load(dq.carrier_weekly, filters)
+    weekdays = data.load(dq.npr_by_weekday, filters)
+    if carrier:
+        weekly = weekly.filter(pl.col("carrier") == carrier).with_columns(
+            carrier=pl.col("region"))
+        weekdays = weekdays.filter(pl.col("carrier") == carrier)
+    series = weekly.group_by("carrier", "week").agg(
+        pl.col("attempts", "failed_attempts").sum()).with_columns(
+        npr_rate=pl.col("failed_attempts") / pl.col("attempts"))
+    return (figures.make_npr_trend_figure(series), figures.make_weekday_figure(
+        weekdays.with_columns(npr_rate=pl.col("failed_attempts") / pl.col("attempts"))))
+
+
+@callback(
+    Output("carriers-attempts-graph", "figure"),
+    Output("carriers-times-graph", "figure"),
+    Output("carriers-summary-table", "children"),
+    Input("filters-store", "data"),
+    Input("carriers-measure-radio", "value"),
+)
+def update_times(state: dict[str, Any] | None, measure: str) -> tuple[Any, ...]:
+    """Attempts until pickup, the distribution of a time, and per-carrier percentiles."""
+    filters = to_filters(state)
+    attempts = data.load(dq.pickup_attempts, filters).with_columns(
+        outcome=pl.when(pl.col("picked_up"))
+        .then(pl.format("picked up at attempt {}", pl.col("attempts")))
+        .otherwise(pl.lit("not picked up"))).group_by("carrier", "outcome").agg(
+        pl.col("pickups").sum()).with_columns(
+        share=pl.col("pickups") / pl.col("pickups").sum().over("carrier")).sort(
+        "outcome", "carrier")
+    histogram = data.load(dq.pickup_time_histogram, filters, measure, 0.5)
+    table = frame_table(summary(filters), (
+        Col("carrier", "Carrier"), Col("pickups", "Pickups", "int"),
+        Col("first_attempt_success", "1st-attempt success", "pct"),
+        Col("pickup_tat_days_p50", "TAT p50", "num"), Col("pickup_tat_days_p90", "p90", "num"),
+        Col("cycle_days_p50", "Cycle p50", "num"), Col("cycle_days_p90", "p90", "num")))
+    return (figures.make_attempts_figure(attempts),
+            figures.make_time_histogram_figure(histogram, MEASURES[measure]), table)
+
+
+@callback(
+    Output({"type": "carriers-export-download", "table": MATCH}, "data"),
+    Input({"type": "carriers-export-button", "table": MATCH}, "n_clicks"),
+    State("filters-store", "data"),
+    prevent_initial_call=True,
+)
+def export_table(_clicks: int, state: dict[str, Any] | None) -> dict[str, Any]:
+    """Every row of a Carriers table as CSV."""
+    name = callback_context.triggered_id["table"]
+    return dcc.send_string(TABLES[name](to_filters(state)).write_csv(),
+                           f"returnlens-carriers-{name}.csv")

@@ -1,0 +1,200 @@
+"""Costs: what returns cost by month, category, channel and reason, from gross refunds to net."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+import polars as pl
+from dash import MATCH, Input, Output, State, callback, callback_context, dcc, html
+
+from dashboard import data, figures
+from dashboard.components import (
+    Col,
+    format_value,
+    frame_table,
+    graph_card,
+    kpi_card,
+    notice,
+    page_header,
+    table_card,
+)
+from dashboard.filters import to_filters
+from warehouse import dashboard_queries as dq
+
+dash.register_page(__name__, path="/costs", name="Costs", order=2, title="ReturnLens · Costs")
+
+DIMENSIONS = {"category": "Category", "channel": "Channel", "reason_code": "Reason",
+              "disposition": "Disposition", "ship_region": "Region",
+              "return_type": "Return type", "resolution": "Resolution"}
+MONEY = (Col("refund_amount", "Refunds", "money"),
+         Col("restocking_fee", "Restocking fees", "money"),
+         Col("return_shipping_cost", "Reverse shipping", "money"),
+         Col("handling_cost", "Handling", "money"),
+         Col("exchange_cost", "Exchange replacements", "money"),
+         Col("recovered_value", "Value recovered", "money"), Col("net_cost", "Net cost", "money"),
+         Col("cost_per_return", "Net cost / return", "money"))
+
+
+def layout(**_query: str) -> html.Div:
+    """The Costs page (filters come from the global filter bar)."""
+    return html.Div([
+        page_header("Costs", "What returns cost, by the month they were requested: refunds, "
+                             "reverse shipping, handling, fees kept, value recovered, net loss."),
+        dcc.Loading(html.Div(id="costs-kpis")),
+        dbc.Row([
+            dbc.Col(graph_card("costs-waterfall-graph", "From gross refunds to net cost",
+                               "value recovered on customer returns"), lg=6),
+            dbc.Col(graph_card("costs-month-graph", "Cost of returns by month requested",
+                               "credits below zero"), lg=6),
+        ]),
+        table_card("costs", "by-month", "Cost of returns by month requested"),
+        dbc.Row([
+            dbc.Col(html.Span("Break down by", className="me-2 small text-muted"), width="auto"),
+            dbc.Col(dbc.RadioItems(id="costs-dimension-radio", inline=True, value="category",
+                                   options=[{"label": v, "value": k}
+                                            for k, v in DIMENSIONS.items()])),
+        ], class_name="align-items-center mb-2"),
+        dbc.Row([
+            dbc.Col(graph_card("costs-breakdown-graph", "Net cost by segment"), lg=5),
+            dbc.Col(table_card("costs", "breakdown", "Cost of returns by segment"), lg=7),
+        ]),
+        dbc.Row([
+            dbc.Col(graph_card("costs-recovery-graph", "Value recovered by disposition",
+                               "labels: recovery rate of the original price"), lg=5),
+            dbc.Col(table_card("costs", "recovery", "Value recovered by SKU × reason × "
+                                                     "disposition"), lg=7),
+        ]),
+    ])
+
+
+def with_cost_per_return(frame: pl.DataFrame) -> pl.DataFrame:
+    """Adds net cost per return."""
+    return frame.with_columns(cost_per_return=pl.when(pl.col("returns") > 0)
+                              .then(pl.col("net_cost") / pl.col("returns")))
+
+
+def cost_table(filters: dq.Filters, by: str) -> pl.DataFrame:
+    """Returns, units and money per value of `by` (a COST_DIMENSIONS name)."""
+    return with_cost_per_return(data.load(dq.return_costs, filters, by))
+
+
+def waterfall_totals(filters: dq.Filters) -> dict[str, float]:
+    """The money columns summed over the filters; recovered value of customer returns only."""
+    by_type = data.load(dq.return_costs, filters, "return_type")
+    totals = {c: float(by_type[c].sum()) for c in dq.MONEY_COLUMNS}
+    customer = by_type.filter(pl.col("return_type") == "customer_return")
+    totals["recovered_value"] = float(customer["recovered_value"].sum())
+    totals["rto_recovered_value"] = float(
+        by_type.filter(pl.col("return_type") == "rto")["recovered_value"].sum())
+    totals["returns"] = float(by_type["returns"].sum())
+    return totals
+
+
+def recovery_table(filters: dq.Filters) -> pl.DataFrame:
+    """Recovered value per SKU × reason × disposition, with its recovery rate."""
+    return data.load(dq.recovery_by_sku, filters).with_columns(
+        recovery_rate=pl.when(pl.col("original_value") > 0)
+        .then(pl.col("recovered_value") / pl.col("original_value")))
+
+
+TABLES = {
+    "by-month": lambda f, by: cost_table(f, "requested_month"),
+    "breakdown": lambda f, by: cost_table(f, by),
+    "recovery": lambda f, by: recovery_table(f),
+}
+
+
+def kpi_row(totals: dict[str, float]) -> dbc.Row:
+    """Headline money of the selection."""
+    per_return = totals["net_cost"] / totals["returns"] if totals["returns"] else None
+    cards = [
+        ("returns", "Returns", format_value(totals["returns"], "int")),
+        ("gross-refunds", "Gross refunds",
+         format_value(totals["refund_amount"] + totals["restocking_fee"], "money")),
+        ("restocking-fees", "Restocking fees kept", format_value(totals["restocking_fee"],
+                                                                  "money")),
+        ("shipping", "Reverse shipping", format_value(totals["return_shipping_cost"], "money")),
+        ("handling", "Handling", format_value(totals["handling_cost"], "money")),
+        ("exchanges", "Exchange replacements", format_value(totals["exchange_cost"], "money")),
+        ("recovered", "Value recovered", format_value(totals["recovered_value"], "money")),
+        ("net-cost", "Net cost", format_value(totals["net_cost"], "money")),
+        ("cost-per-return", "Net cost / return", format_value(per_return, "money")),
+    ]
+    return dbc.Row([dbc.Col(kpi_card(label, value, card_id=f"costs-kpi-{key}"),
+                            xs=6, md=4, xl=True, class_name="mb-2")
+                    for key, label, value in cards], class_name="g-2")
+
+
+@callback(
+    Output("costs-kpis", "children"),
+    Output("costs-waterfall-graph", "figure"),
+    Output("costs-month-graph", "figure"),
+    Output("costs-by-month-table", "children"),
+    Input("filters-store", "data"),
+)
+def update_costs(state: dict[str, Any] | None) -> tuple[Any, ...]:
+    """Headline money, the waterfall and the monthly costs."""
+    filters = to_filters(state)
+    totals = waterfall_totals(filters)
+    if not totals["returns"]:
+        message = "The loaded source has no returns." if data.source_lacks("returns") else \
+            "No returns were requested in the selected months and segments."
+        empty = figures.empty_figure(message)
+        return notice(message), empty, empty, None
+    monthly = cost_table(filters, "requested_month")
+    note = html.Div(
+        f"RTO parcels came back with goods worth {totals['rto_recovered_value']:,.2f}; an RTO's "
+        "net cost is its shipping and handling, so that value is not netted off.",
+        className="small text-muted mb-2") if totals["rto_recovered_value"] else None
+    return ([kpi_row(totals), note], figures.make_waterfall_figure(totals),
+            figures.make_cost_by_month_figure(monthly),
+            frame_table(monthly, (Col("requested_month", "Month", "date"),
+                                  Col("returns", "Returns", "int"), *MONEY), max_rows=36))
+
+
+@callback(
+    Output("costs-breakdown-graph", "figure"),
+    Output("costs-breakdown-table", "children"),
+    Input("filters-store", "data"),
+    Input("costs-dimension-radio", "value"),
+)
+def update_breakdown(state: dict[str, Any] | None, by: str) -> tuple[Any, ...]:
+    """Cost of returns per segment of the chosen dimension."""
+    frame = cost_table(to_filters(state), by)
+    return (figures.make_cost_breakdown_figure(frame, by),
+            frame_table(frame.sort("net_cost", descending=True),
+                        (Col(by, DIMENSIONS[by]), Col("returns", "Returns", "int"), *MONEY)))
+
+
+@callback(
+    Output("costs-recovery-graph", "figure"),
+    Output("costs-recovery-table", "children"),
+    Input("filters-store", "data"),
+)
+def update_recovery(state: dict[str, Any] | None) -> tuple[Any, ...]:
+    """Value recovered by disposition, and by SKU × reason × disposition."""
+    frame = recovery_table(to_filters(state))
+    by_disposition = frame.group_by("disposition").agg(
+        pl.col("original_value", "recovered_value").sum()).with_columns(
+        recovery_rate=pl.when(pl.col("original_value") > 0)
+        .then(pl.col("recovered_value") / pl.col("original_value"))).sort("disposition")
+    return figures.make_recovery_figure(by_disposition), frame_table(frame, (
+        Col("sku", "SKU"), Col("reason_code", "Reason"), Col("disposition", "Disposition"),
+        Col("units", "Units", "int"), Col("original_value", "Original value", "money"),
+        Col("recovered_value", "Recovered", "money"), Col("recovery_rate", "Rate", "pct")))
+
+
+@callback(
+    Output({"type": "costs-export-download", "table": MATCH}, "data"),
+    Input({"type": "costs-export-button", "table": MATCH}, "n_clicks"),
+    State("filters-store", "data"),
+    State("costs-dimension-radio", "value"),
+    prevent_initial_call=True,
+)
+def export_table(_clicks: int, state: dict[str, Any] | None, by: str) -> dict[str, Any]:
+    """Every row of a Costs table as CSV."""
+    name = callback_context.triggered_id["table"]
+    return dcc.send_string(TABLES[name](to_filters(state), by).write_csv(),
+                           f"returnlens-costs-{name}.csv")

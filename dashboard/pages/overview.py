@@ -1,0 +1,236 @@
+"""Overview: headline KPIs against the previous period, trends, and what moved most lately."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+import polars as pl
+from dash import MATCH, Input, Output, State, callback, dcc, html
+
+from dashboard import data, figures, stats
+from dashboard.components import (
+    Col,
+    format_value,
+    frame_table,
+    graph_card,
+    kpi_card,
+    notice,
+    page_header,
+    table_card,
+)
+from dashboard.filters import to_filters
+from warehouse import dashboard_queries as dq
+from warehouse import queries
+
+dash.register_page(__name__, path="/", name="Overview", order=0,
+                   title="ReturnLens · Overview")
+
+# key, label, kind, whether a rise is bad news
+KPIS = (
+    ("orders", "Orders", "int", False),
+    ("units_sold", "Units sold", "int", False),
+    ("units_returned", "Units returned", "int", True),
+    ("return_rate_units", "Return rate (units)", "pct", True),
+    ("return_rate_value", "Return rate (value)", "pct", True),
+    ("refund_value", "Refunds", "money", True),
+    ("net_return_cost", "Net return cost", "money", True),
+    ("rto_units", "RTO units", "int", True),
+    ("npr_rate", "NPR rate", "pct", True),
+)
+MOVER_COLUMNS = {
+    "sku-movers": (Col("key", "SKU"), Col("category", "Category"),
+                   Col("units_previous", "Units before", "int"),
+                   Col("units_current", "Units now", "int"), Col("change", "Change", "int")),
+    "vendor-movers": (Col("vendor_name", "Vendor"), Col("category", "Category"),
+                      Col("units_previous", "Defect units before", "int"),
+                      Col("units_current", "Defect units now", "int"),
+                      Col("change", "Change", "int")),
+    "carrier-movers": (Col("carrier", "Carrier"), Col("npr_previous", "NPR before", "pct"),
+                       Col("npr_current", "NPR now", "pct"), Col("change_pp", "Change", "pp"),
+                       Col("attempts_current", "Attempts now", "int")),
+}
+
+
+def layout(**_query: str) -> html.Div:
+    """The Overview page (filters come from the global filter bar)."""
+    return html.Div([
+        page_header("Overview", "How many orders come back, what it costs, and what changed."),
+        dcc.Loading(html.Div(id="overview-kpis")),
+        html.Div(id="overview-notes"),
+        dbc.Row([
+            dbc.Col(graph_card("overview-return-rate-graph", "Return rate by order month",
+                               "cohorts by order date; hollow = returns still arriving"), lg=6),
+            dbc.Col(graph_card("overview-net-cost-graph", "Net return cost by order month",
+                               "grey = returns still arriving"), lg=6),
+        ]),
+        html.H5("Top problems", className="mt-2"),
+        dbc.RadioItems(id="overview-period-radio", inline=True, value=7,
+                       options=[{"label": "last 7 days", "value": 7},
+                                {"label": "last 28 days", "value": 28}]),
+        html.Div(id="overview-period-text", className="small text-muted mb-2"),
+        dbc.Row([
+            dbc.Col(table_card("overview", "sku-movers", "SKUs returned more"), lg=6),
+            dbc.Col([table_card("overview", "vendor-movers", "Vendors with more defect returns",
+                                "defective or not as described"),
+                     table_card("overview", "carrier-movers", "Carriers failing more pickups",
+                                "≥ 20 attempts in both periods")], lg=6),
+        ]),
+    ])
+
+
+def period_bounds(filters: dq.Filters) -> tuple[date, date] | None:
+    """First and last order day the KPIs cover: the filter range within the data."""
+    bounds = data.load(dq.data_bounds).row(0, named=True)
+    if bounds["first_order_day"] is None:
+        return None
+    return (max(filters.date_from, bounds["first_order_day"]),
+            min(filters.date_to, bounds["last_order_day"]))
+
+
+def previous_period(start: date, end: date) -> tuple[date, date]:
+    """The same number of whole months immediately before the month of `start`."""
+    first = start.replace(day=1)
+    months = (end.year - first.year) * 12 + end.month - first.month + 1
+    year, month = divmod(first.year * 12 + first.month - 1 - months, 12)
+    return date(year, month + 1, 1), first - timedelta(days=1)
+
+
+def kpi_cards(current: dict[str, Any], previous: dict[str, Any] | None) -> dbc.Row:
+    """One card per KPI with its change against the previous period."""
+    cards = []
+    for key, label, kind, rise_is_bad in KPIS:
+        value, before = current[key], (previous or {}).get(key)
+        delta = "no earlier data to compare" if value is not None else "no data in the source"
+        worse = None
+        if value is not None and before:
+            change = value - before
+            if kind == "pct":
+                delta = f"{100 * change:+.1f} pp vs previous period"
+            else:
+                delta = f"{change / before:+.1%} vs previous period"
+            worse = None if change == 0 else (change > 0) == rise_is_bad
+        cards.append(dbc.Col(kpi_card(label, format_value(value, kind), delta, worse,
+                                      card_id=f"overview-kpi-{key.replace('_', '-')}"),
+                             xs=6, md=4, xl=True, class_name="mb-2"))
+    return dbc.Row(cards, class_name="g-2")
+
+
+def cohort_trend(filters: dq.Filters) -> pl.DataFrame:
+    """The filtered cohorts by order month with their completeness and expected final rate."""
+    trend = data.load(dq.cohort_trend, filters)
+    bounds = data.load(dq.data_bounds).row(0, named=True)
+    if trend.is_empty():
+        return trend.with_columns(
+            age_days=pl.lit(None, pl.Int64), completeness=pl.lit(None, pl.Float64),
+            immature=pl.lit(None, pl.Boolean), return_rate=pl.lit(None, pl.Float64),
+            expected_final_rate=pl.lit(None, pl.Float64))
+    completeness = stats.cohort_completeness(
+        data.load(dq.return_lag, filters), trend["order_month"].to_list(),
+        bounds["last_order_day"])
+    return stats.expected_final_rate(trend.join(completeness, on="order_month", how="left"))
+
+
+@callback(
+    Output("overview-kpis", "children"),
+    Output("overview-notes", "children"),
+    Output("overview-return-rate-graph", "figure"),
+    Output("overview-net-cost-graph", "figure"),
+    Input("filters-store", "data"),
+)
+def update_overview(state: dict[str, Any] | None) -> tuple[Any, ...]:
+    """KPIs with period-over-period change, and the monthly trends, for the filters."""
+    filters = to_filters(state)
+    period = period_bounds(filters)
+    if period is None:
+        message = notice("The warehouse has no orders yet: load a source with "
+                         "`returnlens pipeline`.", "warning")
+        empty = figures.empty_figure("No orders loaded")
+        return message, None, empty, empty
+    before = previous_period(*period)
+    current = data.load(queries.kpis, *period)
+    earlier = data.load(queries.kpis, *before)
+    notes = [html.Div(f"KPIs cover orders placed {period[0]} – {period[1]}, compared with "
+                      f"{before[0]} – {before[1]}; NPR by pickup-attempt date.",
+                      className="small text-muted mb-2")]
+    if filters.has_segments:
+        notes.append(notice("Headline KPIs are for the whole shop in the selected months; the "
+                            "category, channel and region filters apply to the charts and "
+                            "tables below."))
+    trend = cohort_trend(filters)
+    young = trend.filter(pl.col("immature"))
+    if young.height:
+        notes.append(notice(
+            f"{young.height} recent order month(s) are still collecting returns ("
+            + ", ".join(f"{m:%Y-%m} {c:.0%} complete" for m, c in
+                        zip(young["order_month"], young["completeness"].fill_null(0),
+                            strict=True))
+            + "): their return rate will rise."))
+    return (kpi_cards(current, earlier if earlier["orders"] else None), notes,
+            figures.make_return_rate_figure(trend), figures.make_net_cost_figure(trend))
+
+
+def mover_windows(filters: dq.Filters, days: int) -> tuple[tuple[date, date], tuple[date, date]]:
+    """The latest `days` days with returns (within the filters) and the `days` before them."""
+    bounds = data.load(dq.data_bounds).row(0, named=True)
+    last = min(bounds["last_request_day"] or filters.date_to, filters.date_to)
+    current = (last - timedelta(days=days - 1), last)
+    return current, (current[0] - timedelta(days=days), current[0] - timedelta(days=1))
+
+
+def mover_table(name: str, filters: dq.Filters, days: int) -> pl.DataFrame:
+    """The frame behind one of the 'top problems' tables."""
+    current, previous = mover_windows(filters, days)
+    if name == "carrier-movers":
+        npr = data.load(dq.npr_by_period, filters, current, previous)
+        return (npr.filter((pl.col("attempts_current") >= 20)
+                           & (pl.col("attempts_previous") >= 20))
+                .with_columns(npr_current=pl.col("failed_current") / pl.col("attempts_current"),
+                              npr_previous=pl.col("failed_previous")
+                              / pl.col("attempts_previous"))
+                .with_columns(change_pp=100 * (pl.col("npr_current") - pl.col("npr_previous")))
+                .filter(pl.col("change_pp") > 0).sort("change_pp", descending=True))
+    if name == "vendor-movers":
+        units = data.load(dq.return_units_by_period, filters, "vendor_id", current, previous,
+                          True)
+        names = data.load(dq.vendor_names)
+        return stats.period_movers(units, "units_current", "units_previous").join(
+            names, left_on="key", right_on="vendor_id", how="left").with_columns(
+            vendor_name=pl.coalesce("vendor_name", "key"))
+    units = data.load(dq.return_units_by_period, filters, "sku", current, previous)
+    return stats.period_movers(units, "units_current", "units_previous")
+
+
+@callback(
+    Output("overview-sku-movers-table", "children"),
+    Output("overview-vendor-movers-table", "children"),
+    Output("overview-carrier-movers-table", "children"),
+    Output("overview-period-text", "children"),
+    Input("filters-store", "data"),
+    Input("overview-period-radio", "value"),
+)
+def update_movers(state: dict[str, Any] | None, days: int) -> tuple[Any, ...]:
+    """What moved most in the latest 7 or 28 days against the period before."""
+    filters = to_filters(state)
+    current, previous = mover_windows(filters, days)
+    tables = [frame_table(mover_table(name, filters, days), columns, max_rows=10)
+              for name, columns in MOVER_COLUMNS.items()]
+    text = (f"Returns requested and pickups attempted {current[0]} – {current[1]}, against "
+            f"{previous[0]} – {previous[1]}.")
+    return (*tables, text)
+
+
+@callback(
+    Output({"type": "overview-export-download", "table": MATCH}, "data"),
+    Input({"type": "overview-export-button", "table": MATCH}, "n_clicks"),
+    State("filters-store", "data"),
+    State("overview-period-radio", "value"),
+    prevent_initial_call=True,
+)
+def export_table(_clicks: int, state: dict[str, Any] | None, days: int) -> dict[str, Any]:
+    """Every row of a 'top problems' table as CSV."""
+    name = dash.callback_context.triggered_id["table"]
+    return dcc.send_string(mover_table(name, to_filters(state), days).write_csv(),
+                           f"returnlens-{name}.csv")

@@ -1,0 +1,351 @@
+"""Products: return rates from category down to SKU and size by order cohort, why they come
+back, which SKUs and vendors are returned more than their category explains, and what
+customers said."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+import polars as pl
+from dash import ALL, MATCH, Input, Output, State, callback, callback_context, dcc, html
+
+from dashboard import data, figures, stats
+from dashboard.components import Col, frame_table, graph_card, notice, page_header, table_card
+from dashboard.filters import to_filters
+from warehouse import dashboard_queries as dq
+
+dash.register_page(__name__, path="/products", name="Products", order=1,
+                   title="ReturnLens · Products")
+
+EMPTY_DRILL: dict[str, str | None] = {"category": None, "product_id": None, "sku": None}
+LEVEL_LABELS = {"category": "Category", "product_id": "Product", "sku": "SKU", "size": "Size",
+                "vendor_id": "Vendor"}
+RATE_COLUMNS = (Col("units_sold", "Units sold", "int"), Col("units_returned", "Returned", "int"),
+                Col("return_rate", "Return rate", "pct"), Col("ci_low", "95% CI from", "pct"),
+                Col("ci_high", "to", "pct"))
+EXCESS_COLUMNS = (Col("group_rate", "Category rate", "pct"),
+                  Col("shrunk_rate", "Shrunk rate", "pct"), Col("lower", "95% from", "pct"),
+                  Col("upper", "to", "pct"), Col("prob_above", "P(above category)", "pct"))
+
+
+def layout(**_query: str) -> html.Div:
+    """The Products page (filters come from the global filter bar)."""
+    return html.Div([
+        page_header("Products", "Which categories, products, SKUs and sizes come back, why, "
+                                "and which are returned more than their category explains."),
+        dcc.Store(id="products-drill-store", data=EMPTY_DRILL),
+        dbc.Row([
+            dbc.Col(html.Div(id="products-breadcrumb"), md=8),
+            dbc.Col(dbc.RadioItems(
+                id="products-group-radio", inline=True, value="drill",
+                options=[{"label": "drill level", "value": "drill"},
+                         {"label": "by size", "value": "size"},
+                         {"label": "by vendor", "value": "vendor_id"}]),
+                md=4, class_name="text-md-end"),
+        ], class_name="mb-2 align-items-center"),
+        dbc.Row([
+            dbc.Col(graph_card("products-cohort-graph", "Return rate by order cohort",
+                               "units returned / sold", height=420), lg=7),
+            dbc.Col(graph_card("products-trend-graph", "Return rate of the selection",
+                               "hollow = returns still arriving", height=420), lg=5),
+        ]),
+        table_card("products", "level", "Return rates at this level",
+                   "click a name to drill down"),
+        dbc.Row([
+            dbc.Col(graph_card("products-pareto-graph", "Why they come back",
+                               "customer returns by reason"), lg=5),
+            dbc.Col(graph_card("products-funnel-graph", "SKUs against their category",
+                               "funnel plot; red = above its category (95% empirical Bayes)"),
+                    lg=7),
+        ]),
+        table_card("products", "outliers", "SKUs returned more than their category explains",
+                   "shrunk towards the category (beta-binomial), ranked by how surely"),
+        dbc.Row([
+            dbc.Col(table_card("products", "defect-skus", "Defect-reason ranking: SKUs",
+                               "defective or not as described, vs category"), lg=7),
+            dbc.Col(table_card("products", "defect-vendors", "Defect-reason ranking: vendors"),
+                    lg=5),
+        ]),
+        table_card("products", "cohorts", "Order cohorts of the selection",
+                   "recent cohorts are still collecting returns"),
+        table_card("products", "feedback", "What customers said",
+                   "return comments (with inspection result) and reviews of the SKU"),
+    ])
+
+
+def drill_filters(filters: dq.Filters, drill: dict[str, Any]) -> dq.Filters:
+    """The global filters narrowed to the drilled-into category."""
+    if drill.get("category"):
+        return replace(filters, categories=(drill["category"],))
+    return filters
+
+
+def drill_level(drill: dict[str, Any], group: str) -> str:
+    """The level the cohort views are grouped by."""
+    if group != "drill":
+        return group
+    if drill.get("sku") or drill.get("product_id"):
+        return "sku"
+    return "product_id" if drill.get("category") else "category"
+
+
+def with_rates(frame: pl.DataFrame) -> pl.DataFrame:
+    """Adds return_rate and its 95% Wilson interval."""
+    low, high = stats.wilson_interval(frame["units_returned"].to_numpy(),
+                                      frame["units_sold"].to_numpy())
+    return frame.with_columns(
+        return_rate=pl.when(pl.col("units_sold") > 0)
+        .then(pl.col("units_returned") / pl.col("units_sold")),
+        ci_low=pl.Series(low), ci_high=pl.Series(high))
+
+
+def cohort_grid(filters: dq.Filters, drill: dict[str, Any], group: str) -> pl.DataFrame:
+    """Units sold and returned per level value and order month for the selection."""
+    return data.load(dq.returns_by_cohort, drill_filters(filters, drill),
+                     drill_level(drill, group), drill.get("product_id"), drill.get("sku"))
+
+
+def level_table(filters: dq.Filters, drill: dict[str, Any], group: str) -> pl.DataFrame:
+    """One row per level value: units, return rate with its interval."""
+    grid = cohort_grid(filters, drill, group)
+    totals = grid.group_by("key").agg(pl.col("units_sold", "units_returned").sum())
+    return with_rates(totals).sort(["units_sold", "key"], descending=[True, False])
+
+
+def cohort_table(filters: dq.Filters, drill: dict[str, Any]) -> pl.DataFrame:
+    """The selection per order month: rate so far, completeness and expected final rate."""
+    grid = cohort_grid(filters, drill, "drill")
+    monthly = grid.group_by("order_month").agg(
+        pl.col("units_sold", "units_returned").sum()).sort("order_month")
+    if monthly.is_empty():
+        return monthly.with_columns(
+            return_rate=pl.lit(None, pl.Float64), completeness=pl.lit(None, pl.Float64),
+            immature=pl.lit(None, pl.Boolean), expected_final_rate=pl.lit(None, pl.Float64))
+    as_of = data.load(dq.data_bounds)["last_order_day"][0]
+    completeness = stats.cohort_completeness(
+        data.load(dq.return_lag, drill_filters(filters, drill)),
+        monthly["order_month"].to_list(), as_of)
+    return stats.expected_final_rate(monthly.join(completeness, on="order_month", how="left"))
+
+
+def judge_skus(filters: dq.Filters, successes: str) -> pl.DataFrame:
+    """Every SKU against its category (the prior is fitted per category)."""
+    return stats.excess_over_group(data.load(dq.sku_totals, filters), "category", successes,
+                                   "units_sold")
+
+
+def sku_excess(filters: dq.Filters, drill: dict[str, Any], successes: str) -> pl.DataFrame:
+    """SKUs of the selection against their category."""
+    judged = data.derive(judge_skus, filters, successes)
+    for key in ("category", "product_id", "sku"):
+        if drill.get(key):
+            judged = judged.filter(pl.col(key) == drill[key])
+    return judged
+
+
+def outlier_table(filters: dq.Filters, drill: dict[str, Any]) -> pl.DataFrame:
+    """SKUs whose return rate is surely above their category's, most certain first."""
+    return (sku_excess(filters, drill, "units_returned")
+            .filter(pl.col("excess_lower") > 0)
+            .sort(["excess_lower", "sku"], descending=[True, False]))
+
+
+def defect_sku_table(filters: dq.Filters, drill: dict[str, Any]) -> pl.DataFrame:
+    """SKUs ranked by how surely their defect-reason rate exceeds their category's."""
+    return (sku_excess(filters, drill, "defect_units")
+            .filter(pl.col("defect_units") > 0)
+            .sort(["excess_lower", "sku"], descending=[True, False]))
+
+
+def defect_vendor_table(filters: dq.Filters, drill: dict[str, Any]) -> pl.DataFrame:
+    """Vendors per category ranked by how surely their defect-reason rate exceeds it."""
+    skus = data.load(dq.sku_totals, drill_filters(filters, drill))
+    vendors = skus.group_by("vendor_id", "category").agg(
+        pl.col("units_sold", "units_returned", "defect_units").sum())
+    judged = stats.excess_over_group(vendors, "category", "defect_units", "units_sold")
+    names = data.load(dq.vendor_names)
+    return (judged.join(names, on="vendor_id", how="left")
+            .with_columns(vendor_name=pl.coalesce("vendor_name", "vendor_id"))
+            .sort(["excess_lower", "vendor_id"], descending=[True, False]))
+
+
+def feedback_table(drill: dict[str, Any]) -> pl.DataFrame:
+    """Return comments and reviews of the drilled-into SKU."""
+    return data.load(dq.sku_feedback, drill["sku"]) if drill.get("sku") else pl.DataFrame()
+
+
+TABLES = {
+    "level": lambda f, d, g: level_table(f, d, g),
+    "outliers": lambda f, d, g: outlier_table(f, d),
+    "defect-skus": lambda f, d, g: defect_sku_table(f, d),
+    "defect-vendors": lambda f, d, g: defect_vendor_table(f, d),
+    "cohorts": lambda f, d, g: cohort_table(f, d),
+    "feedback": lambda f, d, g: feedback_table(d),
+}
+
+
+def breadcrumb(drill: dict[str, Any]) -> html.Div:
+    """Where the drill-down stands, each step a button back up."""
+    steps = [("top", "All categories")]
+    steps += [(k, drill[k]) for k in ("category", "product_id", "sku") if drill.get(k)]
+    items: list[Any] = []
+    for i, (level, label) in enumerate(steps):
+        if i:
+            items.append(html.Span(" › ", className="text-muted"))
+        if i == len(steps) - 1:
+            items.append(html.Strong(label, id="products-drill-current"))
+        else:
+            items.append(dbc.Button(label, id={"type": "products-crumb", "index": level},
+                                    color="link", size="sm", class_name="p-0 align-baseline"))
+    return html.Div(items)
+
+
+@callback(
+    Output("products-drill-store", "data"),
+    Input({"type": "products-drill-link", "index": ALL, "table": ALL}, "n_clicks"),
+    Input({"type": "products-crumb", "index": ALL}, "n_clicks"),
+    State("products-drill-store", "data"),
+    prevent_initial_call=True,
+)
+def drill(_links: list[int | None], _crumbs: list[int | None],
+          current: dict[str, Any]) -> dict[str, Any]:
+    """A click on a name goes one level down; a click on the breadcrumb goes back up."""
+    if not callback_context.triggered or not callback_context.triggered[0]["value"]:
+        raise dash.exceptions.PreventUpdate  # buttons appearing, not clicked
+    trigger = callback_context.triggered_id
+    if trigger["type"] == "products-crumb":
+        keep = ("category", "product_id", "sku")
+        cut = keep.index(trigger["index"]) + 1 if trigger["index"] in keep else 0
+        return {k: current.get(k) if i < cut else None for i, k in enumerate(keep)}
+    level, value = trigger["index"].split(":", 1)
+    state = dict(current)
+    state[level] = value
+    if level in ("product_id", "sku"):
+        skus = data.load(dq.sku_totals, dq.ALL)
+        row = skus.filter(pl.col(level) == value).row(0, named=True)
+        state["category"], state["product_id"] = row["category"], row["product_id"]
+    return state
+
+
+def _links(frame: pl.DataFrame, level: str) -> pl.DataFrame:
+    return frame.with_columns(link=pl.lit(f"{level}:") + pl.col("key"))
+
+
+@callback(
+    Output("products-breadcrumb", "children"),
+    Output("products-cohort-graph", "figure"),
+    Output("products-trend-graph", "figure"),
+    Output("products-level-table", "children"),
+    Output("products-cohorts-table", "children"),
+    Input("filters-store", "data"),
+    Input("products-drill-store", "data"),
+    Input("products-group-radio", "value"),
+)
+def update_cohorts(state: dict[str, Any] | None, drill_state: dict[str, Any],
+                   group: str) -> tuple[Any, ...]:
+    """Cohort heatmap, the selection's trend, the level table and the cohort table."""
+    filters = to_filters(state)
+    level = drill_level(drill_state, group)
+    label = LEVEL_LABELS[level]
+    grid = cohort_grid(filters, drill_state, group)
+    cohorts = cohort_table(filters, drill_state)
+    rows = level_table(filters, drill_state, group)
+    drillable = group == "drill" and not drill_state.get("sku")
+    table = frame_table(_links(rows, level), (Col("key", label), *RATE_COLUMNS),
+                        row_links=("products-drill-link", "link", "level") if drillable else None)
+    cohort_view = frame_table(cohorts.sort("order_month", descending=True), (
+        Col("order_month", "Order month", "date"), Col("units_sold", "Units sold", "int"),
+        Col("units_returned", "Returned so far", "int"), Col("return_rate", "Rate so far", "pct"),
+        Col("completeness", "Returns in (expected)", "pct"),
+        Col("immature", "Still arriving"),
+        Col("expected_final_rate", "Expected final rate", "pct")), max_rows=36)
+    return (breadcrumb(drill_state), figures.make_cohort_heatmap_figure(grid.filter(
+        pl.col("key").is_in(rows["key"].head(30).implode())), label),
+        figures.make_return_rate_figure(cohorts), table, cohort_view)
+
+
+@callback(
+    Output("products-pareto-graph", "figure"),
+    Input("filters-store", "data"),
+    Input("products-drill-store", "data"),
+)
+def update_reasons(state: dict[str, Any] | None, drill_state: dict[str, Any]) -> Any:
+    """The reason Pareto of the selection."""
+    filters = drill_filters(to_filters(state), drill_state)
+    if data.source_lacks("returns", "reason_code"):
+        return figures.empty_figure("The loaded source carries no return reasons")
+    reasons = data.load(dq.return_reasons, filters, drill_state.get("product_id"),
+                        drill_state.get("sku"))
+    return figures.make_pareto_figure(stats.pareto(reasons, "reason_code", "units_returned"))
+
+
+@callback(
+    Output("products-funnel-graph", "figure"),
+    Output("products-outliers-table", "children"),
+    Output("products-defect-skus-table", "children"),
+    Output("products-defect-vendors-table", "children"),
+    Input("filters-store", "data"),
+    Input("products-drill-store", "data"),
+)
+def update_outliers(state: dict[str, Any] | None, drill_state: dict[str, Any]) -> tuple[Any, ...]:
+    """SKUs and vendors against their category: funnel plot and rankings."""
+    filters = to_filters(state)
+    judged = sku_excess(filters, drill_state, "units_returned").with_columns(
+        expected_returns=pl.col("units_sold") * pl.col("group_rate"),
+        flagged=pl.col("excess_lower") > 0,
+    ).with_columns(ratio=pl.col("units_returned") / pl.col("expected_returns"))
+    outliers = frame_table(
+        outlier_table(filters, drill_state).with_columns(link="sku:" + pl.col("sku")),
+        (Col("sku", "SKU"), Col("category", "Category"), Col("vendor_id", "Vendor"),
+         Col("units_sold", "Sold", "int"), Col("units_returned", "Returned", "int"),
+         Col("rate", "Rate", "pct"), *EXCESS_COLUMNS),
+        row_links=("products-drill-link", "link", "outliers"))
+    defects = frame_table(
+        defect_sku_table(filters, drill_state).with_columns(link="sku:" + pl.col("sku")),
+        (Col("sku", "SKU"), Col("vendor_id", "Vendor"), Col("units_sold", "Sold", "int"),
+         Col("defect_units", "Defect returns", "int"), Col("rate", "Defect rate", "pct"),
+         *EXCESS_COLUMNS), max_rows=15, row_links=("products-drill-link", "link", "defects"))
+    vendors = frame_table(defect_vendor_table(filters, drill_state), (
+        Col("vendor_name", "Vendor"), Col("category", "Category"),
+        Col("units_sold", "Sold", "int"), Col("defect_units", "Defect returns", "int"),
+        Col("rate", "Defect rate", "pct"), Col("group_rate", "Category", "pct"),
+        Col("lower", "95% from", "pct")), max_rows=15)
+    return figures.make_funnel_figure(judged), outliers, defects, vendors
+
+
+@callback(
+    Output("products-feedback-table", "children"),
+    Input("products-drill-store", "data"),
+)
+def update_feedback(drill_state: dict[str, Any]) -> Any:
+    """The return comments and reviews of the drilled-into SKU."""
+    if not drill_state.get("sku"):
+        return notice("Click a SKU in a table above to read its return comments and reviews.")
+    if data.source_lacks("returns", "reason_text") and data.source_lacks("reviews"):
+        return notice("The loaded source has neither return comments nor reviews.")
+    frame = feedback_table(drill_state)
+    if frame.is_empty():
+        return notice(f"No return comments or reviews of {drill_state['sku']} yet.")
+    return frame_table(frame, (
+        Col("feedback_at", "When", "date"), Col("source", "Source"),
+        Col("reason_code", "Reason"), Col("condition", "Inspection"), Col("rating", "Stars"),
+        Col("language", "Lang"), Col("feedback_text", "Text", "wrap")), max_rows=50)
+
+
+@callback(
+    Output({"type": "products-export-download", "table": MATCH}, "data"),
+    Input({"type": "products-export-button", "table": MATCH}, "n_clicks"),
+    State("filters-store", "data"),
+    State("products-drill-store", "data"),
+    State("products-group-radio", "value"),
+    prevent_initial_call=True,
+)
+def export_table(_clicks: int, state: dict[str, Any] | None, drill_state: dict[str, Any],
+                 group: str) -> dict[str, Any]:
+    """Every row of a Products table as CSV."""
+    name = callback_context.triggered_id["table"]
+    frame = TABLES[name](to_filters(state), drill_state, group)
+    return dcc.send_string(frame.write_csv(), f"returnlens-products-{name}.csv")

@@ -1,0 +1,156 @@
+"""Data quality: the latest pipeline runs, their files, quarantined rows, and field coverage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import dash_bootstrap_components as dbc
+import polars as pl
+from dash import MATCH, Input, Output, callback, callback_context, dcc, html
+
+from dashboard import data, figures
+from dashboard.components import (
+    Col,
+    format_value,
+    frame_table,
+    graph_card,
+    kpi_card,
+    notice,
+    page_header,
+    table_card,
+)
+from warehouse import dashboard_queries as dq
+from warehouse.contract import FEEDS
+
+dash.register_page(__name__, path="/quality", name="Data quality", order=4,
+                   title="ReturnLens · Data quality")
+
+
+def layout(**_query: str) -> html.Div:
+    """The Data quality page (the global filters do not apply to it)."""
+    return html.Div([
+        page_header("Data quality", "What the pipeline loaded, what it quarantined and why, "
+                                    "and which fields the loaded source carries."),
+        dcc.Loading(html.Div(id="quality-summary")),
+        html.Div(id="quality-gaps"),
+        table_card("quality", "runs", "Latest pipeline runs"),
+        table_card("quality", "files", "Files of the latest runs"),
+        dbc.Row([
+            dbc.Col(table_card("quality", "quarantine-summary", "Quarantined rows by rule"),
+                    lg=5),
+            dbc.Col(table_card("quality", "quarantine", "Quarantined rows",
+                               "the 1,000 most recent"), lg=7),
+        ]),
+        dbc.Row([
+            dbc.Col(graph_card("quality-coverage-graph", "Coverage by feed and field",
+                               "share of loaded rows with a value", height=900), lg=6),
+            dbc.Col(table_card("quality", "coverage", "Coverage"), lg=6),
+        ]),
+    ])
+
+
+def coverage() -> pl.DataFrame:
+    """Rows loaded and rows with a value per feed and field, in contract order."""
+    order = pl.DataFrame([(n, c.name) for n, feed in FEEDS.items() for c in feed.columns],
+                         schema=["feed", "field"], orient="row").with_row_index("position")
+    return (data.load(dq.data_coverage)
+            .join(order, on=["feed", "field"], how="left")
+            .sort("position", nulls_last=True).drop("position")
+            .with_columns(share_with_value=pl.when(pl.col("rows_loaded") > 0)
+                          .then(pl.col("rows_with_value") / pl.col("rows_loaded"))
+                          .otherwise(0.0)))
+
+
+TABLES = {
+    "runs": lambda: data.load(dq.recent_runs, 20),
+    "files": lambda: data.load(dq.recent_files, 5),
+    "quarantine-summary": lambda: data.load(dq.quarantine_summary),
+    "quarantine": lambda: data.load(dq.quarantined_rows, 1000),
+    "coverage": coverage,
+}
+
+
+def gaps(cov: pl.DataFrame) -> list[Any]:
+    """Plain statements of the feeds and fields the loaded source does not carry."""
+    absent = cov.group_by("feed", maintain_order=True).agg(pl.col("rows_loaded").max()).filter(
+        pl.col("rows_loaded") == 0)["feed"].to_list()
+    empty = cov.filter((pl.col("rows_loaded") > 0) & (pl.col("rows_with_value") == 0))
+    out = []
+    if absent:
+        out.append(notice("Feeds with no rows loaded: " + ", ".join(absent)
+                          + ". Views built on them say so.", "warning"))
+    if empty.height:
+        out.append(notice("Fields that no loaded row fills: " + ", ".join(
+            f"{f}.{c}" for f, c in empty.select("feed", "field").iter_rows()) + ".", "warning"))
+    return out
+
+
+@callback(
+    Output("quality-summary", "children"),
+    Output("quality-gaps", "children"),
+    Output("quality-runs-table", "children"),
+    Output("quality-files-table", "children"),
+    Output("quality-quarantine-summary-table", "children"),
+    Output("quality-quarantine-table", "children"),
+    Output("quality-coverage-graph", "figure"),
+    Output("quality-coverage-table", "children"),
+    Input("app-location", "pathname"),
+)
+def update_quality(_pathname: str | None) -> tuple[Any, ...]:
+    """Everything on the page: runs, files, quarantine and coverage."""
+    runs = TABLES["runs"]()
+    if runs.is_empty():
+        return (notice("No pipeline run has been recorded yet.", "warning"), None, None, None,
+                None, None, figures.empty_figure("No feeds loaded"), None)
+    latest = runs.row(0, named=True)
+    cards = dbc.Row([dbc.Col(kpi_card(label, format_value(latest[key], kind),
+                                      card_id=f"quality-kpi-{key.replace('_', '-')}"),
+                             xs=6, md=3, xl=True, class_name="mb-2")
+                     for key, label, kind in (
+                         ("run_id", "Latest run", "text"), ("finished_at", "Finished", "date"),
+                         ("files_loaded", "Files loaded", "int"),
+                         ("files_rejected", "Files rejected", "int"),
+                         ("rows_read", "Rows read", "int"), ("rows_loaded", "Rows loaded", "int"),
+                         ("rows_quarantined", "Rows quarantined", "int"),
+                         ("duplicates", "Duplicates", "int"))], class_name="g-2")
+    cov = coverage()
+    quarantine = TABLES["quarantine"]()
+    return (
+        cards, gaps(cov),
+        frame_table(runs, (Col("run_id", "Run"), Col("started_at", "Started", "date"),
+                           Col("source", "Source"), Col("source_kind", "Kind"),
+                           Col("status", "Status"), Col("files_seen", "Files", "int"),
+                           Col("rows_read", "Read", "int"), Col("rows_loaded", "Loaded", "int"),
+                           Col("rows_quarantined", "Quarantined", "int"),
+                           Col("duplicates", "Duplicates", "int"))),
+        frame_table(TABLES["files"](), (
+            Col("run_id", "Run"), Col("feed", "Feed"), Col("file_name", "File"),
+            Col("status", "Status"), Col("rows_read", "Read", "int"),
+            Col("rows_loaded", "Loaded", "int"), Col("rows_quarantined", "Quarantined", "int"),
+            Col("duplicates", "Duplicates", "int"), Col("message", "Message", "wrap")),
+            max_rows=50),
+        frame_table(TABLES["quarantine-summary"](), (
+            Col("run_id", "Run"), Col("feed", "Feed"), Col("field", "Field"),
+            Col("rule", "Rule"), Col("rows_quarantined", "Rows", "int"))),
+        frame_table(quarantine, (
+            Col("feed", "Feed"), Col("file_name", "File"), Col("row_number", "Row", "int"),
+            Col("field", "Field"), Col("rule", "Rule"), Col("message", "Message", "wrap")))
+        if quarantine.height else notice("No rows were quarantined."),
+        figures.make_coverage_figure(cov),
+        frame_table(cov, (Col("feed", "Feed"), Col("field", "Field"),
+                          Col("rows_loaded", "Rows", "int"),
+                          Col("rows_with_value", "With a value", "int"),
+                          Col("share_with_value", "Share", "pct")), max_rows=100),
+    )
+
+
+@callback(
+    Output({"type": "quality-export-download", "table": MATCH}, "data"),
+    Input({"type": "quality-export-button", "table": MATCH}, "n_clicks"),
+    prevent_initial_call=True,
+)
+def export_table(_clicks: int) -> dict[str, Any]:
+    """Every row of a Data quality table as CSV."""
+    name = callback_context.triggered_id["table"]
+    return dcc.send_string(TABLES[name]().write_csv(), f"returnlens-quality-{name}.csv")

@@ -1,0 +1,244 @@
+"""The statistics behind the dashboard's judgements, as pure functions on polars frames.
+
+- Rates of small groups are judged with empirical-Bayes (beta-binomial) shrinkage, so a SKU
+  with 3 sales and 2 returns is pulled towards its category instead of heading a ranking.
+- A young order cohort is still collecting returns: its completeness is read off the return-lag
+  curve of the latest cohorts that have finished returning.
+- A carrier got worse in a region when a window's NPR rate beats the baseline before it in a
+  two-proportion z-test with a threshold strict enough for the many windows tested.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+
+import numpy as np
+import polars as pl
+from scipy import stats
+
+MIN_PRIOR_STRENGTH = 2.0
+MAX_PRIOR_STRENGTH = 100_000.0
+
+
+def wilson_interval(successes: np.ndarray, trials: np.ndarray,
+                    z: float = 1.96) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval of successes/trials (NaN where there are no trials)."""
+    k = np.asarray(successes, dtype=float)
+    n = np.asarray(trials, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = k / n
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
+def beta_prior(successes: np.ndarray, trials: np.ndarray) -> tuple[float, float]:
+    """Method-of-moments Beta(alpha, beta) prior of the true rates of a group's members.
+
+    The between-member variance is the trials-weighted variance of the observed rates less the
+    binomial noise expected in it; its strength is bounded so the prior stays proper.
+    """
+    k = np.asarray(successes, dtype=float)
+    n = np.asarray(trials, dtype=float)
+    keep = n > 0
+    k, n = k[keep], n[keep]
+    if n.sum() == 0:
+        return 1.0, 1.0
+    mean = min(max(k.sum() / n.sum(), 1e-6), 1 - 1e-6)
+    observed = float(np.sum(n * (k / n - mean) ** 2) / n.sum())
+    noise = mean * (1 - mean) * len(n) / n.sum()
+    between = max(observed - noise, mean * (1 - mean) / MAX_PRIOR_STRENGTH)
+    strength = min(max(mean * (1 - mean) / between - 1, MIN_PRIOR_STRENGTH), MAX_PRIOR_STRENGTH)
+    return mean * strength, (1 - mean) * strength
+
+
+def excess_over_group(frame: pl.DataFrame, group: str, successes: str, trials: str,
+                      level: float = 0.95) -> pl.DataFrame:
+    """Each row's rate against its group's, shrunk towards the group (empirical Bayes).
+
+    Adds group_rate, rate (raw), shrunk_rate, lower/upper (the `level` credible interval),
+    prob_above (posterior probability the row's true rate exceeds its group's) and
+    excess_lower = lower - group_rate, which ranks rows by how surely they exceed the group.
+    """
+    parts = []
+    for _, members in frame.group_by(group, maintain_order=True):
+        k = members[successes].to_numpy().astype(float)
+        n = members[trials].to_numpy().astype(float)
+        alpha, beta = beta_prior(k, n)
+        group_rate = k.sum() / n.sum() if n.sum() else float("nan")
+        post_a, post_b = alpha + k, beta + np.maximum(n - k, 0)
+        tail = (1 - level) / 2
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rate = np.where(n > 0, k / np.where(n > 0, n, 1), np.nan)
+        parts.append(members.with_columns(
+            group_rate=pl.lit(group_rate),
+            rate=pl.Series(rate),
+            shrunk_rate=pl.Series(post_a / (post_a + post_b)),
+            lower=pl.Series(stats.beta.ppf(tail, post_a, post_b)),
+            upper=pl.Series(stats.beta.ppf(1 - tail, post_a, post_b)),
+            prob_above=pl.Series(stats.beta.sf(group_rate, post_a, post_b)),
+        ))
+    if not parts:
+        return frame.with_columns(
+            **{c: pl.lit(None, pl.Float64) for c in (
+                "group_rate", "rate", "shrunk_rate", "lower", "upper", "prob_above",
+                "excess_lower")})
+    out = pl.concat(parts)
+    return out.with_columns(excess_lower=pl.col("lower") - pl.col("group_rate"))
+
+
+def pareto(frame: pl.DataFrame, key: str, value: str) -> pl.DataFrame:
+    """Rows sorted by `value` (largest first) with their share and cumulative share."""
+    total = frame[value].sum()
+    ordered = frame.sort([value, key], descending=[True, False])
+    return ordered.with_columns(
+        share=pl.col(value) / total if total else pl.lit(None, pl.Float64),
+        cumulative_share=pl.col(value).cum_sum() / total if total else pl.lit(None, pl.Float64),
+    )
+
+
+def lag_horizon(lag: pl.DataFrame, quantile: float = 0.999) -> int:
+    """Days from a cohort's first day by which `quantile` of all its returns have arrived."""
+    if lag.is_empty() or lag["units_returned"].sum() == 0:
+        return 0
+    ordered = lag.group_by("days_since_cohort_start").agg(pl.col("units_returned").sum()) \
+        .sort("days_since_cohort_start")
+    cumulative = ordered["units_returned"].cum_sum() / ordered["units_returned"].sum()
+    index = int(np.searchsorted(cumulative.to_numpy(), quantile))
+    return int(ordered["days_since_cohort_start"][min(index, ordered.height - 1)]) + 1
+
+
+def cohort_completeness(lag: pl.DataFrame, months: list[date], as_of: date,
+                        mature_cohorts: int = 6, immature_below: float = 0.99) -> pl.DataFrame:
+    """Per order month: age at `as_of`, expected share of final returns already in, immature.
+
+    The lag curve is the cumulative share of returns by days since the cohort's first day,
+    pooled over the latest `mature_cohorts` cohorts at least one horizon old (recent ones, so
+    a change of return window is reflected). Without such cohorts completeness is unknown.
+    """
+    horizon = lag_horizon(lag)
+    ages = [(as_of - m).days for m in months]
+    mature = sorted({m for m, a in zip(months, ages, strict=True) if a >= horizon}
+                    | {m for m in lag["order_month"].unique().to_list()
+                       if (as_of - m).days >= horizon})[-mature_cohorts:]
+    curve = (lag.filter(pl.col("order_month").is_in(mature))
+             .group_by("days_since_cohort_start").agg(pl.col("units_returned").sum())
+             .sort("days_since_cohort_start"))
+    completeness: list[float | None] = []
+    if curve.is_empty() or curve["units_returned"].sum() == 0:
+        completeness = [1.0 if a >= horizon else None for a in ages]
+    else:
+        days = curve["days_since_cohort_start"].to_numpy()
+        share = (curve["units_returned"].cum_sum() / curve["units_returned"].sum()).to_numpy()
+        for age in ages:
+            index = int(np.searchsorted(days, age, side="right")) - 1
+            completeness.append(1.0 if age >= horizon else float(share[index])
+                                if index >= 0 else 0.0)
+    return pl.DataFrame({
+        "order_month": months,
+        "age_days": ages,
+        "completeness": completeness,
+    }, schema={"order_month": pl.Date, "age_days": pl.Int64, "completeness": pl.Float64}
+    ).with_columns(
+        immature=pl.col("completeness").is_null() | (pl.col("completeness") < immature_below))
+
+
+def expected_final_rate(frame: pl.DataFrame, min_completeness: float = 0.05) -> pl.DataFrame:
+    """Adds return_rate and expected_final_rate (rate / completeness) to a cohort frame."""
+    return frame.with_columns(
+        return_rate=pl.when(pl.col("units_sold") > 0)
+        .then(pl.col("units_returned") / pl.col("units_sold")),
+    ).with_columns(
+        expected_final_rate=pl.when(pl.col("completeness") >= min_completeness)
+        .then(pl.col("return_rate") / pl.col("completeness")),
+    )
+
+
+def two_proportion_z(k1: np.ndarray, n1: np.ndarray, k2: np.ndarray,
+                     n2: np.ndarray) -> np.ndarray:
+    """z of p1 - p2 with the pooled standard error (NaN where either side has no trials)."""
+    k1, n1, k2, n2 = (np.asarray(a, dtype=float) for a in (k1, n1, k2, n2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pooled = (k1 + k2) / (n1 + n2)
+        se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+        z = (k1 / n1 - k2 / n2) / se
+    return np.where((n1 > 0) & (n2 > 0) & (se > 0), z, np.nan)
+
+
+def npr_scorecard(weekly: pl.DataFrame, window_weeks: int = 6, baseline_weeks: int = 26,
+                  z_flag: float = 4.0, min_attempts: int = 30) -> pl.DataFrame:
+    """Per carrier × region: NPR of the latest window vs the baseline before it, and the worst
+    window of the period vs its own baseline (two-proportion z-tests).
+
+    `weekly` has carrier, region, week, attempts, failed_attempts. The baseline is the
+    `baseline_weeks` before a window, or as many as there are (at least `window_weeks`). A
+    change is flagged when z ≥ `z_flag` (4 keeps the chance of any false flag small over the
+    hundreds of windows and pairs tested) and both sides have at least `min_attempts` attempts.
+    """
+    schema = {
+        "carrier": pl.String, "region": pl.String, "attempts": pl.Int64,
+        "failed_attempts": pl.Int64, "npr_rate": pl.Float64, "recent_npr": pl.Float64,
+        "baseline_npr": pl.Float64, "recent_change_pp": pl.Float64, "recent_z": pl.Float64,
+        "worst_from": pl.Date, "worst_to": pl.Date, "worst_npr": pl.Float64,
+        "worst_baseline_npr": pl.Float64, "worst_change_pp": pl.Float64, "worst_z": pl.Float64,
+        "worst_p_value": pl.Float64, "flag": pl.String,
+    }
+    if weekly.is_empty():
+        return pl.DataFrame(schema=schema)
+    first, last = weekly["week"].min(), weekly["week"].max()
+    weeks = [first + timedelta(weeks=i) for i in range((last - first).days // 7 + 1)]
+    grid = pl.DataFrame({"week": weeks}, schema={"week": pl.Date})
+    rows = []
+    span = window_weeks + baseline_weeks
+    for (carrier, region), part in weekly.group_by(["carrier", "region"], maintain_order=True):
+        series = grid.join(part.group_by("week").agg(pl.col("attempts", "failed_attempts")
+                                                     .sum()), on="week", how="left").fill_null(0)
+        n = np.concatenate([[0], series["attempts"].cum_sum().to_numpy()])
+        k = np.concatenate([[0], series["failed_attempts"].cum_sum().to_numpy()])
+        ends = np.arange(2 * window_weeks, len(weeks) + 1)  # window = weeks[end - w : end]
+        starts = np.maximum(ends - span, 0)  # baseline = weeks[start : end - w]
+        n_w = n[ends] - n[ends - window_weeks]
+        k_w = k[ends] - k[ends - window_weeks]
+        n_b = n[ends - window_weeks] - n[starts]
+        k_b = k[ends - window_weeks] - k[starts]
+        z = two_proportion_z(k_w, n_w, k_b, n_b)
+        z = np.where((n_w >= min_attempts) & (n_b >= min_attempts), z, np.nan)
+        row = {"carrier": carrier, "region": region, "attempts": int(n[-1]),
+               "failed_attempts": int(k[-1]), "npr_rate": k[-1] / n[-1] if n[-1] else None}
+        row |= dict.fromkeys(("recent_npr", "baseline_npr", "recent_change_pp", "recent_z",
+                              "worst_from", "worst_to", "worst_npr", "worst_baseline_npr",
+                              "worst_change_pp", "worst_z", "worst_p_value"))
+        if len(ends) and not math.isnan(z[-1]):
+            row |= {"recent_npr": k_w[-1] / n_w[-1], "baseline_npr": k_b[-1] / n_b[-1],
+                    "recent_change_pp": 100 * (k_w[-1] / n_w[-1] - k_b[-1] / n_b[-1]),
+                    "recent_z": float(z[-1])}
+        if len(ends) and not np.all(np.isnan(z)):
+            i = int(np.nanargmax(z))
+            row |= {"worst_from": weeks[ends[i] - window_weeks],
+                    "worst_to": weeks[ends[i] - 1] + timedelta(days=6),
+                    "worst_npr": k_w[i] / n_w[i], "worst_baseline_npr": k_b[i] / n_b[i],
+                    "worst_change_pp": 100 * (k_w[i] / n_w[i] - k_b[i] / n_b[i]),
+                    "worst_z": float(z[i]), "worst_p_value": float(stats.norm.sf(z[i]))}
+        if row["worst_z"] is None:
+            row["flag"] = "too few attempts to judge"
+        elif (row["recent_z"] or 0) >= z_flag:
+            row["flag"] = "worse now"
+        elif row["worst_z"] >= z_flag:
+            row["flag"] = f"was worse {row['worst_from']} – {row['worst_to']}"
+        else:
+            row["flag"] = ""
+        rows.append(row)
+    return pl.DataFrame(rows, schema=schema).sort(
+        pl.col("worst_z").fill_null(-np.inf), descending=True)
+
+
+def period_movers(frame: pl.DataFrame, current: str, previous: str,
+                  top: int = 10) -> pl.DataFrame:
+    """Rows whose `current` value rose most over `previous` (change and relative change)."""
+    return (frame.with_columns(
+        change=pl.col(current) - pl.col(previous),
+        relative_change=pl.when(pl.col(previous) > 0)
+        .then(pl.col(current) / pl.col(previous) - 1),
+    ).filter(pl.col("change") > 0)
+        .sort(["change", current], descending=True).head(top))

@@ -1,0 +1,1 @@
+"""Dashboard tests: queries, statistics, figures and callbacks, without a browser."""

@@ -1,0 +1,79 @@
+"""Fixtures of the dashboard tests: the app over the test warehouse, the shop's files as
+frames, a shop big enough for the planted truths, and small warehouses for edge cases."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from types import ModuleType
+
+import dash
+import polars as pl
+import pytest
+
+from tests.conftest import SHOP_ORDERS
+
+# Below this the planted carrier incident (6 weeks in one region) is too faint to flag surely.
+TRUTH_ORDERS = 60_000
+
+
+@pytest.fixture
+def app(warehouse_url: str) -> dash.Dash:
+    """A fresh dashboard app over the test warehouse (its pages import with it)."""
+    from dashboard.app import create_app
+
+    return create_app(warehouse_url)
+
+
+def page(name: str) -> ModuleType:
+    """A page module of the app created last (pages can only be imported after an app)."""
+    return importlib.import_module(f"dashboard.pages.{name}")
+
+
+@pytest.fixture(scope="session")
+def shop(shop_dir: Path) -> dict[str, pl.DataFrame]:
+    """Every feed file of the test shop as a frame."""
+    return {p.stem: pl.read_parquet(p) for p in shop_dir.glob("*.parquet")}
+
+
+@pytest.fixture(scope="session")
+def truth_shop(shop_dir: Path, warehouse_url: str, prefect_harness: None,
+               tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """(shop folder, warehouse URL) of a shop of at least TRUTH_ORDERS orders."""
+    if SHOP_ORDERS >= TRUTH_ORDERS:
+        return shop_dir, warehouse_url
+    from flows.pipeline import pipeline
+    from flows.sources.synthetic import generate_shop
+
+    out = tmp_path_factory.mktemp("truth_shop")
+    generate_shop(TRUTH_ORDERS, 11).write(out)
+    url = f"duckdb:///{tmp_path_factory.mktemp('truth_wh') / 'returnlens.duckdb'}"
+    pipeline(source=out, db=url)
+    return out, url
+
+
+@pytest.fixture(scope="session")
+def small_shop_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small shop (1,500 orders) for warehouses built per test module."""
+    from flows.sources.synthetic import generate_shop
+
+    out = tmp_path_factory.mktemp("small_shop")
+    generate_shop(1500, 5).write(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def no_scans_warehouse_url(small_shop_dir: Path, prefect_harness: None,
+                           tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A warehouse from a source without carrier scans (and without reviews)."""
+    import shutil
+
+    from flows.pipeline import pipeline
+
+    source = tmp_path_factory.mktemp("no_scans_shop")
+    for path in small_shop_dir.glob("*.parquet"):
+        if path.stem not in ("carrier_scans", "reviews"):
+            shutil.copy(path, source / path.name)
+    url = f"duckdb:///{tmp_path_factory.mktemp('no_scans_wh') / 'returnlens.duckdb'}"
+    pipeline(source=source, db=url)
+    return url

@@ -1,0 +1,239 @@
+"""The dashboard's read layer reconciles with independent polars over the generated files."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+from sqlalchemy.engine import Connection
+
+from tests.dashboard.reference import (
+    DEFECTS,
+    lines_enriched,
+    pickup_attempts,
+    returns_enriched,
+)
+from warehouse import dashboard_queries as dq
+from warehouse.engine import reader_engine
+
+MONEY = ("refund_amount", "restocking_fee", "return_shipping_cost", "handling_cost",
+         "exchange_cost", "recovered_value", "net_cost")
+
+
+@pytest.fixture
+def conn(warehouse_url: str) -> Iterator[Connection]:
+    with reader_engine(warehouse_url).connect() as c:
+        yield c
+
+
+def test_cohort_trend_matches_orders_and_returns_by_order_month(
+        conn: Connection, shop: dict[str, pl.DataFrame]) -> None:
+    lines = lines_enriched(shop).filter(pl.col("category") == "shoes")
+    returns = returns_enriched(shop).filter(pl.col("category") == "shoes",
+                                            pl.col("order_month").is_not_null())
+    sold = lines.group_by("order_month").agg(units_sold=pl.col("quantity").sum())
+    returned = returns.filter(pl.col("return_type") == "customer_return").group_by(
+        "order_month").agg(units_returned=pl.col("quantity").sum())
+    cost = returns.group_by("order_month").agg(net_return_cost=pl.col("net_cost").sum())
+    expected = sold.join(returned, on="order_month", how="left").join(
+        cost, on="order_month", how="left").fill_null(0).sort("order_month")
+
+    got = dq.cohort_trend(conn, dq.Filters(categories=("shoes",)))
+
+    assert_frame_equal(got.select(expected.columns), expected, check_dtypes=False,
+                       abs_tol=0.01)
+
+
+def test_return_costs_by_month_match_every_money_column(
+        conn: Connection, shop: dict[str, pl.DataFrame]) -> None:
+    returns = returns_enriched(shop).filter(
+        pl.col("requested_at").dt.date().is_between(date(2025, 1, 1), date(2025, 6, 30)))
+    expected = returns.group_by("requested_month").agg(
+        pl.len().alias("returns"), *(pl.col(c).sum() for c in MONEY)).sort("requested_month")
+
+    got = dq.return_costs(conn, dq.Filters(month_from=date(2025, 1, 1),
+                                           month_to=date(2025, 6, 1)), "requested_month")
+
+    assert got["requested_month"].to_list() == [m.isoformat() for m in
+                                                expected["requested_month"]]
+    assert_frame_equal(got.select("returns", *MONEY), expected.select("returns", *MONEY),
+                       check_dtypes=False, abs_tol=0.01)
+
+
+def test_return_costs_agree_with_the_return_costs_mart(conn: Connection) -> None:
+    mart = pl.read_database("SELECT SUM(net_cost) AS net_cost, SUM(returns) AS returns "
+                            "FROM marts.return_costs", conn)
+
+    got = dq.return_costs(conn, dq.ALL, "category")
+
+    assert got["returns"].sum() == mart["returns"][0]
+    assert got["net_cost"].sum() == pytest.approx(float(mart["net_cost"][0]), abs=0.01)
+
+
+def test_segment_filters_narrow_costs_to_channel_and_region(
+        conn: Connection, shop: dict[str, pl.DataFrame]) -> None:
+    returns = returns_enriched(shop).filter(pl.col("channel") == "app",
+                                            pl.col("ship_region").is_in(["ID-JK", "SG"]))
+
+    got = dq.return_costs(conn, dq.Filters(channels=("app",), regions=("ID-JK", "SG")),
+                          "ship_region")
+
+    assert dict(zip(got["ship_region"], got["returns"], strict=True)) == dict(
+        returns.group_by("ship_region").len().iter_rows())
+
+
+def test_sku_totals_count_sold_returned_and_defect_units(
+        conn: Connection, shop: dict[str, pl.DataFrame]) -> None:
+    lines = lines_enriched(shop).filter(pl.col("order_month") >= date(2025, 5, 1))
+    returns = returns_enriched(shop).filter(pl.col("order_month") >= date(2025, 5, 1),
+                                            pl.col("return_type") == "customer_return")
+    expected = lines.group_by("sku").agg(units_sold=pl.col("quantity").sum()).join(
+        returns.group_by("sku").agg(
+            units_returned=pl.col("quantity").sum(),
+            defect_units=pl.col("quantity").filter(pl.col("reason_code").is_in(DEFECTS)).sum()),
+        on="sku", how="left").fill_null(0).sort("sku")
+
+    got = dq.sku_totals(conn, dq.Filters(month_from=date(2025, 5, 1)))
+
+    assert_frame_equal(got.select(expected.columns), expected, check_dtypes=False)
+
+
+def test_carrier_weekly_counts_every_attempt_and_failure_reason(
+        conn: Connection, shop: dict[str, pl.DataFrame]) -> None:
+    attempts = pickup_attempts(shop)
+
+    got = dq.carrier_weekly(conn, dq.ALL)
+
+    assert got["attempts"].sum() == attempts.height
+    failed = attempts.filter(pl.col("event_code") == "pickup_failed")
+    assert got["failed_attempts"].sum() == failed.height
+    for reason, n in failed.group_by("failure_reason").len().iter_rows():
+        assert got[f"failed_{reason}"].sum() == n
+
+
+def test_pickup_attempts_count_each_pickup_once(
+        conn: Connection, shop: dict[str, pl.DataFrame]) -> None:
+    scans = shop["carrier_scans"]
+
+    got = dq.pickup_attempts(conn, dq.ALL)
+
+    assert got["pickups"].sum() == scans["return_id"].n_unique()
+    picked = scans.filter(pl.col("event_code") == "picked_up")["return_id"].n_unique()
+    assert got.filter(pl.col("picked_up"))["pickups"].sum() == picked
+
+
+def test_return_reasons_of_a_product_match_its_returns(
+        conn: Connection, shop: dict[str, pl.DataFrame]) -> None:
+    returns = returns_enriched(shop).filter(pl.col("return_type") == "customer_return",
+                                            pl.col("order_month").is_not_null())
+    product = returns.group_by("product_id").len().sort("len", descending=True)[
+        "product_id"][0]
+    expected = dict(returns.filter(pl.col("product_id") == product).group_by(
+        "reason_code").agg(pl.col("quantity").sum()).iter_rows())
+
+    got = dq.return_reasons(conn, dq.ALL, product_id=product)
+
+    assert dict(zip(got["reason_code"], got["units_returned"], strict=True)) == expected
+
+
+def test_return_lag_holds_every_customer_return_of_a_known_order_line(
+        conn: Connection, shop: dict[str, pl.DataFrame]) -> None:
+    returns = returns_enriched(shop).filter(pl.col("return_type") == "customer_return",
+                                            pl.col("order_month").is_not_null())
+    days = ((returns["requested_at"] - returns["order_month"].cast(pl.Datetime("us")))
+            .dt.total_seconds() // 86_400).cast(pl.Int64)
+
+    got = dq.return_lag(conn, dq.ALL)
+
+    assert got["units_returned"].sum() == returns["quantity"].sum()
+    assert got["days_since_cohort_start"].max() == days.max()
+    assert got["days_since_cohort_start"].min() == days.min() >= 0
+
+
+def test_sku_feedback_holds_the_skus_comments_and_reviews(
+        conn: Connection, shop: dict[str, pl.DataFrame]) -> None:
+    comments = shop["returns"].filter(pl.col("return_type") == "customer_return",
+                                      pl.col("reason_text").is_not_null())
+    sku = comments.group_by("sku").len().sort("len", descending=True)["sku"][0]
+    reviews = shop["reviews"].filter(pl.col("sku") == sku)
+
+    got = dq.sku_feedback(conn, sku)
+
+    texts = set(got.filter(pl.col("source") == "return comment")["feedback_text"])
+    assert texts == set(comments.filter(pl.col("sku") == sku)["reason_text"])
+    assert got.filter(pl.col("source") == "review").height == reviews.height
+    assert got["feedback_at"].is_sorted(descending=True)
+
+
+def test_filter_values_offer_every_category_channel_and_region(
+        conn: Connection, shop: dict[str, pl.DataFrame]) -> None:
+    values = dq.filter_values(conn)
+
+    def offered(name: str) -> set[str]:
+        return set(values.filter(pl.col("filter") == name)["value"])
+
+    assert offered("category") == set(shop["products"]["category"])
+    assert offered("channel") == set(shop["orders"]["channel"])
+    assert offered("region") >= set(shop["orders"]["ship_region"])
+
+
+def test_recovery_by_sku_adds_up_to_the_recovered_value(
+        conn: Connection, shop: dict[str, pl.DataFrame]) -> None:
+    got = dq.recovery_by_sku(conn, dq.ALL)
+
+    assert got["recovered_value"].sum() == pytest.approx(
+        shop["returns"]["recovered_value"].sum(), abs=0.01)
+    assert got["units"].sum() == shop["returns"]["quantity"].sum()
+
+
+def test_unknown_dimension_is_refused(conn: Connection) -> None:
+    with pytest.raises(ValueError, match="unknown dimension"):
+        dq.return_costs(conn, dq.ALL, "sku; DROP TABLE x")  # type: ignore[arg-type]
+
+
+@pytest.mark.postgres
+def test_dashboard_queries_give_the_same_answers_on_postgresql(
+        small_shop_dir: Path, postgres_url: str, prefect_harness: None,
+        tmp_path: Path) -> None:
+    from flows.pipeline import pipeline
+
+    duck = f"duckdb:///{tmp_path / 'w.duckdb'}"
+    pipeline(source=small_shop_dir, db=duck)
+    pipeline(source=small_shop_dir, db=postgres_url)
+    f = dq.Filters(month_from=date(2024, 6, 1), categories=("apparel", "shoes"))
+    window = ((date(2025, 12, 1), date(2025, 12, 31)), (date(2025, 11, 1), date(2025, 11, 30)))
+    calls = {
+        "data_bounds": lambda c: dq.data_bounds(c),
+        "filter_values": lambda c: dq.filter_values(c),
+        "cohort_trend": lambda c: dq.cohort_trend(c, f),
+        "movers": lambda c: dq.return_units_by_period(c, f, "vendor_id", *window, True),
+        "npr_by_period": lambda c: dq.npr_by_period(c, f, *window),
+        "returns_by_cohort": lambda c: dq.returns_by_cohort(c, f, "size"),
+        "sku_totals": lambda c: dq.sku_totals(c, f),
+        "return_reasons": lambda c: dq.return_reasons(c, f),
+        "return_lag": lambda c: dq.return_lag(c, f),
+        "return_costs": lambda c: dq.return_costs(c, f, "requested_month"),
+        "recovery_by_sku": lambda c: dq.recovery_by_sku(c, f),
+        "carrier_weekly": lambda c: dq.carrier_weekly(c, f),
+        "npr_by_weekday": lambda c: dq.npr_by_weekday(c, f),
+        "pickup_attempts": lambda c: dq.pickup_attempts(c, f),
+        "pickup_time_histogram": lambda c: dq.pickup_time_histogram(c, f, "cycle_days"),
+        "pickup_time_summary": lambda c: dq.pickup_time_summary(c, f),
+        "data_coverage": lambda c: dq.data_coverage(c),
+        "vendor_names": lambda c: dq.vendor_names(c),
+    }
+    with reader_engine(duck).connect() as d, reader_engine(postgres_url).connect() as p:
+        sku = dq.sku_totals(d, dq.ALL)["sku"][0]
+        calls["sku_feedback"] = lambda c: dq.sku_feedback(c, sku).drop("feedback_at")
+        for name, call in calls.items():
+            left, right = call(d), call(p)
+            assert left.columns == right.columns, name
+            try:
+                assert_frame_equal(left.sort(left.columns), right.sort(right.columns),
+                                   check_dtypes=False, abs_tol=1e-6)
+            except AssertionError as exc:
+                raise AssertionError(f"{name} differs between DuckDB and PostgreSQL") from exc

@@ -1,0 +1,275 @@
+"""Page callbacks, called directly: what each page shows reconciles with the shop's files,
+and the planted truths are visible."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from pathlib import Path
+
+import dash
+import polars as pl
+import pytest
+
+from dashboard.components import format_value
+from tests.dashboard.conftest import page
+from tests.dashboard.helpers import call_triggered, find, table_rows, text
+from tests.dashboard.reference import lines_enriched, returns_enriched
+from tests.reference import reference_kpis
+
+STATE = {"from": "2025-01", "to": "2025-06", "category": [], "channel": [], "region": []}
+ALL = {"from": None, "to": None, "category": [], "channel": [], "region": []}
+
+
+def _state(**changes: object) -> dict[str, object]:
+    return {**ALL, **changes}
+
+
+def test_overview_kpis_equal_the_reference_computation(app: dash.Dash, shop_dir: Path) -> None:
+    overview = page("overview")
+    expected = reference_kpis(shop_dir, date(2025, 1, 1), date(2025, 6, 30))
+
+    cards, *_ = overview.update_overview(STATE)
+
+    for key, _label, kind, _bad in overview.KPIS:
+        card = find(cards, f"overview-kpi-{key.replace('_', '-')}")
+        assert format_value(expected[key], kind) in text(card), key
+
+
+def test_overview_kpis_compare_with_the_months_before(app: dash.Dash, shop_dir: Path) -> None:
+    overview = page("overview")
+    now = reference_kpis(shop_dir, date(2025, 1, 1), date(2025, 6, 30))
+    before = reference_kpis(shop_dir, date(2024, 7, 1), date(2024, 12, 31))
+
+    cards, *_ = overview.update_overview(STATE)
+
+    card = text(find(cards, "overview-kpi-return-rate-units"))
+    change = 100 * (now["return_rate_units"] - before["return_rate_units"])
+    assert f"{change:+.1f} pp vs previous period" in card
+    orders = text(find(cards, "overview-kpi-orders"))
+    assert f"{now['orders'] / before['orders'] - 1:+.1%}" in orders
+
+
+def test_overview_trends_add_up_to_the_net_return_cost(app: dash.Dash, shop_dir: Path,
+                                                       shop: dict[str, pl.DataFrame]) -> None:
+    overview = page("overview")
+    expected = reference_kpis(shop_dir)
+
+    _, _, rate, cost = overview.update_overview(ALL)
+
+    assert sum(cost.data[0].y) == pytest.approx(expected["net_return_cost"], abs=0.05)
+    lines = lines_enriched(shop).filter(pl.col("order_month") == date(2024, 6, 1))
+    returned = returns_enriched(shop).filter(pl.col("order_month") == date(2024, 6, 1),
+                                             pl.col("return_type") == "customer_return")
+    complete = next(t for t in rate.data if t.name == "Return rate (complete cohort)")
+    june = list(complete.x).index(date(2024, 6, 1))
+    assert complete.y[june] == pytest.approx(returned["quantity"].sum()
+                                             / lines["quantity"].sum())
+
+
+def test_overview_flags_the_latest_order_month_as_still_collecting_returns(
+        app: dash.Dash) -> None:
+    _, notes, rate, _ = page("overview").update_overview(ALL)
+
+    assert "2025-12" in text(notes) and "still collecting returns" in text(notes)
+    assert any(t.name.startswith("Expected final rate") for t in rate.data)
+
+
+def test_overview_segment_filters_change_the_trends(app: dash.Dash) -> None:
+    overview = page("overview")
+
+    _, _, _, everything = overview.update_overview(ALL)
+    _, notes, _, shoes = overview.update_overview(_state(category=["shoes"]))
+
+    assert sum(shoes.data[0].y) < sum(everything.data[0].y)
+    assert "whole shop" in text(notes)
+
+
+def test_overview_lists_the_skus_returned_more_lately(app: dash.Dash,
+                                                      shop: dict[str, pl.DataFrame]) -> None:
+    overview = page("overview")
+    returns = shop["returns"].filter(pl.col("return_type") == "customer_return")
+    last = returns["requested_at"].max().date()
+
+    skus, _, _, period = overview.update_movers(ALL, 28)
+
+    assert str(last) in period
+    top = table_rows(skus)[0]
+    window = returns.filter(pl.col("sku") == top[0],
+                            pl.col("requested_at").dt.date() > date.fromordinal(
+                                last.toordinal() - 28))
+    assert int(top[3]) == window["quantity"].sum()
+
+
+def test_costs_waterfall_and_kpis_reconcile_with_the_returns_file(
+        app: dash.Dash, shop: dict[str, pl.DataFrame]) -> None:
+    costs = page("costs")
+    returns = returns_enriched(shop).filter(
+        pl.col("requested_at").dt.date().is_between(date(2025, 1, 1), date(2025, 6, 30)))
+
+    kpis, waterfall, _, _ = costs.update_costs(STATE)
+
+    net = returns["net_cost"].sum()
+    steps = [y for y, m in zip(waterfall.data[0].y, waterfall.data[0].measure, strict=True)
+             if m != "total"]
+    assert sum(steps) == pytest.approx(net, abs=0.05)
+    assert waterfall.data[0].y[0] == pytest.approx(
+        returns["refund_amount"].sum() + returns["restocking_fee"].sum(), abs=0.01)
+    assert format_value(net, "money") in text(find(kpis, "costs-kpi-net-cost"))
+    assert format_value(returns.height, "int") in text(find(kpis, "costs-kpi-returns"))
+
+
+def test_costs_csv_export_totals_match_the_page(app: dash.Dash) -> None:
+    costs = page("costs")
+    kpis, *_ = costs.update_costs(STATE)
+
+    sent = call_triggered(costs.export_table, {"type": "costs-export-button",
+                                               "table": "by-month"}, 1, STATE, "category")
+
+    exported = pl.read_csv(io.StringIO(sent["content"]))
+    assert sent["filename"] == "returnlens-costs-by-month.csv"
+    assert exported.height == 6
+    assert format_value(exported["net_cost"].sum(), "money") in text(
+        find(kpis, "costs-kpi-net-cost"))
+
+
+def test_costs_break_down_by_reason(app: dash.Dash, shop: dict[str, pl.DataFrame]) -> None:
+    expected = returns_enriched(shop).group_by("reason_code").agg(pl.col("net_cost").sum())
+
+    figure, _ = page("costs").update_breakdown(ALL, "reason_code")
+
+    got = dict(zip(figure.data[0].y, figure.data[0].x, strict=True))
+    for reason, net in expected.iter_rows():
+        assert got[reason] == pytest.approx(net, abs=0.01)
+
+
+def test_products_level_table_drills_from_category_to_products(
+        app: dash.Dash, shop: dict[str, pl.DataFrame]) -> None:
+    products = page("products")
+    lines = lines_enriched(shop)
+
+    _, _, _, top_level, _ = products.update_cohorts(ALL, products.EMPTY_DRILL, "drill")
+    drilled = call_triggered(products.drill, {"type": "products-drill-link",
+                                              "index": "category:shoes", "table": "level"},
+                             [1], [], products.EMPTY_DRILL)
+    _, _, _, shoes_level, _ = products.update_cohorts(ALL, drilled, "drill")
+
+    sold = dict(lines.group_by("category").agg(pl.col("quantity").sum()).iter_rows())
+    rows = {r[0]: r for r in table_rows(top_level)}
+    assert int(rows["shoes"][1].replace(",", "")) == sold["shoes"]
+    assert drilled == {"category": "shoes", "product_id": None, "sku": None}
+    shoe_products = set(lines.filter(pl.col("category") == "shoes")["product_id"])
+    assert {r[0] for r in table_rows(shoes_level)} <= shoe_products
+
+
+def test_products_drill_to_a_sku_shows_its_comments(app: dash.Dash,
+                                                    shop: dict[str, pl.DataFrame]) -> None:
+    products = page("products")
+    comments = shop["returns"].filter(pl.col("reason_text").is_not_null())
+    sku = comments.group_by("sku").len().sort("len", descending=True)["sku"][0]
+
+    drilled = call_triggered(products.drill, {"type": "products-drill-link",
+                                              "index": f"sku:{sku}", "table": "outliers"},
+                             [1], [],
+                             products.EMPTY_DRILL)
+    feedback = products.update_feedback(drilled)
+
+    assert drilled["sku"] == sku and drilled["product_id"] == sku.split("-")[0]
+    shown = text(feedback)
+    assert any(t in shown for t in comments.filter(pl.col("sku") == sku)["reason_text"])
+
+
+def test_products_breadcrumb_goes_back_up(app: dash.Dash) -> None:
+    products = page("products")
+    deep = {"category": "shoes", "product_id": "P00001", "sku": "P00001-40"}
+
+    up = call_triggered(products.drill, {"type": "products-crumb", "index": "category"},
+                        [], [1], deep)
+
+    assert up == {"category": "shoes", "product_id": None, "sku": None}
+
+
+def test_products_flag_the_latest_cohort_as_immature(app: dash.Dash) -> None:
+    products = page("products")
+
+    cohorts = products.cohort_table(products.to_filters(ALL), products.EMPTY_DRILL)
+
+    latest = cohorts.sort("order_month").row(-1, named=True)
+    assert latest["immature"] and 0 < latest["completeness"] < 1
+    assert latest["expected_final_rate"] > latest["return_rate"]
+    assert not cohorts.sort("order_month").row(0, named=True)["immature"]
+
+
+def test_defective_vendors_lead_the_defect_ranking_after_their_start(
+        truth_shop: tuple[Path, str]) -> None:
+    from dashboard.app import create_app
+
+    shop_dir, url = truth_shop
+    create_app(url)
+    products = page("products")
+    truth = pl.read_parquet(shop_dir / "_truth" / "defective_vendors.parquet")
+    start = truth["defect_start"].max()
+    first_month = date(start.year + start.month // 12, start.month % 12 + 1, 1)
+    state = _state(**{"from": first_month.strftime("%Y-%m")})
+
+    _, _, skus, vendors = products.update_outliers(state, products.EMPTY_DRILL)
+
+    defective = set(truth["vendor_id"])
+    assert {r[1] for r in table_rows(skus)[:10]} <= defective
+    names = [r[0] for r in table_rows(vendors)[:2]]
+    assert {n.split()[1] for n in names} == {v[1:] for v in defective}
+
+
+def test_the_degraded_carrier_region_is_flagged_on_the_scorecard(
+        truth_shop: tuple[Path, str]) -> None:
+    from dashboard.app import create_app
+
+    shop_dir, url = truth_shop
+    create_app(url)
+    carriers = page("carriers")
+    incident = pl.read_parquet(shop_dir / "_truth" / "carrier_incidents.parquet").row(
+        0, named=True)
+
+    _, _, scorecard, *_ = carriers.update_carriers(ALL)
+
+    card = carriers.scorecard(carriers.to_filters(ALL))
+    top = card.row(0, named=True)
+    assert (top["carrier"], top["region"]) == (incident["carrier"], incident["region"])
+    assert top["flagged"] and top["worst_change_pp"] > 10
+    assert top["worst_from"] <= incident["end"] and top["worst_to"] >= incident["start"]
+    judged = card.filter(pl.col("worst_z").is_not_null())
+    assert card["flagged"].sum() <= 0.1 * judged.height  # selective, not everything
+    assert table_rows(scorecard)[0][:2] == [incident["carrier"], incident["region"]]
+    assert "was worse" in table_rows(scorecard)[0][2]
+
+
+def test_carriers_page_says_so_when_the_source_has_no_scans(
+        no_scans_warehouse_url: str) -> None:
+    from dashboard.app import create_app
+
+    create_app(no_scans_warehouse_url)
+    carriers = page("carriers")
+
+    notes, kpis, scorecard, heatmap, reasons, _ = carriers.update_carriers(ALL)
+
+    assert "no carrier scans" in text(notes)
+    assert "–" in text(find(kpis, "carriers-kpi-npr-rate"))
+    assert heatmap.layout.annotations[0].text.startswith("No pickup attempts")
+    assert "No rows" in text(scorecard)
+
+
+def test_quality_page_names_the_feeds_the_source_lacks(no_scans_warehouse_url: str) -> None:
+    from dashboard.app import create_app
+
+    create_app(no_scans_warehouse_url)
+
+    _, gaps, runs, *_ = page("quality").update_quality("/quality")
+
+    assert "carrier_scans" in text(gaps) and "reviews" in text(gaps)
+    assert len(table_rows(runs)) == 1
+
+
+def test_carriers_category_filter_is_said_not_to_apply(app: dash.Dash) -> None:
+    notes, *_ = page("carriers").update_carriers(_state(category=["shoes"]))
+
+    assert "do not apply" in text(notes)

@@ -1,0 +1,153 @@
+"""The statistics behind the dashboard's judgements."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import polars as pl
+import pytest
+
+from dashboard import stats
+
+
+def test_wilson_interval_contains_the_rate_and_narrows_with_more_trials() -> None:
+    low, high = stats.wilson_interval(np.array([2, 200]), np.array([3, 300]))
+
+    assert low[0] < 2 / 3 < high[0]
+    assert high[1] - low[1] < high[0] - low[0]
+
+
+def test_a_sku_with_three_sales_and_two_returns_does_not_head_the_ranking() -> None:
+    rng = np.random.default_rng(1)
+    sold = rng.integers(50, 400, 200)
+    skus = pl.DataFrame({
+        "sku": [f"S{i}" for i in range(200)] + ["tiny", "big"],
+        "category": ["apparel"] * 202,
+        "units_sold": [*sold, 3, 400],
+        "units_returned": [*rng.binomial(sold, 0.2), 2, 140],
+    })
+
+    ranked = stats.excess_over_group(skus, "category", "units_returned", "units_sold").sort(
+        "excess_lower", descending=True)
+
+    assert ranked["sku"][0] == "big"
+    tiny = ranked.filter(pl.col("sku") == "tiny").row(0, named=True)
+    assert tiny["rate"] == pytest.approx(2 / 3)
+    assert tiny["shrunk_rate"] < 0.35
+    assert tiny["excess_lower"] < 0
+
+
+def test_shrinkage_pulls_towards_the_members_own_category() -> None:
+    skus = pl.DataFrame({"category": ["a"] * 3 + ["b"] * 3, "k": [10, 12, 8, 50, 55, 45],
+                         "n": [100] * 6})
+
+    judged = stats.excess_over_group(skus, "category", "k", "n")
+
+    assert judged.filter(pl.col("category") == "a")["group_rate"][0] == pytest.approx(0.1)
+    assert judged.filter(pl.col("category") == "b")["group_rate"][0] == pytest.approx(0.5)
+
+
+def test_beta_prior_has_the_pooled_mean() -> None:
+    alpha, beta = stats.beta_prior(np.array([10, 30, 20]), np.array([100, 100, 100]))
+
+    assert alpha / (alpha + beta) == pytest.approx(0.2)
+
+
+def test_pareto_orders_by_value_with_cumulative_share() -> None:
+    frame = pl.DataFrame({"reason": ["a", "b", "c"], "units": [1, 6, 3]})
+
+    out = stats.pareto(frame, "reason", "units")
+
+    assert out["reason"].to_list() == ["b", "c", "a"]
+    assert out["cumulative_share"].to_list() == pytest.approx([0.6, 0.9, 1.0])
+
+
+def _lag(months: list[date], as_of: date) -> pl.DataFrame:
+    """Each cohort returns 10 units a day on days 10..29 after its start, up to as_of."""
+    rows = [(m, d, 10) for m in months for d in range(10, 30)
+            if m + timedelta(days=d) <= as_of]
+    return pl.DataFrame(rows, schema={"order_month": pl.Date, "days_since_cohort_start": pl.Int32,
+                                      "units_returned": pl.Int64}, orient="row")
+
+
+def test_a_young_cohort_is_immature_with_its_share_of_returns_in() -> None:
+    months = [date(2025, m, 1) for m in range(1, 13)]
+    as_of = date(2025, 12, 20)
+
+    out = stats.cohort_completeness(_lag(months, as_of), months, as_of)
+
+    december = out.filter(pl.col("order_month") == date(2025, 12, 1)).row(0, named=True)
+    assert december["immature"]
+    assert december["completeness"] == pytest.approx(10 / 20)  # days 10..19 of 10..29
+    assert not out.filter(pl.col("order_month") == date(2025, 10, 1))["immature"][0]
+
+
+def test_expected_final_rate_scales_the_rate_so_far_by_completeness() -> None:
+    frame = pl.DataFrame({"units_sold": [100], "units_returned": [10], "completeness": [0.5]})
+
+    out = stats.expected_final_rate(frame)
+
+    assert out["expected_final_rate"][0] == pytest.approx(0.2)
+
+
+def test_completeness_is_unknown_without_cohorts_that_finished_returning() -> None:
+    months = [date(2025, 12, 1)]
+    as_of = date(2025, 12, 20)
+
+    out = stats.cohort_completeness(_lag(months, as_of), months, as_of)
+
+    assert out["completeness"][0] is None
+    assert out["immature"][0]
+
+
+def _weekly(jump_weeks: range, pairs: int = 3, weeks: int = 60) -> pl.DataFrame:
+    rng = np.random.default_rng(7)
+    start = date(2025, 1, 6)
+    rows = []
+    for p in range(pairs):
+        for w in range(weeks):
+            rate = 0.10 + (0.35 if p == 0 and w in jump_weeks else 0.0)
+            rows.append(("C", f"R{p}", start + timedelta(weeks=w), 60,
+                         int(rng.binomial(60, rate))))
+    return pl.DataFrame(rows, schema=["carrier", "region", "week", "attempts",
+                                      "failed_attempts"], orient="row")
+
+
+def test_scorecard_flags_a_window_where_a_carrier_got_worse() -> None:
+    card = stats.npr_scorecard(_weekly(range(30, 36)))
+
+    top = card.row(0, named=True)
+    assert (top["carrier"], top["region"]) == ("C", "R0")
+    assert top["flag"].startswith("was worse")
+    assert top["worst_change_pp"] > 20
+    assert top["worst_from"] <= date(2025, 1, 6) + timedelta(weeks=30)
+    assert card.filter(pl.col("region") != "R0")["flag"].to_list() == ["", ""]
+
+
+def test_scorecard_says_worse_now_when_the_latest_window_is_worse() -> None:
+    card = stats.npr_scorecard(_weekly(range(55, 60)))
+
+    assert card.row(0, named=True)["flag"] == "worse now"
+
+
+def test_scorecard_does_not_judge_pairs_with_too_few_attempts() -> None:
+    weekly = _weekly(range(0)).with_columns(attempts=pl.lit(1), failed_attempts=pl.lit(0))
+
+    card = stats.npr_scorecard(weekly)
+
+    assert set(card["flag"]) == {"too few attempts to judge"}
+
+
+def test_two_proportion_z_is_positive_when_the_first_rate_is_higher() -> None:
+    z = stats.two_proportion_z(np.array([50]), np.array([100]), np.array([10]), np.array([100]))
+
+    assert z[0] > 5
+
+
+def test_period_movers_keeps_only_rises_biggest_first() -> None:
+    frame = pl.DataFrame({"key": ["a", "b", "c"], "now": [5, 9, 1], "before": [1, 2, 4]})
+
+    out = stats.period_movers(frame, "now", "before")
+
+    assert out["key"].to_list() == ["b", "a"]

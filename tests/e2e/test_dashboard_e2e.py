@@ -1,0 +1,155 @@
+"""The dashboard in headless Chromium: every page renders cleanly, filters drive the figures
+and live in the URL, drill-downs reach a SKU's comments, CSV exports match the page."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from dash.testing.wait import until
+
+from dashboard.app import create_app
+from dashboard.components import format_value
+from tests.dashboard.reference import returns_enriched
+
+pytestmark = pytest.mark.e2e
+
+PAGES = {
+    "/": "#overview-kpi-orders",
+    "/products": "#products-level-table table",
+    "/costs": "#costs-kpi-net-cost",
+    "/carriers": "#carriers-scorecard-table table",
+    "/quality": "#quality-runs-table table",
+}
+
+
+def _settled(dash_duo: Any) -> None:
+    """Wait until no callback is running and every graph has drawn."""
+    until(lambda: dash_duo.driver.execute_script(
+        "return document.querySelectorAll('[data-dash-is-loading=\"true\"]').length === 0"
+        " && Array.from(document.querySelectorAll('.dash-graph'))"
+        ".every(g => g.querySelector('.main-svg'))"), timeout=30)
+
+
+def _screenshot(dash_duo: Any, artifacts: Path, name: str) -> None:
+    height = dash_duo.driver.execute_script("return document.body.scrollHeight")
+    dash_duo.driver.set_window_size(1400, min(max(height, 1000), 6000))
+    dash_duo.driver.save_screenshot(str(artifacts / f"{name}.png"))
+    dash_duo.driver.set_window_size(1400, 1000)
+
+
+def _click(dash_duo: Any, element: Any) -> None:
+    """Click `element` the way its handler sees it, wherever late-drawing graphs moved it."""
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); "
+                                   "arguments[0].click();", element)
+
+
+def _graph_y(dash_duo: Any, graph_id: str) -> list[float]:
+    return dash_duo.driver.execute_script(
+        f"return document.querySelector('#{graph_id} .js-plotly-plot').data[0].y")
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_e2e_001_every_page_renders_without_console_errors(
+        dash_duo: Any, warehouse_url: str, artifacts: Path, path: str) -> None:
+    dash_duo.start_server(create_app(warehouse_url))
+    dash_duo.wait_for_page(url=dash_duo.server_url + path)
+
+    dash_duo.wait_for_element(PAGES[path], timeout=30)
+    _settled(dash_duo)
+
+    _screenshot(dash_duo, artifacts, f"page-{path.strip('/') or 'overview'}")
+    assert dash_duo.get_logs() == []
+
+
+def test_e2e_002_a_filter_changes_the_figures_and_the_url(
+        dash_duo: Any, warehouse_url: str) -> None:
+    dash_duo.start_server(create_app(warehouse_url))
+    dash_duo.wait_for_element("#overview-kpi-orders", timeout=30)
+    _settled(dash_duo)
+    before = _graph_y(dash_duo, "overview-net-cost-graph")
+
+    dash_duo.select_dcc_dropdown("#filter-category-dropdown", value="shoes")
+
+    until(lambda: _graph_y(dash_duo, "overview-net-cost-graph") != before, timeout=20)
+    assert sum(_graph_y(dash_duo, "overview-net-cost-graph")) < sum(before)
+    until(lambda: "category=shoes" in dash_duo.driver.current_url, timeout=10)
+    assert dash_duo.get_logs() == []
+
+
+def test_e2e_003_a_shared_url_restores_its_filters(
+        dash_duo: Any, warehouse_url: str, shop: dict[str, pl.DataFrame]) -> None:
+    dash_duo.start_server(create_app(warehouse_url))
+    returns = returns_enriched(shop).filter(
+        pl.col("category") == "shoes",
+        pl.col("requested_at").dt.date().is_between(date(2025, 1, 1), date(2025, 3, 31)))
+
+    dash_duo.wait_for_page(url=dash_duo.server_url
+                           + "/costs?from=2025-01&to=2025-03&category=shoes")
+
+    dash_duo.wait_for_text_to_equal("#costs-kpi-net-cost .kpi-value",
+                                    format_value(returns["net_cost"].sum(), "money"), timeout=30)
+    assert "shoes" in dash_duo.find_element("#filter-category-dropdown").text
+    assert "2025-03" in dash_duo.find_element("#filter-to-dropdown").text
+    assert dash_duo.get_logs() == []
+
+
+def test_e2e_004_the_navbar_keeps_the_filters(dash_duo: Any, warehouse_url: str) -> None:
+    dash_duo.start_server(create_app(warehouse_url))
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/?region=SG")
+    dash_duo.wait_for_element("#overview-kpi-orders", timeout=30)
+
+    _click(dash_duo, dash_duo.find_element("#nav-link-carriers"))
+
+    dash_duo.wait_for_element("#carriers-scorecard-table table", timeout=30)
+    until(lambda: dash_duo.driver.current_url.endswith("/carriers?region=SG"), timeout=10)
+    assert "SG" in dash_duo.find_element("#filter-region-dropdown").text
+    assert dash_duo.get_logs() == []
+
+
+def test_e2e_005_drill_down_reaches_a_skus_comments(
+        dash_duo: Any, warehouse_url: str, artifacts: Path,
+        shop: dict[str, pl.DataFrame]) -> None:
+    dash_duo.start_server(create_app(warehouse_url))
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/products")
+    dash_duo.wait_for_element("#products-level-table table", timeout=30)
+
+    for _ in range(3):  # category → product → SKU
+        link = dash_duo.find_element("#products-level-table tbody tr td button")
+        name = link.text
+        _click(dash_duo, link)
+        dash_duo.wait_for_text_to_equal("#products-drill-current", name, timeout=30)
+    _settled(dash_duo)
+
+    sku = dash_duo.find_element("#products-drill-current").text
+    comments = shop["returns"].filter(pl.col("sku") == sku, pl.col("reason_text").is_not_null())
+    feedback = dash_duo.find_element("#products-feedback-table").text
+    assert comments.height and any(t in feedback for t in comments["reason_text"])
+    _screenshot(dash_duo, artifacts, "products-sku-drill-down")
+    assert dash_duo.get_logs() == []
+
+
+def test_e2e_006_csv_export_downloads_and_matches_the_page(
+        dash_duo: Any, warehouse_url: str) -> None:
+    dash_duo.start_server(create_app(warehouse_url))
+    download_dir = Path(dash_duo.download_path)
+    dash_duo.driver.execute_cdp_cmd("Page.setDownloadBehavior",
+                                    {"behavior": "allow", "downloadPath": str(download_dir)})
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/costs?from=2025-01&to=2025-06")
+    dash_duo.wait_for_element("#costs-kpi-net-cost", timeout=30)
+    _settled(dash_duo)
+
+    _click(dash_duo, dash_duo.find_element('[id*="costs-export-button"][id*="by-month"]'))
+
+    target = download_dir / "returnlens-costs-by-month.csv"
+    until(lambda: target.exists() and target.stat().st_size > 0, timeout=20)
+    time.sleep(0.2)  # let Chromium finish writing
+    exported = pl.read_csv(target)
+    assert exported.height == 6
+    shown = dash_duo.find_element("#costs-kpi-net-cost .kpi-value").text
+    assert format_value(exported["net_cost"].sum(), "money") == shown
+    assert dash_duo.get_logs() == []

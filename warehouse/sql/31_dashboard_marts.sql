@@ -1,0 +1,79 @@
+-- Dashboard marts: the grains the dashboard's pages filter and drill on (portable SQL).
+
+-- Returns by the day they were requested and every segment a page filters on: the Costs page
+-- (money by month, category, channel, region, reason, disposition, SKU), the Products page's
+-- reason Paretos (customer returns with a known order line, by order cohort) and the Overview's
+-- movers (returns requested in the latest days).
+DROP TABLE IF EXISTS marts.returns_daily;
+CREATE TABLE marts.returns_daily AS
+WITH returns AS (SELECT * FROM core.fct_returns),
+final AS (
+    SELECT requested_date, requested_month, order_month, sku, product_id, category, size,
+           vendor_id, channel, ship_region, reason_code, return_type, resolution, disposition,
+           COUNT(*) AS returns,
+           SUM(quantity) AS units,
+           SUM(refund_amount) AS refund_amount,
+           SUM(restocking_fee) AS restocking_fee,
+           SUM(return_shipping_cost) AS return_shipping_cost,
+           SUM(handling_cost) AS handling_cost,
+           SUM(exchange_cost) AS exchange_cost,
+           SUM(recovered_value) AS recovered_value,
+           SUM(net_cost) AS net_cost,
+           SUM(COALESCE(unit_price, 0) * quantity) AS original_value
+    FROM returns
+    GROUP BY requested_date, requested_month, order_month, sku, product_id, category, size,
+             vendor_id, channel, ship_region, reason_code, return_type, resolution, disposition
+)
+SELECT * FROM final;
+
+-- The cohort return-lag curve: customer returns of each order-month cohort by whole days from
+-- the first day of that month to the request, so a young cohort's completeness can be read
+-- off the curve of the cohorts that have finished returning.
+DROP TABLE IF EXISTS marts.return_lag;
+CREATE TABLE marts.return_lag AS
+WITH returns AS (
+    SELECT * FROM core.fct_returns
+    WHERE return_type = 'customer_return' AND order_line_known
+),
+lagged AS (
+    SELECT category, channel, ship_region, order_month, quantity,
+           CAST(FLOOR(EXTRACT(EPOCH FROM (requested_at - CAST(order_month AS TIMESTAMP)))
+                      / 86400.0) AS INTEGER) AS days_since_cohort_start
+    FROM returns
+),
+final AS (
+    SELECT category, channel, ship_region, order_month, days_since_cohort_start,
+           COUNT(*) AS returns,
+           SUM(quantity) AS units_returned
+    FROM lagged
+    GROUP BY category, channel, ship_region, order_month, days_since_cohort_start
+)
+SELECT * FROM final;
+
+-- What customers said about a SKU: return comments (with the inspection result) and reviews.
+DROP TABLE IF EXISTS marts.sku_feedback;
+CREATE TABLE marts.sku_feedback AS
+WITH comments AS (
+    SELECT return_id AS feedback_id, 'return comment' AS source, sku, product_id, category,
+           vendor_id, requested_at AS feedback_at, order_month, reason_code, condition,
+           CAST(NULL AS INTEGER) AS rating, reason_text AS feedback_text,
+           CAST(NULL AS TEXT) AS language
+    FROM core.fct_returns
+    WHERE return_type = 'customer_return'
+),
+reviews AS (
+    SELECT r.review_id AS feedback_id, 'review' AS source, r.sku, r.product_id, r.category,
+           r.vendor_id, r.reviewed_at AS feedback_at,
+           CAST(date_trunc('month', l.ordered_at) AS DATE) AS order_month,
+           CAST(NULL AS TEXT) AS reason_code, CAST(NULL AS TEXT) AS condition,
+           CAST(r.rating AS INTEGER) AS rating, r.review_text AS feedback_text, r.language
+    FROM core.fct_reviews r
+    LEFT JOIN (SELECT DISTINCT order_id, ordered_at FROM staging.stg_orders) l
+        ON l.order_id = r.order_id
+),
+final AS (
+    SELECT * FROM comments
+    UNION ALL
+    SELECT * FROM reviews
+)
+SELECT * FROM final;
