@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 ORDERS ?= 50000
 
-.PHONY: install demo test system-deps lint bench
+ONLINE_RETAIL ?= ../shared/data/online_retail_ii/online_retail_ii_2009_2010.parquet
+
+.PHONY: install demo online-retail test system-deps lint bench
 
 $(BIN)/returnlens: pyproject.toml
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check uv
@@ -16,6 +18,12 @@ install: $(BIN)/returnlens
 
 demo: install
 	$(BIN)/returnlens demo --orders $(ORDERS)
+
+online-retail: install
+	$(BIN)/returnlens pipeline --source $(ONLINE_RETAIL) --source-kind online-retail-ii \
+		--db duckdb:///$(CURDIR)/data/online_retail.duckdb
+	$(BIN)/returnlens kpis --db duckdb:///$(CURDIR)/data/online_retail.duckdb
+	$(BIN)/returnlens serve --db duckdb:///$(CURDIR)/data/online_retail.duckdb
 
 system-deps:
 	bash .ci/system-deps.sh
