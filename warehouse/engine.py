@@ -18,6 +18,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, make_url
 
+from warehouse.settings import Settings
+
 
 def dialect_of(url: str) -> str:
     """'duckdb' or 'postgresql'; anything else is refused with the URL forms we accept."""
@@ -38,8 +40,11 @@ def duckdb_path(url: str) -> Path:
     return Path(database)
 
 
-def _duckdb_engine(path: Path, read_only: bool = False) -> Engine:
-    return sa.create_engine(f"duckdb:///{path}", connect_args={"read_only": read_only},
+def _duckdb_engine(path: Path, read_only: bool = False,
+                   memory_limit: str | None = None) -> Engine:
+    config = {"memory_limit": memory_limit} if memory_limit else {}
+    return sa.create_engine(f"duckdb:///{path}",
+                            connect_args={"read_only": read_only, "config": config},
                             poolclass=sa.pool.NullPool)
 
 
@@ -71,7 +76,9 @@ def write_session(url: str) -> Iterator[Connection]:
             stale.unlink(missing_ok=True)  # left by a run that was killed
         if live.exists():
             shutil.copyfile(live, building)
-        engine = _duckdb_engine(building)
+        # DuckDB would take up to 80 % of RAM; a writer beside readers and Prefect gets a
+        # bound and spills to disk beyond it
+        engine = _duckdb_engine(building, memory_limit=Settings().duckdb_memory_limit)
         try:
             with engine.begin() as conn:
                 yield conn

@@ -16,6 +16,7 @@ class Settings(BaseSettings):
     database_url: str | None = None
     data_dir: Path = Path("data")
     shop_opened_on: date = date(2000, 1, 1)  # timestamps before it are data errors
+    duckdb_memory_limit: str = "3GB"  # for the pipeline's DuckDB writer; it spills beyond
 
     @property
     def resolved_database_url(self) -> str:
