@@ -195,7 +195,10 @@ def suite(feed_name: str, opened: date, horizon: datetime) -> tuple[Rule, ...]:
 def _validator(feed_name: str, opened: date, horizon: datetime, blocking: bool):
     """A GX validation definition over a whole data frame: the blocking or the row rules."""
     gx = _gx()
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
     context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)  # no bars on screen
     batch = (context.data_sources.add_pandas(f"returnlens_{feed_name}")
              .add_dataframe_asset(feed_name).add_batch_definition_whole_dataframe("file"))
     gx_suite = context.suites.add(gx.ExpectationSuite(name=feed_name))
