@@ -27,6 +27,7 @@ from dash import get_app
 from sqlalchemy.engine import Connection
 
 from warehouse import dashboard_queries as dq
+from warehouse import queries
 from warehouse.engine import dialect_of, duckdb_path, reader_engine
 
 T = TypeVar("T")
@@ -138,7 +139,7 @@ def derive(func: Callable[..., T], *args: Any) -> T:
 
 def source_lacks(feed: str, field: str | None = None) -> bool:
     """Whether the loaded source has no rows of `feed` (or no value of `feed.field`)."""
-    rows = load(dq.data_coverage).filter(pl.col("feed") == feed)
+    rows = load(queries.data_coverage).filter(pl.col("feed") == feed)
     if field:
         rows = rows.filter(pl.col("field") == field)
     column = "rows_with_value" if field else "rows_loaded"

@@ -146,11 +146,6 @@ def filter_values(conn: Connection) -> pl.DataFrame:
     """).drop_nulls()
 
 
-def data_coverage(conn: Connection) -> pl.DataFrame:
-    """Per feed and field of the contract: rows loaded and rows that carry a value."""
-    return _read(conn, "SELECT feed, field, rows_loaded, rows_with_value FROM marts.data_coverage")
-
-
 # --- overview --------------------------------------------------------------------------------
 
 def cohort_trend(conn: Connection, filters: Filters) -> pl.DataFrame:
@@ -459,12 +454,6 @@ def pickup_time_summary(conn: Connection, filters: Filters) -> pl.DataFrame:
 
 # --- data quality ----------------------------------------------------------------------------
 
-def recent_runs(conn: Connection, limit: int = 20) -> pl.DataFrame:
-    """The latest pipeline runs, newest first."""
-    return _read(conn, "SELECT * FROM audit.runs ORDER BY started_at DESC LIMIT :limit",
-                 {"limit": limit})
-
-
 def recent_files(conn: Connection, runs: int = 5) -> pl.DataFrame:
     """The files the latest `runs` runs saw, with what happened to each."""
     return _read(conn, """
@@ -489,8 +478,8 @@ def quarantine_summary(conn: Connection) -> pl.DataFrame:
 def quarantined_rows(conn: Connection, limit: int = 1000) -> pl.DataFrame:
     """Quarantined rows with the rule they broke and why, newest run first."""
     return _read(conn, """
-        SELECT q.run_id, q.feed, q.file_name, q.row_number, q.field, q.rule, q.message,
-               q.record
+        SELECT q.run_id, q.feed, q.file_name, q.row_number, q.field, q.rule, q.status,
+               q.message, q.record
         FROM audit.quarantine q LEFT JOIN audit.runs r ON r.run_id = q.run_id
         ORDER BY r.started_at DESC, q.feed, q.file_name, q.row_number
         LIMIT :limit

@@ -79,13 +79,6 @@ def table_row_counts(conn: Connection) -> dict[str, int]:
     return counts
 
 
-def latest_run(conn: Connection) -> dict | None:
-    """The most recent pipeline run's record, or None before the first run."""
-    row = conn.execute(sa.text(
-        "SELECT * FROM audit.runs ORDER BY started_at DESC LIMIT 1")).mappings().first()
-    return dict(row) if row else None
-
-
 def run_files(conn: Connection, run_id: str) -> pl.DataFrame:
     """The files a run saw, with what happened to each."""
     return pl.read_database(

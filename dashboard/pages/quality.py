@@ -21,7 +21,7 @@ from dashboard.components import (
     table_card,
 )
 from warehouse import dashboard_queries as dq
-from warehouse.contract import FEEDS
+from warehouse import queries
 
 dash.register_page(__name__, path="/quality", name="Data quality", order=4,
                    title="ReturnLens · Data quality")
@@ -36,6 +36,8 @@ def layout(**_query: str) -> html.Div:
         html.Div(id="quality-gaps"),
         table_card("quality", "runs", "Latest pipeline runs"),
         table_card("quality", "files", "Files of the latest runs"),
+        table_card("quality", "expectations", "Failed expectations of the latest run",
+                   "Great Expectations results per file; severity says what a failure does"),
         dbc.Row([
             dbc.Col(table_card("quality", "quarantine-summary", "Quarantined rows by rule"),
                     lg=5),
@@ -52,18 +54,16 @@ def layout(**_query: str) -> html.Div:
 
 def coverage() -> pl.DataFrame:
     """Rows loaded and rows with a value per feed and field, in contract order."""
-    order = pl.DataFrame([(n, c.name) for n, feed in FEEDS.items() for c in feed.columns],
-                         schema=["feed", "field"], orient="row").with_row_index("position")
-    return (data.load(dq.data_coverage)
-            .join(order, on=["feed", "field"], how="left")
-            .sort("position", nulls_last=True).drop("position")
-            .with_columns(share_with_value=pl.when(pl.col("rows_loaded") > 0)
-                          .then(pl.col("rows_with_value") / pl.col("rows_loaded"))
-                          .otherwise(0.0)))
+    return data.load(queries.data_coverage).with_columns(pl.col("share_with_value").fill_null(0.0))
+
+
+def failed_expectations(runs: pl.DataFrame) -> pl.DataFrame:
+    """The latest run's Great Expectations results that did not pass, with an example each."""
+    return data.load(queries.validation_results, runs["run_id"][0])
 
 
 TABLES = {
-    "runs": lambda: data.load(dq.recent_runs, 20),
+    "runs": lambda: data.load(queries.recent_runs, 20),
     "files": lambda: data.load(dq.recent_files, 5),
     "quarantine-summary": lambda: data.load(dq.quarantine_summary),
     "quarantine": lambda: data.load(dq.quarantined_rows, 1000),
@@ -91,6 +91,7 @@ def gaps(cov: pl.DataFrame) -> list[Any]:
     Output("quality-gaps", "children"),
     Output("quality-runs-table", "children"),
     Output("quality-files-table", "children"),
+    Output("quality-expectations-table", "children"),
     Output("quality-quarantine-summary-table", "children"),
     Output("quality-quarantine-table", "children"),
     Output("quality-coverage-graph", "figure"),
@@ -102,7 +103,7 @@ def update_quality(_pathname: str | None) -> tuple[Any, ...]:
     runs = TABLES["runs"]()
     if runs.is_empty():
         return (notice("No pipeline run has been recorded yet.", "warning"), None, None, None,
-                None, None, figures.empty_figure("No feeds loaded"), None)
+                None, None, None, figures.empty_figure("No feeds loaded"), None)
     latest = runs.row(0, named=True)
     cards = dbc.Row([dbc.Col(kpi_card(label, format_value(latest[key], kind),
                                       card_id=f"quality-kpi-{key.replace('_', '-')}"),
@@ -116,6 +117,7 @@ def update_quality(_pathname: str | None) -> tuple[Any, ...]:
                          ("duplicates", "Duplicates", "int"))], class_name="g-2")
     cov = coverage()
     quarantine = TABLES["quarantine"]()
+    failed = failed_expectations(runs)
     return (
         cards, gaps(cov),
         frame_table(runs, (Col("run_id", "Run"), Col("started_at", "Started", "date"),
@@ -130,12 +132,19 @@ def update_quality(_pathname: str | None) -> tuple[Any, ...]:
             Col("rows_loaded", "Loaded", "int"), Col("rows_quarantined", "Quarantined", "int"),
             Col("duplicates", "Duplicates", "int"), Col("message", "Message", "wrap")),
             max_rows=50),
+        frame_table(failed, (
+            Col("feed", "Feed"), Col("file_name", "File"), Col("rule", "Rule"),
+            Col("column_name", "Column"), Col("severity", "Severity"),
+            Col("unexpected_count", "Failing rows", "int"),
+            Col("element_count", "Rows checked", "int"), Col("example", "Example", "wrap")))
+        if failed.height else notice("Every expectation passed in the latest run."),
         frame_table(TABLES["quarantine-summary"](), (
             Col("run_id", "Run"), Col("feed", "Feed"), Col("field", "Field"),
             Col("rule", "Rule"), Col("rows_quarantined", "Rows", "int"))),
         frame_table(quarantine, (
             Col("feed", "Feed"), Col("file_name", "File"), Col("row_number", "Row", "int"),
-            Col("field", "Field"), Col("rule", "Rule"), Col("message", "Message", "wrap")))
+            Col("field", "Field"), Col("rule", "Rule"), Col("status", "Status"),
+            Col("message", "Message", "wrap")))
         if quarantine.height else notice("No rows were quarantined."),
         figures.make_coverage_figure(cov),
         frame_table(cov, (Col("feed", "Feed"), Col("field", "Field"),

@@ -18,6 +18,7 @@ from tests.dashboard.reference import (
     returns_enriched,
 )
 from warehouse import dashboard_queries as dq
+from warehouse import queries
 from warehouse.engine import reader_engine
 
 MONEY = ("refund_amount", "restocking_fee", "return_shipping_cost", "handling_cost",
@@ -223,7 +224,7 @@ def test_dashboard_queries_give_the_same_answers_on_postgresql(
         "pickup_attempts": lambda c: dq.pickup_attempts(c, f),
         "pickup_time_histogram": lambda c: dq.pickup_time_histogram(c, f, "cycle_days"),
         "pickup_time_summary": lambda c: dq.pickup_time_summary(c, f),
-        "data_coverage": lambda c: dq.data_coverage(c),
+        "data_coverage": lambda c: queries.data_coverage(c),
         "vendor_names": lambda c: dq.vendor_names(c),
     }
     with reader_engine(duck).connect() as d, reader_engine(postgres_url).connect() as p:

@@ -273,3 +273,27 @@ def test_carriers_category_filter_is_said_not_to_apply(app: dash.Dash) -> None:
     notes, *_ = page("carriers").update_carriers(_state(category=["shoes"]))
 
     assert "do not apply" in text(notes)
+
+
+def test_quality_page_shows_the_failed_expectations_and_the_quarantined_rows(
+        small_shop_dir: Path, prefect_harness: None, tmp_path: Path) -> None:
+    import shutil
+
+    from dashboard.app import create_app
+    from flows.pipeline import pipeline
+
+    source = tmp_path / "shop"
+    shutil.copytree(small_shop_dir, source)
+    returns = pl.read_parquet(source / "returns.parquet")
+    returns.with_columns(refund_amount=pl.when(pl.int_range(pl.len()) == 0)
+                         .then(pl.lit(999_999.0)).otherwise(pl.col("refund_amount"))
+                         ).write_parquet(source / "returns.parquet")
+    url = f"duckdb:///{tmp_path / 'w.duckdb'}"
+    pipeline(source=source, db=url)
+    create_app(url)
+
+    _, _, _, _, expectations, _, quarantined, *_ = page("quality").update_quality("/quality")
+
+    assert "refund_within_paid" in text(expectations)
+    assert "more than the" in text(expectations)
+    assert "refund_within_paid" in text(quarantined) and "rejected" in text(quarantined)
