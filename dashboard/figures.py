@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import plotly.graph_objects as go
+import plotly.io as pio
 import polars as pl
 
 PALETTE = ("#2563eb", "#f97316", "#10b981", "#e11d48", "#8b5cf6", "#0891b2", "#ca8a04",
@@ -21,13 +22,33 @@ COST_LABELS = {
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
+TEMPLATE = "returnlens"
+
+
+def _register_template() -> None:
+    """Make a lean plotly_white the default template of every figure.
+
+    plotly_white carries styles for every trace type; a figure built with it spends most of
+    its time copying and validating that template (about 10 ms a figure). This one keeps
+    plotly_white's layout and the styles of the trace types we draw, plus the house defaults.
+    """
+    white = pio.templates["plotly_white"]
+    template = go.layout.Template(layout=white.layout)
+    template.layout.update(colorway=PALETTE, hovermode="closest",
+                           margin={"l": 50, "r": 20, "t": 30, "b": 40},
+                           legend={"orientation": "h", "y": -0.18})
+    template.data.bar = white.data.bar
+    template.data.heatmap = [go.Heatmap(colorbar=white.data.heatmap[0].colorbar)]
+    pio.templates[TEMPLATE] = template
+    pio.templates.default = TEMPLATE
+
+
+_register_template()
+
+
 def _style(fig: go.Figure, **layout: object) -> go.Figure:
-    defaults: dict[str, object] = {
-        "template": "plotly_white", "colorway": PALETTE, "hovermode": "closest",
-        "margin": {"l": 50, "r": 20, "t": 30, "b": 40},
-        "legend": {"orientation": "h", "y": -0.18},
-    }
-    fig.update_layout(**(defaults | layout))
+    if layout:
+        fig.update_layout(**layout)
     return fig
 
 

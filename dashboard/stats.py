@@ -15,7 +15,7 @@ from datetime import date, timedelta
 
 import numpy as np
 import polars as pl
-from scipy import stats
+from scipy import special, stats
 
 MIN_PRIOR_STRENGTH = 2.0
 MAX_PRIOR_STRENGTH = 100_000.0
@@ -67,17 +67,21 @@ def excess_over_group(frame: pl.DataFrame, group: str, successes: str, trials: s
         n = members[trials].to_numpy().astype(float)
         alpha, beta = beta_prior(k, n)
         group_rate = k.sum() / n.sum() if n.sum() else float("nan")
-        post_a, post_b = alpha + k, beta + np.maximum(n - k, 0)
+        # many members share a (successes, trials) pair: evaluate the posterior once per pair
+        pairs, member_pair = np.unique(np.column_stack([k, n]), axis=0, return_inverse=True)
+        post_a = alpha + pairs[:, 0]
+        post_b = beta + np.maximum(pairs[:, 1] - pairs[:, 0], 0)
         tail = (1 - level) / 2
         with np.errstate(divide="ignore", invalid="ignore"):
             rate = np.where(n > 0, k / np.where(n > 0, n, 1), np.nan)
+        member_pair = member_pair.ravel()
         parts.append(members.with_columns(
             group_rate=pl.lit(group_rate),
             rate=pl.Series(rate),
-            shrunk_rate=pl.Series(post_a / (post_a + post_b)),
-            lower=pl.Series(stats.beta.ppf(tail, post_a, post_b)),
-            upper=pl.Series(stats.beta.ppf(1 - tail, post_a, post_b)),
-            prob_above=pl.Series(stats.beta.sf(group_rate, post_a, post_b)),
+            shrunk_rate=pl.Series((post_a / (post_a + post_b))[member_pair]),
+            lower=pl.Series(special.betaincinv(post_a, post_b, tail)[member_pair]),
+            upper=pl.Series(special.betaincinv(post_a, post_b, 1 - tail)[member_pair]),
+            prob_above=pl.Series(special.betaincc(post_a, post_b, group_rate)[member_pair]),
         ))
     if not parts:
         return frame.with_columns(
