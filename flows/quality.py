@@ -66,6 +66,8 @@ def _gx():
     import great_expectations as gx  # quiet and offline: see flows/__init__.py
 
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    # this module pins its own logger at INFO and announces every ephemeral context's docs site
+    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.ERROR)
     return gx
 
 

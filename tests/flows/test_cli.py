@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import polars as pl
+import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
@@ -21,20 +23,26 @@ def returnlens(*args: str, cwd: Path) -> subprocess.CompletedProcess:
                           timeout=600)
 
 
-def test_generate_pipeline_kpis_from_the_command_line(tmp_path):
+@pytest.fixture(scope="module")
+def cli_shop(tmp_path_factory):
+    """A small CSV shop generated and loaded with the command, as a user would."""
+    tmp_path = tmp_path_factory.mktemp("cli")
     shop, db = tmp_path / "shop", f"duckdb:///{tmp_path / 'w.duckdb'}"
     generated = returnlens("generate", "--orders", "1500", "--seed", "3", "--out", str(shop),
                            "--format", "csv", cwd=tmp_path)
     assert generated.returncode == 0, generated.stderr
-    assert (shop / "orders.csv").exists() and (shop / "_truth").is_dir()
     loaded = returnlens("pipeline", "--source", str(shop), "--db", db, cwd=tmp_path)
     assert loaded.returncode == 0, loaded.stderr
+    return tmp_path, shop, db, loaded
+
+
+def test_generate_pipeline_kpis_from_the_command_line(cli_shop):
+    tmp_path, shop, db, loaded = cli_shop
+    assert (shop / "orders.csv").exists() and (shop / "_truth").is_dir()
     assert "quarantined 0" in loaded.stderr
     printed = returnlens("kpis", "--json", "--db", db, cwd=tmp_path)
     assert printed.returncode == 0, printed.stderr
     for path in shop.glob("*.csv"):  # the reference reads Parquet
-        import polars as pl
-
         pl.read_csv(path, try_parse_dates=True).write_parquet(path.with_suffix(".parquet"))
     expected = reference_kpis(shop)
     got = json.loads(printed.stdout)
@@ -42,6 +50,14 @@ def test_generate_pipeline_kpis_from_the_command_line(tmp_path):
     for key in ("orders", "units_sold", "units_returned", "rto_units"):
         assert got[key] == expected[key], key
     assert abs(got["refund_value"] - expected["refund_value"]) < 0.01
+
+
+def test_the_pipeline_prints_its_own_report_without_library_chatter(cli_shop):
+    output = cli_shop[3].stdout + cli_shop[3].stderr
+    assert "loaded orders.csv" in output
+    for chatter in ("ephemeral docs site", "Calculating Metrics", "Beginning flow run",
+                    "Finished in state"):
+        assert chatter not in output, chatter
 
 
 def test_kpis_without_a_warehouse_say_what_to_do(tmp_path):
