@@ -67,14 +67,16 @@ def excess_over_group(frame: pl.DataFrame, group: str, successes: str, trials: s
         n = members[trials].to_numpy().astype(float)
         alpha, beta = beta_prior(k, n)
         group_rate = k.sum() / n.sum() if n.sum() else float("nan")
-        # many members share a (successes, trials) pair: evaluate the posterior once per pair
-        pairs, member_pair = np.unique(np.column_stack([k, n]), axis=0, return_inverse=True)
-        post_a = alpha + pairs[:, 0]
-        post_b = beta + np.maximum(pairs[:, 1] - pairs[:, 0], 0)
+        # many members share a (successes, trials) pair of counts: evaluate each pair once
+        width = int(n.max(initial=0)) + 1
+        pairs, member_pair = np.unique(k.astype(np.int64) * width + n.astype(np.int64),
+                                       return_inverse=True)
+        pair_k, pair_n = (pairs // width).astype(float), (pairs % width).astype(float)
+        post_a = alpha + pair_k
+        post_b = beta + np.maximum(pair_n - pair_k, 0)
         tail = (1 - level) / 2
         with np.errstate(divide="ignore", invalid="ignore"):
             rate = np.where(n > 0, k / np.where(n > 0, n, 1), np.nan)
-        member_pair = member_pair.ravel()
         parts.append(members.with_columns(
             group_rate=pl.lit(group_rate),
             rate=pl.Series(rate),

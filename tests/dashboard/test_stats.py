@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 import pytest
+from scipy import stats as scipy_stats
 
 from dashboard import stats
 
@@ -46,6 +47,25 @@ def test_shrinkage_pulls_towards_the_members_own_category() -> None:
 
     assert judged.filter(pl.col("category") == "a")["group_rate"][0] == pytest.approx(0.1)
     assert judged.filter(pl.col("category") == "b")["group_rate"][0] == pytest.approx(0.5)
+
+
+def test_each_row_gets_the_beta_posterior_of_its_own_counts() -> None:
+    rng = np.random.default_rng(2)
+    sold = rng.integers(0, 60, 500)  # small counts: many rows share a (returns, sales) pair
+    skus = pl.DataFrame({"category": ["a"] * 500, "units_sold": sold,
+                         "units_returned": rng.binomial(sold, 0.3)})
+
+    judged = stats.excess_over_group(skus, "category", "units_returned", "units_sold")
+
+    alpha, beta = stats.beta_prior(skus["units_returned"].to_numpy(), sold)
+    post_a = alpha + judged["units_returned"].to_numpy()
+    post_b = beta + judged["units_sold"].to_numpy() - judged["units_returned"].to_numpy()
+    group_rate = judged["group_rate"][0]
+    assert judged["lower"].to_numpy() == pytest.approx(scipy_stats.beta.ppf(0.025, post_a, post_b))
+    assert judged["upper"].to_numpy() == pytest.approx(scipy_stats.beta.ppf(0.975, post_a, post_b))
+    assert judged["prob_above"].to_numpy() == pytest.approx(
+        scipy_stats.beta.sf(group_rate, post_a, post_b))
+    assert judged["shrunk_rate"].to_numpy() == pytest.approx(post_a / (post_a + post_b))
 
 
 def test_beta_prior_has_the_pooled_mean() -> None:
