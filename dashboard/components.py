@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from html import escape
 from typing import Any, Literal
 
 import dash_bootstrap_components as dbc
@@ -116,43 +117,49 @@ def table_card(page: str, name: str, title: str, note: str | None = None) -> dbc
     ], class_name="shadow-sm mb-3")
 
 
+ALIGN = {"text": "", "date": "", "wrap": "wrap"}  # other kinds are numbers: right-aligned
+
+
+@dataclass(frozen=True)
+class RowLink:
+    """Makes a table's first cell a link that writes {"value": row[column], "at": ms} into
+    the dcc.Store `store` (assets/table_links.js), for the page's callbacks to act on."""
+
+    store: str
+    column: str
+
+
 def frame_table(frame: pl.DataFrame, columns: Sequence[Col], max_rows: int = 25,
-                row_links: tuple[str, str, str] | None = None,
-                highlight: str | None = None) -> html.Div:
+                link: RowLink | None = None, highlight: str | None = None) -> html.Div:
     """`frame` as an HTML table (first `max_rows` rows), saying how many rows it has in all.
 
-    With `row_links=(id_type, column, table)` the first cell of each row is a link button whose
-    id is {"type": id_type, "index": value of column, "table": table} (for drill-downs; the
-    table keeps ids unique when two tables link the same row); rows whose boolean column
-    `highlight` is true are marked.
+    Rows whose boolean column `highlight` is true are marked. The table is sent as one block
+    of escaped HTML, not a component per cell: Dash's renderer spends about a millisecond on
+    each component, which made a page of tables take seconds to draw.
     """
     if frame.is_empty():
         return notice("No rows for the current filters.")
     shown = frame.head(max_rows)
-    header = html.Thead(html.Tr([html.Th(c.label) for c in columns]))
+    head = "".join(f"<th>{escape(c.label)}</th>" for c in columns)
     rows = []
     for record in shown.iter_rows(named=True):
         cells = []
         for i, c in enumerate(columns):
-            text = format_value(record[c.name], c.kind)
-            align = {"text": "", "date": "", "wrap": "wrap"}.get(c.kind, "text-end")
-            if i == 0 and row_links is not None:
-                link_id = {"type": row_links[0], "index": str(record[row_links[1]]),
-                           "table": row_links[2]}
-                link = dbc.Button(text, id=link_id, color="link", size="sm",
-                                  class_name="p-0 text-start")
-                cells.append(html.Td(link))
-            else:
-                cells.append(html.Td(text, className=align))
+            value = escape(format_value(record[c.name], c.kind))
+            if i == 0 and link is not None:
+                value = (f'<a href="#" class="table-link" data-store="{escape(link.store)}" '
+                         f'data-value="{escape(str(record[link.column]))}">{value}</a>')
+            cells.append(f'<td class="{ALIGN.get(c.kind, "text-end")}">{value}</td>')
         marked = highlight is not None and bool(record[highlight])
-        rows.append(html.Tr(cells, className="table-danger" if marked else None))
+        row_class = ' class="table-danger"' if marked else ""
+        rows.append(f"<tr{row_class}>{''.join(cells)}</tr>")
+    table = dcc.Markdown(
+        f'<div class="table-responsive"><table class="table table-sm table-striped table-hover '
+        f'mb-1"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>',
+        dangerously_allow_html=True, className="frame-table")
     caption = f"{frame.height:,} rows" + (f"; first {max_rows} shown — download for all"
                                           if frame.height > max_rows else "")
-    return html.Div([
-        dbc.Table([header, html.Tbody(rows)], striped=True, hover=True, size="sm",
-                  responsive=True, class_name="mb-1"),
-        html.Div(caption, className="small text-muted"),
-    ])
+    return html.Div([table, html.Div(caption, className="small text-muted")])
 
 
 def notice(message: str, colour: str = "secondary") -> dbc.Alert:

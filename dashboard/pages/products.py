@@ -13,7 +13,15 @@ import polars as pl
 from dash import ALL, MATCH, Input, Output, State, callback, callback_context, dcc, html
 
 from dashboard import data, figures, stats
-from dashboard.components import Col, frame_table, graph_card, notice, page_header, table_card
+from dashboard.components import (
+    Col,
+    RowLink,
+    frame_table,
+    graph_card,
+    notice,
+    page_header,
+    table_card,
+)
 from dashboard.filters import to_filters
 from warehouse import dashboard_queries as dq
 
@@ -21,6 +29,7 @@ dash.register_page(__name__, path="/products", name="Products", order=1,
                    title="ReturnLens · Products")
 
 EMPTY_DRILL: dict[str, str | None] = {"category": None, "product_id": None, "sku": None}
+DRILL_LINK = RowLink("products-drill-click", "link")  # a table's names drill down ("level:key")
 LEVEL_LABELS = {"category": "Category", "product_id": "Product", "sku": "SKU", "size": "Size",
                 "vendor_id": "Vendor"}
 RATE_COLUMNS = (Col("units_sold", "Units sold", "int"), Col("units_returned", "Returned", "int"),
@@ -37,6 +46,7 @@ def layout(**_query: str) -> html.Div:
         page_header("Products", "Which categories, products, SKUs and sizes come back, why, "
                                 "and which are returned more than their category explains."),
         dcc.Store(id="products-drill-store", data=EMPTY_DRILL),
+        dcc.Store(id="products-drill-click"),  # written by a click on a name in a table
         dbc.Row([
             dbc.Col(html.Div(id="products-breadcrumb"), md=8),
             dbc.Col(dbc.RadioItems(
@@ -205,22 +215,22 @@ def breadcrumb(drill: dict[str, Any]) -> html.Div:
 
 @callback(
     Output("products-drill-store", "data"),
-    Input({"type": "products-drill-link", "index": ALL, "table": ALL}, "n_clicks"),
+    Input("products-drill-click", "data"),
     Input({"type": "products-crumb", "index": ALL}, "n_clicks"),
     State("products-drill-store", "data"),
     prevent_initial_call=True,
 )
-def drill(_links: list[int | None], _crumbs: list[int | None],
+def drill(click: dict[str, Any] | None, _crumbs: list[int | None],
           current: dict[str, Any]) -> dict[str, Any]:
     """A click on a name goes one level down; a click on the breadcrumb goes back up."""
     if not callback_context.triggered or not callback_context.triggered[0]["value"]:
-        raise dash.exceptions.PreventUpdate  # buttons appearing, not clicked
+        raise dash.exceptions.PreventUpdate  # crumbs appearing, not clicked
     trigger = callback_context.triggered_id
-    if trigger["type"] == "products-crumb":
+    if trigger != "products-drill-click":
         keep = ("category", "product_id", "sku")
         cut = keep.index(trigger["index"]) + 1 if trigger["index"] in keep else 0
         return {k: current.get(k) if i < cut else None for i, k in enumerate(keep)}
-    level, value = trigger["index"].split(":", 1)
+    level, value = click["value"].split(":", 1)
     state = dict(current)
     state[level] = value
     if level in ("product_id", "sku"):
@@ -255,7 +265,7 @@ def update_cohorts(state: dict[str, Any] | None, drill_state: dict[str, Any],
     rows = level_table(filters, drill_state, group)
     drillable = group == "drill" and not drill_state.get("sku")
     table = frame_table(_links(rows, level), (Col("key", label), *RATE_COLUMNS),
-                        row_links=("products-drill-link", "link", "level") if drillable else None)
+                        link=DRILL_LINK if drillable else None)
     cohort_view = frame_table(cohorts.sort("order_month", descending=True), (
         Col("order_month", "Order month", "date"), Col("units_sold", "Units sold", "int"),
         Col("units_returned", "Returned so far", "int"), Col("return_rate", "Rate so far", "pct"),
@@ -302,12 +312,12 @@ def update_outliers(state: dict[str, Any] | None, drill_state: dict[str, Any]) -
         (Col("sku", "SKU"), Col("category", "Category"), Col("vendor_id", "Vendor"),
          Col("units_sold", "Sold", "int"), Col("units_returned", "Returned", "int"),
          Col("rate", "Rate", "pct"), *EXCESS_COLUMNS),
-        row_links=("products-drill-link", "link", "outliers"))
+        link=DRILL_LINK)
     defects = frame_table(
         defect_sku_table(filters, drill_state).with_columns(link="sku:" + pl.col("sku")),
         (Col("sku", "SKU"), Col("vendor_id", "Vendor"), Col("units_sold", "Sold", "int"),
          Col("defect_units", "Defect returns", "int"), Col("rate", "Defect rate", "pct"),
-         *EXCESS_COLUMNS), max_rows=15, row_links=("products-drill-link", "link", "defects"))
+         *EXCESS_COLUMNS), max_rows=15, link=DRILL_LINK)
     vendors = frame_table(defect_vendor_table(filters, drill_state), (
         Col("vendor_name", "Vendor"), Col("category", "Category"),
         Col("units_sold", "Sold", "int"), Col("defect_units", "Defect returns", "int"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextvars import copy_context
+from html.parser import HTMLParser
 from typing import Any
 
 from dash._callback_context import context_value
@@ -31,8 +32,41 @@ def find(tree: Any, component_id: Any) -> Any:
     raise KeyError(component_id)
 
 
+class _Cells(HTMLParser):
+    """The text of an HTML fragment, and the cells of its table body rows."""
+
+    def __init__(self, markup: str) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self.rows: list[list[str]] = []
+        self._in_body = self._in_cell = False
+        self.feed(markup)
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag == "tbody":
+            self._in_body = True
+        elif tag == "tr" and self._in_body:
+            self.rows.append([])
+        elif tag == "td" and self._in_body:
+            self.rows[-1].append("")
+            self._in_cell = True
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_body = self._in_body and tag != "tbody"
+        self._in_cell = self._in_cell and tag != "td"
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+        if self._in_cell:
+            self.rows[-1][-1] += data
+
+
+def _is_html_block(node: Any) -> bool:
+    return type(node).__name__ == "Markdown" and getattr(node, "dangerously_allow_html", False)
+
+
 def text(tree: Any) -> str:
-    """All the text in a rendered tree, space-separated."""
+    """All the text in a rendered tree, space-separated (HTML blocks as their text)."""
     parts: list[str] = []
 
     def collect(node: Any) -> None:
@@ -41,6 +75,8 @@ def text(tree: Any) -> str:
         elif isinstance(node, list | tuple):
             for item in node:
                 collect(item)
+        elif _is_html_block(node):
+            parts.extend(_Cells(node.children).parts)
         elif node is not None:
             collect(getattr(node, "children", None))
 
@@ -49,10 +85,12 @@ def text(tree: Any) -> str:
 
 
 def table_rows(tree: Any) -> list[list[str]]:
-    """The body rows of the first HTML table in `tree`, as cell texts."""
+    """The body rows of the first table in `tree`, as cell texts."""
     for c in walk(tree):
         if type(c).__name__ == "Tbody":
             return [[text(td) for td in tr.children] for tr in c.children]
+        if _is_html_block(c):
+            return _Cells(c.children).rows
     return []
 
 

@@ -110,9 +110,9 @@ def test_costs_waterfall_and_kpis_reconcile_with_the_returns_file(
     kpis, waterfall, _, _ = costs.update_costs(STATE)
 
     net = returns["net_cost"].sum()
-    steps = [y for y, m in zip(waterfall.data[0].y, waterfall.data[0].measure, strict=True)
-             if m != "total"]
+    steps = [amount for amount, _ in waterfall.data[0].customdata[:-1]]
     assert sum(steps) == pytest.approx(net, abs=0.05)
+    assert waterfall.data[0].customdata[-1][0] == pytest.approx(net, abs=0.05)
     assert waterfall.data[0].y[0] == pytest.approx(
         returns["refund_amount"].sum() + returns["restocking_fee"].sum(), abs=0.01)
     assert format_value(net, "money") in text(find(kpis, "costs-kpi-net-cost"))
@@ -149,9 +149,9 @@ def test_products_level_table_drills_from_category_to_products(
     lines = lines_enriched(shop)
 
     _, _, _, top_level, _ = products.update_cohorts(ALL, products.EMPTY_DRILL, "drill")
-    drilled = call_triggered(products.drill, {"type": "products-drill-link",
-                                              "index": "category:shoes", "table": "level"},
-                             [1], [], products.EMPTY_DRILL)
+    click = {"value": "category:shoes", "at": 1}
+    drilled = call_triggered(products.drill, "products-drill-click", click, [],
+                             products.EMPTY_DRILL, value=click, prop="data")
     _, _, _, shoes_level, _ = products.update_cohorts(ALL, drilled, "drill")
 
     sold = dict(lines.group_by("category").agg(pl.col("quantity").sum()).iter_rows())
@@ -168,10 +168,9 @@ def test_products_drill_to_a_sku_shows_its_comments(app: dash.Dash,
     comments = shop["returns"].filter(pl.col("reason_text").is_not_null())
     sku = comments.group_by("sku").len().sort("len", descending=True)["sku"][0]
 
-    drilled = call_triggered(products.drill, {"type": "products-drill-link",
-                                              "index": f"sku:{sku}", "table": "outliers"},
-                             [1], [],
-                             products.EMPTY_DRILL)
+    click = {"value": f"sku:{sku}", "at": 1}
+    drilled = call_triggered(products.drill, "products-drill-click", click, [],
+                             products.EMPTY_DRILL, value=click, prop="data")
     feedback = products.update_feedback(drilled)
 
     assert drilled["sku"] == sku and drilled["product_id"] == sku.split("-")[0]
@@ -184,7 +183,7 @@ def test_products_breadcrumb_goes_back_up(app: dash.Dash) -> None:
     deep = {"category": "shoes", "product_id": "P00001", "sku": "P00001-40"}
 
     up = call_triggered(products.drill, {"type": "products-crumb", "index": "category"},
-                        [], [1], deep)
+                        None, [1], deep)
 
     assert up == {"category": "shoes", "product_id": None, "sku": None}
 

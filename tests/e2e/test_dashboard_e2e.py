@@ -119,7 +119,7 @@ def test_e2e_005_drill_down_reaches_a_skus_comments(
     dash_duo.wait_for_element("#products-level-table table", timeout=30)
 
     for _ in range(3):  # category → product → SKU
-        link = dash_duo.find_element("#products-level-table tbody tr td button")
+        link = dash_duo.find_element("#products-level-table tbody tr td a.table-link")
         name = link.text
         _click(dash_duo, link)
         dash_duo.wait_for_text_to_equal("#products-drill-current", name, timeout=30)
