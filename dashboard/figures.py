@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 import polars as pl
@@ -147,20 +148,35 @@ def make_pareto_figure(reasons: pl.DataFrame, key: str = "reason_code",
                           "tickformat": ".0%", "showgrid": False})
 
 
+FUNNEL_POINTS_MAX = 2_000  # SKUs within the limits drawn one by one; more are shaded by count
+
+
 def make_funnel_figure(skus: pl.DataFrame, z: float = 3.0) -> go.Figure:
     """Funnel plot: returned/expected units per SKU against expected units (category rate).
 
     The control limits are 1 ± z/√expected (Poisson): a SKU above the upper curve is returned
-    more than its category explains, however many it sold.
+    more than its category explains, however many it sold. Every SKU outside the limits or
+    flagged by the shrinkage test is a point; when more than FUNNEL_POINTS_MAX SKUs lie
+    within the limits they are shaded by count instead (a browser draws 10k SVG points in
+    seconds, and they overlap into a blob anyway).
     """
-    data = skus.filter(pl.col("expected_returns") > 0)
+    data = skus.filter(pl.col("expected_returns") > 0).with_columns(
+        within=(pl.col("ratio") <= 1 + z / pl.col("expected_returns").sqrt())
+        & (pl.col("ratio") >= 1 - z / pl.col("expected_returns").sqrt()) & ~pl.col("flagged"))
     if data.is_empty():
         return empty_figure("No SKUs with sales for the current filters")
-    flagged = data.filter(pl.col("flagged"))
-    normal = data.filter(~pl.col("flagged"))
+    within = data.filter(pl.col("within"))
+    shaded = within.height > FUNNEL_POINTS_MAX
     fig = go.Figure()
-    for part, name, colour in ((normal, "SKU", "#94a3b8"), (flagged, "SKU above its category",
-                                                           PALETTE[3])):
+    if shaded:
+        fig.add_trace(_density(within, f"{within.height:,} SKUs within the limits (shaded)"))
+    for part, name, colour in (
+            (within if not shaded else within.clear(), "SKU within the limits", "#94a3b8"),
+            (data.filter(~pl.col("within") & ~pl.col("flagged")), "SKU outside the limits",
+             "#64748b"),
+            (data.filter(pl.col("flagged")), "SKU above its category", PALETTE[3])):
+        if part.is_empty():
+            continue
         # numpy arrays, rounded: plotly validates lists element by element (slow at 10k SKUs)
         fig.add_scatter(
             x=part["expected_returns"].round(3).to_numpy(), y=part["ratio"].round(3).to_numpy(),
@@ -178,7 +194,22 @@ def make_funnel_figure(skus: pl.DataFrame, z: float = 3.0) -> go.Figure:
     fig.add_hline(y=1, line={"color": "#334155", "width": 1})
     fig.update_xaxes(type="log", title="expected returned units (units sold × category rate)")
     fig.update_yaxes(title="returned / expected", rangemode="tozero")
-    return _style(fig)
+    return _style(fig, legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+                  margin={"t": 60})
+
+
+def _density(points: pl.DataFrame, name: str, bins: tuple[int, int] = (48, 32)) -> go.Heatmap:
+    """SKU counts on a grid of log-spaced expected returns × ratio (empty cells blank)."""
+    x = points["expected_returns"].to_numpy()
+    y = points["ratio"].to_numpy()
+    low, high = np.log10(x.min()), np.log10(x.max())
+    x_edges = np.logspace(low, high if high > low else low + 1, bins[0] + 1)
+    y_edges = np.linspace(0, max(float(y.max()), 1e-9), bins[1] + 1)
+    counts, _, _ = np.histogram2d(x, y, bins=(x_edges, y_edges))
+    return go.Heatmap(
+        x=x_edges.round(4), y=y_edges.round(4), z=np.where(counts.T > 0, counts.T, np.nan),
+        colorscale=[[0, "#e2e8f0"], [1, "#334155"]], showscale=False, name=name,
+        showlegend=True, hovertemplate="%{z:.0f} SKUs within the limits<extra></extra>")
 
 
 def make_cost_by_month_figure(costs: pl.DataFrame) -> go.Figure:
@@ -216,25 +247,40 @@ def make_cost_breakdown_figure(costs: pl.DataFrame, dimension: str) -> go.Figure
 def make_waterfall_figure(totals: dict[str, float]) -> go.Figure:
     """Gross refunds → − restocking fees → + shipping, handling, exchanges → − recovered → net.
 
+    Floating bars (each from the running total before the step to the one after it), drawn
+    as one bar trace so the dashboard's partial plotly.js bundle (no waterfall trace) can
+    show it; customdata holds each step's signed amount and the running total after it.
     `recovered_value` is that of customer returns: an RTO's net cost is its shipping and
-    handling only (warehouse/sql/20_core.sql), so the bars add up to `net_cost`.
+    handling only (warehouse/sql/20_core.sql), so the steps add up to `net_cost`.
     """
     steps = [
-        ("Gross refunds", totals["refund_amount"] + totals["restocking_fee"], "absolute"),
-        ("− Restocking fees", -totals["restocking_fee"], "relative"),
-        ("+ Reverse shipping", totals["return_shipping_cost"], "relative"),
-        ("+ Handling", totals["handling_cost"], "relative"),
-        ("+ Exchange replacements", totals["exchange_cost"], "relative"),
-        ("− Value recovered", -totals["recovered_value"], "relative"),
-        ("Net cost", 0.0, "total"),
+        ("Gross refunds", totals["refund_amount"] + totals["restocking_fee"]),
+        ("− Restocking fees", -totals["restocking_fee"]),
+        ("+ Reverse shipping", totals["return_shipping_cost"]),
+        ("+ Handling", totals["handling_cost"]),
+        ("+ Exchange replacements", totals["exchange_cost"]),
+        ("− Value recovered", -totals["recovered_value"]),
     ]
-    fig = go.Figure(go.Waterfall(
-        x=[s[0] for s in steps], y=[s[1] for s in steps], measure=[s[2] for s in steps],
-        text=[f"{s[1]:,.0f}" if s[2] != "total" else f"{totals['net_cost']:,.0f}"
-              for s in steps], textposition="outside",
-        connector={"line": {"color": "#94a3b8"}},
-        increasing={"marker": {"color": "#f97316"}}, decreasing={"marker": {"color": "#10b981"}},
-        totals={"marker": {"color": "#111827"}}))
+    labels, bases, heights, colours, custom = [], [], [], [], []
+    running = 0.0
+    for i, (label, amount) in enumerate(steps):
+        before, running = running, running + amount
+        labels.append(label)
+        bases.append(min(before, running))
+        heights.append(abs(amount))
+        colours.append("#111827" if i == 0 else "#f97316" if amount >= 0 else "#10b981")
+        custom.append((amount, running))
+    labels.append("Net cost")
+    bases.append(min(0.0, running))
+    heights.append(abs(running))
+    colours.append("#111827")
+    custom.append((running, running))
+    fig = go.Figure(go.Bar(
+        x=labels, y=heights, base=bases, marker_color=colours, customdata=custom,
+        text=[f"{amount:+,.0f}" if 0 < i < len(steps) else f"{amount:,.0f}"
+              for i, (amount, _) in enumerate(custom)], textposition="outside",
+        hovertemplate="%{x}: %{customdata[0]:,.0f}<br>running total %{customdata[1]:,.0f}"
+                      "<extra></extra>"))
     fig.update_yaxes(tickformat=",.0f")
     return _style(fig, showlegend=False)
 

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
+from pathlib import Path
 
+import numpy as np
+import plotly.graph_objects as go
 import polars as pl
 import pytest
+from plotly.basedatatypes import BaseTraceType
 
 from dashboard import figures
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_waterfall_ends_at_the_net_cost() -> None:
@@ -17,9 +24,23 @@ def test_waterfall_ends_at_the_net_cost() -> None:
 
     fig = figures.make_waterfall_figure(totals)
 
-    steps = [y for y, m in zip(fig.data[0].y, fig.data[0].measure, strict=True) if m != "total"]
+    bars = fig.data[0]
+    steps = [amount for amount, _ in bars.customdata[:-1]]
     assert sum(steps) == pytest.approx(totals["net_cost"])
-    assert fig.data[0].x[0] == "Gross refunds" and fig.data[0].y[0] == 1000.0
+    assert bars.x[0] == "Gross refunds" and bars.y[0] == 1000.0
+    assert bars.x[-1] == "Net cost" and bars.base[-1] + bars.y[-1] == pytest.approx(600.0)
+
+
+def test_each_waterfall_step_floats_from_the_running_total_before_it() -> None:
+    totals = {"refund_amount": 900.0, "restocking_fee": 100.0, "return_shipping_cost": 50.0,
+              "handling_cost": 30.0, "exchange_cost": 20.0, "recovered_value": 400.0,
+              "net_cost": 600.0}
+
+    bars = figures.make_waterfall_figure(totals).data[0]
+
+    # refunds 1000 → 900 after fees → 950, 980, 1000 after costs → 600 after recovery
+    assert list(bars.base) == [0.0, 900.0, 900.0, 950.0, 980.0, 600.0, 0.0]
+    assert list(bars.y) == [1000.0, 100.0, 50.0, 30.0, 20.0, 400.0, 600.0]
 
 
 def test_empty_frames_give_a_figure_that_says_why() -> None:
@@ -51,3 +72,47 @@ def test_cohort_heatmap_has_a_row_per_key_and_a_column_per_month() -> None:
 
     assert list(fig.data[0].y) == ["a", "b"]
     assert list(fig.data[0].z[1]) == [1.0, None]
+
+
+def test_every_trace_type_the_dashboard_draws_is_in_the_plotly_bundle_it_serves() -> None:
+    bundle = next((ROOT / "dashboard" / "assets").glob("plotly-*.min.js")).read_text()
+    served = set(re.findall(r'moduleType:"trace",name:"(\w+)"', bundle))
+    source = "\n".join(p.read_text() for p in (ROOT / "dashboard").rglob("*.py"))
+    drawn = {getattr(go, name)().type for name in re.findall(r"\bgo\.(\w+)\(", source)
+             if issubclass(getattr(go, name), BaseTraceType)}
+    drawn |= {getattr(go, kind.capitalize())().type
+              for kind in re.findall(r"\.add_(\w+)\(", source)
+              if isinstance(getattr(go, kind.capitalize(), None), type)
+              and issubclass(getattr(go, kind.capitalize()), BaseTraceType)}
+
+    assert {"scatter", "bar", "heatmap"} <= drawn
+    assert drawn <= served, drawn - served
+
+
+def _funnel_skus(within: int) -> pl.DataFrame:
+    """`within` SKUs at their category's rate, one far above it (flagged), one far below."""
+    expected = [10.0 + i % 50 for i in range(within)] + [20.0, 20.0]
+    ratio = [1.0] * within + [3.0, 0.1]
+    return pl.DataFrame({
+        "sku": [f"S{i}" for i in range(within + 2)], "expected_returns": expected,
+        "ratio": ratio, "flagged": [False] * within + [True, False],
+        "units_sold": [100] * (within + 2), "units_returned": [10] * (within + 2)})
+
+
+def test_a_funnel_of_many_skus_shades_those_within_the_limits_and_points_the_rest() -> None:
+    fig = figures.make_funnel_figure(_funnel_skus(figures.FUNNEL_POINTS_MAX + 1))
+
+    shaded = [t for t in fig.data if t.type == "heatmap"]
+    points = {t.name: len(t.x) for t in fig.data if t.type == "scatter" and t.mode == "markers"}
+    assert len(shaded) == 1
+    assert int(np.nansum(shaded[0].z)) == figures.FUNNEL_POINTS_MAX + 1
+    assert points == {"SKU outside the limits": 1, "SKU above its category": 1}
+
+
+def test_a_funnel_of_few_skus_draws_every_sku_as_a_point() -> None:
+    fig = figures.make_funnel_figure(_funnel_skus(30))
+
+    points = {t.name: len(t.x) for t in fig.data if t.type == "scatter" and t.mode == "markers"}
+    assert not [t for t in fig.data if t.type == "heatmap"]
+    assert points == {"SKU within the limits": 30, "SKU outside the limits": 1,
+                      "SKU above its category": 1}
