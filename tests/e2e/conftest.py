@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 from selenium.webdriver.chrome.options import Options
 
+from tests.browser import headless_chromium
 from tests.dashboard.conftest import shop  # noqa: F401  (the shop's feed files as frames)
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -15,14 +15,7 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 def pytest_setup_options() -> Options:
     """Chrome options for dash_duo: the system Chromium, headless, fit for CI containers."""
-    options = Options()
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium:
-        options.binary_location = chromium
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu",
-                     "--disable-dev-shm-usage", "--window-size=1400,1000"):
-        options.add_argument(argument)
-    return options
+    return headless_chromium()
 
 
 @pytest.fixture(scope="session")

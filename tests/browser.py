@@ -1,0 +1,19 @@
+"""Headless Chromium as the browser tests and the first-render benchmark drive it."""
+
+from __future__ import annotations
+
+import shutil
+
+from selenium.webdriver.chrome.options import Options
+
+
+def headless_chromium() -> Options:
+    """Chrome options: the system Chromium, headless, fit for CI containers."""
+    options = Options()
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium:
+        options.binary_location = chromium
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu",
+                     "--disable-dev-shm-usage", "--window-size=1400,1000"):
+        options.add_argument(argument)
+    return options
