@@ -37,4 +37,5 @@ test: install system-deps lint
 bench: install  # the dashboard figures are over the warehouse `make demo` built
 	$(BIN)/python bench/pipeline_bench.py
 	$(BIN)/python bench/dashboard_bench.py --db duckdb:///$(CURDIR)/data/returnlens.duckdb
+	$(BIN)/python bench/first_render_bench.py --db duckdb:///$(CURDIR)/data/returnlens.duckdb
 	$(BIN)/python bench/real_data_bench.py
