@@ -3,9 +3,11 @@
     .venv/bin/python bench/first_render_bench.py --db duckdb:////tmp/dash.duckdb --repeat 3
 
 For each page and round: a fresh `returnlens serve` process (so nothing is cached and no
-connection is open), a fresh headless Chromium profile, then the time from navigation start
-until every callback of the page has answered and every graph has drawn its figure. Prints
-p50 and max per page; asserts nothing.
+connection is open), a fresh headless Chromium profile (a first visit: every script
+downloaded and compiled) or, with --warm-browser, a profile that has opened the page before
+(as a returning user's browser), then the time from navigation start until every callback
+of the page has answered and every graph has drawn its figure. Prints p50 and max per page;
+asserts nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -66,16 +69,19 @@ def start_server(db: str, port: int) -> subprocess.Popen[bytes]:
     raise RuntimeError(f"returnlens serve did not answer on port {port} within 60 s")
 
 
-def browser() -> webdriver.Chrome:
-    """Headless Chromium with a fresh profile (the browser tests' options)."""
-    return webdriver.Chrome(options=headless_chromium())
+def browser(profile: Path | None) -> webdriver.Chrome:
+    """Headless Chromium (the browser tests' options) with a fresh or the given profile."""
+    options = headless_chromium()
+    if profile is not None:
+        options.add_argument(f"--user-data-dir={profile}")
+    return webdriver.Chrome(options=options)
 
 
-def first_render_ms(db: str, path: str, marker: str) -> float:
-    """Milliseconds from navigation start to the settled page, on a fresh server and browser."""
-    port = free_port()
+def first_render_ms(db: str, path: str, marker: str, port: int,
+                    profile: Path | None = None) -> float:
+    """Milliseconds from navigation start to the settled page, on a fresh server."""
     server = start_server(db, port)
-    driver = browser()
+    driver = browser(profile)
     try:
         driver.get(f"http://127.0.0.1:{port}{path}")
         deadline = time.monotonic() + 60
@@ -96,12 +102,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--db", required=True, help="warehouse URL, e.g. duckdb:////tmp/w.duckdb")
     parser.add_argument("--repeat", type=int, default=3, help="rounds per page")
+    parser.add_argument("--warm-browser", action="store_true",
+                        help="a browser that has opened the page before (its HTTP and code "
+                             "caches warm; the server still fresh each round)")
     args = parser.parse_args()
+    port = free_port()  # one origin for every round, so a kept profile's caches apply
+    browser_kind = "a browser that opened the page before" if args.warm_browser \
+        else "a fresh browser profile"
     print(f"warehouse {args.db}; {args.repeat} rounds per page, each on a fresh server and "
-          f"browser profile\n")
+          f"{browser_kind}\n")
     print(f"{'page':<10} {'first render p50':>17} {'max':>8}")
     for path, marker in PAGES.items():
-        times = [first_render_ms(args.db, path, marker) for _ in range(args.repeat)]
+        with tempfile.TemporaryDirectory() as profile_dir:
+            profile = Path(profile_dir) if args.warm_browser else None
+            if profile is not None:
+                first_render_ms(args.db, path, marker, port, profile)  # warms the profile
+            times = [first_render_ms(args.db, path, marker, port, profile)
+                     for _ in range(args.repeat)]
         print(f"{path:<10} {statistics.median(times):>15.0f}ms {max(times):>6.0f}ms")
 
 
