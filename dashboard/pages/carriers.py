@@ -144,9 +144,9 @@ def update_carriers(state: dict[str, Any] | None) -> tuple[Any, ...]:
     failed = int(weekly["failed_attempts"].sum())
     first = int(weekly["first_attempts"].sum())
     first_failed = int(weekly["first_attempts_failed"].sum())
-    times = summary(filters)
-    pickups = int(times["pickups"].sum())
-    never = pickups - int(times["picked_up"].sum())
+    outcomes = data.load(dq.pickup_attempts, filters)  # counts only: no time percentiles
+    pickups = int(outcomes["pickups"].sum())
+    never = int(outcomes.filter(~pl.col("picked_up"))["pickups"].sum())
     cards = dbc.Row([dbc.Col(kpi_card(label, value, card_id=f"carriers-kpi-{key}"), xs=6, md=4,
                              xl=True, class_name="mb-2") for key, label, value in (
         ("attempts", "Pickup attempts", format_value(attempts, "int")),

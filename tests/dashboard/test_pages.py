@@ -14,7 +14,7 @@ import pytest
 from dashboard.components import format_value
 from tests.dashboard.conftest import page
 from tests.dashboard.helpers import call_triggered, find, table_rows, text
-from tests.dashboard.reference import lines_enriched, returns_enriched
+from tests.dashboard.reference import lines_enriched, pickup_attempts, returns_enriched
 from tests.reference import reference_kpis
 
 STATE = {"from": "2025-01", "to": "2025-06", "category": [], "channel": [], "region": []}
@@ -240,6 +240,25 @@ def test_the_degraded_carrier_region_is_flagged_on_the_scorecard(
     assert card["flagged"].sum() <= 0.1 * judged.height  # selective, not everything
     assert table_rows(scorecard)[0][:2] == [incident["carrier"], incident["region"]]
     assert "was worse" in table_rows(scorecard)[0][2]
+
+
+def test_carriers_headline_numbers_reconcile_with_the_scans(
+        app: dash.Dash, shop: dict[str, pl.DataFrame]) -> None:
+    scans = shop["carrier_scans"]
+    attempts = pickup_attempts(shop)
+    per_return = scans.group_by("return_id").agg(
+        picked_up=(pl.col("event_code") == "picked_up").any())
+
+    _, kpis, *_ = page("carriers").update_carriers(ALL)
+
+    failed = attempts.filter(pl.col("event_code") == "pickup_failed").height
+    never = per_return.filter(~pl.col("picked_up")).height
+    assert format_value(attempts.height, "int") in text(find(kpis, "carriers-kpi-attempts"))
+    assert format_value(failed / attempts.height, "pct") in text(
+        find(kpis, "carriers-kpi-npr-rate"))
+    assert format_value(per_return.height, "int") in text(find(kpis, "carriers-kpi-pickups"))
+    assert format_value(never / per_return.height, "pct") in text(
+        find(kpis, "carriers-kpi-not-picked-up"))
 
 
 def test_carriers_page_says_so_when_the_source_has_no_scans(
