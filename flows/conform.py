@@ -229,15 +229,3 @@ def read_batches(source: SourceFile, opened: date, horizon: datetime,
             extra = tuple(c for c in found if c not in feed.column_names)
         typed, issues = type_rows(feed, frame)
         yield Conformed(source, frame.height, typed, issues, frame, extra)
-
-
-def conform(source: SourceFile, opened: date, horizon: datetime) -> Conformed:
-    """Read a whole (small) file at once: `read_batches` in one batch."""
-    parts = list(read_batches(source, opened, horizon, batch_rows=1 << 62))
-    if len(parts) == 1:
-        return parts[0]
-    return Conformed(source, sum(p.rows_read for p in parts),
-                     pl.concat([p.typed for p in parts]),
-                     pl.concat([p.type_issues for p in parts]),
-                     pl.concat([p.original for p in parts], how="diagonal_relaxed"),
-                     parts[0].extra_columns)

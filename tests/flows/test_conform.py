@@ -6,14 +6,16 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from flows import conform as conform_module
-from flows.conform import FileRejected, discover
+from flows.conform import Conformed, FileRejected, discover, read_batches
 
 OPENED, HORIZON = date(2000, 1, 1), datetime(2030, 1, 1)
 
 
-def conform(source):
-    return conform_module.conform(source, OPENED, HORIZON)
+def conform(source) -> Conformed:
+    """A small file read in one batch, as the pipeline reads it."""
+    (batch,) = read_batches(source, OPENED, HORIZON, batch_rows=1 << 62)
+    return batch
+
 
 HEADER = ("order_id,line_id,customer_id,sku,quantity,unit_price,discount_amount,ordered_at,"
           "channel,payment_method,ship_region,promised_delivery_at,delivered_at")
