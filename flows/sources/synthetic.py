@@ -11,7 +11,7 @@ gives byte-identical frames.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -128,23 +128,10 @@ class Shop:
     feeds: dict[str, pl.DataFrame]
     truth: dict[str, pl.DataFrame]
 
-    def write(self, out: Path, file_format: str = "parquet") -> list[Path]:
-        """Write one file per feed into `out` and the truth into `out/_truth` (always Parquet)."""
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "_truth").mkdir(exist_ok=True)
-        written = []
-        for name, frame in self.feeds.items():
-            path = out / f"{name}.{file_format}"
-            if file_format == "csv":
-                frame.write_csv(path)
-            else:
-                frame.write_parquet(path)
-            written.append(path)
-        for name, frame in self.truth.items():
-            path = out / "_truth" / f"{name}.parquet"
-            frame.write_parquet(path)
-            written.append(path)
-        return written
+    def write(self, out: Path, file_format: str = "parquet") -> dict[str, int]:
+        """Write one file per feed into `out` and the truth into `out/_truth` (always Parquet);
+        rows written per feed."""
+        return write_parts([self], out, file_format)
 
 
 def _choice(rng: np.random.Generator, weights: np.ndarray) -> np.ndarray:
@@ -469,6 +456,12 @@ def generate_shop(n_orders: int, seed: int = 7) -> Shop:
 
 def write_shop(n_orders: int, seed: int, out: Path, file_format: str = "parquet") -> dict[str, int]:
     """Simulate slice by slice and append each to its file; rows written per feed."""
+    return write_parts(simulate(n_orders, seed), out, file_format)
+
+
+def write_parts(parts: Iterable[Shop], out: Path, file_format: str = "parquet") -> dict[str, int]:
+    """Append each part's feeds to one file per feed in `out`, and its truth to `out/_truth`
+    (always Parquet), one part in memory at a time; rows written per feed."""
     import pyarrow.parquet as pq
 
     out.mkdir(parents=True, exist_ok=True)
@@ -488,7 +481,7 @@ def write_shop(n_orders: int, seed: int, out: Path, file_format: str = "parquet"
         writers[path].write_table(table)
 
     try:
-        for part in simulate(n_orders, seed):
+        for part in parts:
             for name, frame in part.feeds.items():
                 append(out / f"{name}.{file_format}", frame)
                 rows[name] = rows.get(name, 0) + frame.height
