@@ -65,16 +65,6 @@ def test_return_costs_by_month_match_every_money_column(
                        check_dtypes=False, abs_tol=0.01)
 
 
-def test_return_costs_agree_with_the_return_costs_mart(conn: Connection) -> None:
-    mart = pl.read_database("SELECT SUM(net_cost) AS net_cost, SUM(returns) AS returns "
-                            "FROM marts.return_costs", conn)
-
-    got = dq.return_costs(conn, dq.ALL, "category")
-
-    assert got["returns"].sum() == mart["returns"][0]
-    assert got["net_cost"].sum() == pytest.approx(float(mart["net_cost"][0]), abs=0.01)
-
-
 def test_segment_filters_narrow_costs_to_channel_and_region(
         conn: Connection, shop: dict[str, pl.DataFrame]) -> None:
     returns = returns_enriched(shop).filter(pl.col("channel") == "app",

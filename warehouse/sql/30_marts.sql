@@ -1,4 +1,9 @@
 -- Marts: named after the questions users bring; the dashboard and the KPIs read only these.
+-- Retired (nothing read them; the dashboard aggregates marts.returns_daily): dropped so a
+-- warehouse built before keeps no stale copy.
+DROP TABLE IF EXISTS marts.sku_return_reasons;
+DROP TABLE IF EXISTS marts.return_costs;
+
 DROP TABLE IF EXISTS marts.daily_kpis;
 CREATE TABLE marts.daily_kpis AS
 WITH lines AS (SELECT * FROM core.fct_order_lines),
@@ -31,43 +36,6 @@ final AS (
            CAST(SUM(rto_units) AS BIGINT) AS rto_units
     FROM lines
     GROUP BY sku, product_id, category, size, vendor_id, order_month, channel, ship_region
-)
-SELECT * FROM final;
-
-DROP TABLE IF EXISTS marts.sku_return_reasons;
-CREATE TABLE marts.sku_return_reasons AS
-WITH returns AS (
-    SELECT * FROM core.fct_returns
-    WHERE return_type = 'customer_return' AND order_line_known
-),
-final AS (
-    SELECT sku, product_id, category, size, vendor_id, order_month, reason_code,
-           COUNT(*) AS returns,
-           CAST(SUM(quantity) AS BIGINT) AS units_returned,
-           SUM(refund_amount) AS refund_value
-    FROM returns
-    GROUP BY sku, product_id, category, size, vendor_id, order_month, reason_code
-)
-SELECT * FROM final;
-
-DROP TABLE IF EXISTS marts.return_costs;
-CREATE TABLE marts.return_costs AS
-WITH returns AS (SELECT * FROM core.fct_returns),
-final AS (
-    SELECT requested_month, order_month, category, channel, reason_code, return_type,
-           resolution, disposition,
-           COUNT(*) AS returns,
-           CAST(SUM(quantity) AS BIGINT) AS units,
-           SUM(refund_amount) AS refund_amount,
-           SUM(restocking_fee) AS restocking_fee,
-           SUM(return_shipping_cost) AS return_shipping_cost,
-           SUM(handling_cost) AS handling_cost,
-           SUM(exchange_cost) AS exchange_cost,
-           SUM(recovered_value) AS recovered_value,
-           SUM(net_cost) AS net_cost
-    FROM returns
-    GROUP BY requested_month, order_month, category, channel, reason_code, return_type,
-             resolution, disposition
 )
 SELECT * FROM final;
 
