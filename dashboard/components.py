@@ -130,8 +130,10 @@ class RowLink:
 
 
 def frame_table(frame: pl.DataFrame, columns: Sequence[Col], max_rows: int = 25,
-                link: RowLink | None = None, highlight: str | None = None) -> html.Div:
-    """`frame` as an HTML table (first `max_rows` rows), saying how many rows it has in all.
+                link: RowLink | None = None, highlight: str | None = None,
+                total: int | None = None) -> html.Div:
+    """`frame` as an HTML table (first `max_rows` rows), saying how many rows it has in all
+    (`total`, when `frame` holds only the first rows of the table it stands for).
 
     Rows whose boolean column `highlight` is true are marked. The table is sent as one block
     of escaped HTML, not a component per cell: Dash's renderer spends about a millisecond on
@@ -157,8 +159,9 @@ def frame_table(frame: pl.DataFrame, columns: Sequence[Col], max_rows: int = 25,
         f'<div class="table-responsive"><table class="table table-sm table-striped table-hover '
         f'mb-1"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>',
         dangerously_allow_html=True, className="frame-table")
-    caption = f"{frame.height:,} rows" + (f"; first {max_rows} shown — download for all"
-                                          if frame.height > max_rows else "")
+    rows = frame.height if total is None else total
+    caption = f"{rows:,} rows" + (f"; first {shown.height} shown — download for all"
+                                  if rows > shown.height else "")
     return html.Div([table, html.Div(caption, className="small text-muted")])
 
 

@@ -344,18 +344,41 @@ def return_costs(conn: Connection, filters: Filters, by: CostDimension) -> pl.Da
     """, params)
 
 
-def recovery_by_sku(conn: Connection, filters: Filters) -> pl.DataFrame:
-    """Value recovered per SKU × reason × disposition, with the original value of those units."""
+def recovery_by_sku(conn: Connection, filters: Filters, limit: int | None = None) -> pl.DataFrame:
+    """Value recovered per SKU × reason × disposition, with the original value of those units,
+    largest original value first; with `limit`, only the first rows, and `rows_in_all` says
+    how many there are in all."""
     params = _day_params(filters)
     segment = _segment_sql(filters, params)
+    top = ""
+    if limit is not None:
+        params["limit"] = int(limit)
+        top = "LIMIT :limit"
     return _read(conn, f"""
         SELECT sku, category, reason_code, COALESCE(disposition, '(not received)') AS disposition,
                SUM(returns) AS returns, SUM(units) AS units,
-               SUM(original_value) AS original_value, SUM(recovered_value) AS recovered_value
+               SUM(original_value) AS original_value, SUM(recovered_value) AS recovered_value,
+               COUNT(*) OVER () AS rows_in_all
         FROM marts.returns_daily
         WHERE requested_date BETWEEN :date_from AND :date_to {segment}
         GROUP BY sku, category, reason_code, disposition
         ORDER BY original_value DESC, sku, reason_code, disposition
+        {top}
+    """, params)
+
+
+def recovery_by_disposition(conn: Connection, filters: Filters) -> pl.DataFrame:
+    """Original and recovered value of returned units per disposition."""
+    params = _day_params(filters)
+    segment = _segment_sql(filters, params)
+    return _read(conn, f"""
+        SELECT COALESCE(disposition, '(not received)') AS disposition,
+               SUM(returns) AS returns, SUM(units) AS units,
+               SUM(original_value) AS original_value, SUM(recovered_value) AS recovered_value
+        FROM marts.returns_daily
+        WHERE requested_date BETWEEN :date_from AND :date_to {segment}
+        GROUP BY 1
+        ORDER BY 1
     """, params)
 
 

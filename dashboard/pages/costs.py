@@ -25,6 +25,7 @@ from warehouse import dashboard_queries as dq
 
 dash.register_page(__name__, path="/costs", name="Costs", order=2, title="ReturnLens · Costs")
 
+RECOVERY_ROWS_SHOWN = 25
 DIMENSIONS = {"category": "Category", "channel": "Channel", "reason_code": "Reason",
               "disposition": "Disposition", "ship_region": "Region",
               "return_type": "Return type", "resolution": "Resolution"}
@@ -92,17 +93,21 @@ def waterfall_totals(filters: dq.Filters) -> dict[str, float]:
     return totals
 
 
-def recovery_table(filters: dq.Filters) -> pl.DataFrame:
-    """Recovered value per SKU × reason × disposition, with its recovery rate."""
-    return data.load(dq.recovery_by_sku, filters).with_columns(
-        recovery_rate=pl.when(pl.col("original_value") > 0)
-        .then(pl.col("recovered_value") / pl.col("original_value")))
+def with_recovery_rate(frame: pl.DataFrame) -> pl.DataFrame:
+    """Adds recovered / original value (empty where nothing had a value)."""
+    return frame.with_columns(recovery_rate=pl.when(pl.col("original_value") > 0)
+                              .then(pl.col("recovered_value") / pl.col("original_value")))
+
+
+def recovery_table(filters: dq.Filters, limit: int | None = None) -> pl.DataFrame:
+    """Recovered value per SKU × reason × disposition (the first `limit` rows), with its rate."""
+    return with_recovery_rate(data.load(dq.recovery_by_sku, filters, limit))
 
 
 TABLES = {
     "by-month": lambda f, by: cost_table(f, "requested_month"),
     "breakdown": lambda f, by: cost_table(f, by),
-    "recovery": lambda f, by: recovery_table(f),
+    "recovery": lambda f, by: recovery_table(f).drop("rows_in_all"),
 }
 
 
@@ -175,15 +180,14 @@ def update_breakdown(state: dict[str, Any] | None, by: str) -> tuple[Any, ...]:
 )
 def update_recovery(state: dict[str, Any] | None) -> tuple[Any, ...]:
     """Value recovered by disposition, and by SKU × reason × disposition."""
-    frame = recovery_table(to_filters(state))
-    by_disposition = frame.group_by("disposition").agg(
-        pl.col("original_value", "recovered_value").sum()).with_columns(
-        recovery_rate=pl.when(pl.col("original_value") > 0)
-        .then(pl.col("recovered_value") / pl.col("original_value"))).sort("disposition")
-    return figures.make_recovery_figure(by_disposition), frame_table(frame, (
+    filters = to_filters(state)
+    by_disposition = with_recovery_rate(data.load(dq.recovery_by_disposition, filters))
+    top = recovery_table(filters, RECOVERY_ROWS_SHOWN)  # of hundreds of thousands at 10M
+    return figures.make_recovery_figure(by_disposition), frame_table(top, (
         Col("sku", "SKU"), Col("reason_code", "Reason"), Col("disposition", "Disposition"),
         Col("units", "Units", "int"), Col("original_value", "Original value", "money"),
-        Col("recovered_value", "Recovered", "money"), Col("recovery_rate", "Rate", "pct")))
+        Col("recovered_value", "Recovered", "money"), Col("recovery_rate", "Rate", "pct")),
+        max_rows=RECOVERY_ROWS_SHOWN, total=int(top["rows_in_all"][0]) if top.height else 0)
 
 
 @callback(

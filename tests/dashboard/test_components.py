@@ -49,3 +49,10 @@ def test_row_links_name_their_store_and_the_rows_value() -> None:
 
 def test_an_empty_frame_says_there_are_no_rows() -> None:
     assert "No rows for the current filters." in text(frame_table(FRAME.clear(), COLUMNS))
+
+
+def test_a_table_of_the_first_rows_says_how_many_the_download_has() -> None:
+    table = frame_table(FRAME, COLUMNS, max_rows=2, total=350)
+
+    assert len(table_rows(table)) == 2
+    assert "350 rows; first 2 shown — download for all" in text(table)

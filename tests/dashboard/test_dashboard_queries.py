@@ -181,6 +181,29 @@ def test_recovery_by_sku_adds_up_to_the_recovered_value(
     assert got["units"].sum() == shop["returns"]["quantity"].sum()
 
 
+def test_recovery_by_sku_with_a_limit_gives_the_first_rows_and_how_many_in_all(
+        conn: Connection) -> None:
+    every = dq.recovery_by_sku(conn, dq.ALL)
+
+    first = dq.recovery_by_sku(conn, dq.ALL, 10)
+
+    assert_frame_equal(first, every.head(10))
+    assert first["rows_in_all"].to_list() == [every.height] * 10
+
+
+def test_recovery_by_disposition_adds_up_like_the_sku_rows(conn: Connection) -> None:
+    every = dq.recovery_by_sku(conn, dq.ALL)
+
+    by_disposition = dq.recovery_by_disposition(conn, dq.ALL)
+
+    expected = every.group_by("disposition").agg(
+        pl.col("units", "original_value", "recovered_value").sum()).sort("disposition")
+    assert by_disposition["disposition"].to_list() == expected["disposition"].to_list()
+    assert by_disposition["units"].to_list() == expected["units"].to_list()
+    assert by_disposition["recovered_value"].to_numpy() == pytest.approx(
+        expected["recovered_value"].to_numpy())
+
+
 def test_unknown_dimension_is_refused(conn: Connection) -> None:
     with pytest.raises(ValueError, match="unknown dimension"):
         dq.return_costs(conn, dq.ALL, "sku; DROP TABLE x")  # type: ignore[arg-type]
@@ -209,6 +232,8 @@ def test_dashboard_queries_give_the_same_answers_on_postgresql(
         "return_lag": lambda c: dq.return_lag(c, f),
         "return_costs": lambda c: dq.return_costs(c, f, "requested_month"),
         "recovery_by_sku": lambda c: dq.recovery_by_sku(c, f),
+        "recovery_top": lambda c: dq.recovery_by_sku(c, f, 5),
+        "recovery_by_disposition": lambda c: dq.recovery_by_disposition(c, f),
         "carrier_weekly": lambda c: dq.carrier_weekly(c, f),
         "npr_by_weekday": lambda c: dq.npr_by_weekday(c, f),
         "pickup_attempts": lambda c: dq.pickup_attempts(c, f),

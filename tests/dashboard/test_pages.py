@@ -143,6 +143,19 @@ def test_costs_break_down_by_reason(app: dash.Dash, shop: dict[str, pl.DataFrame
         assert got[reason] == pytest.approx(net, abs=0.01)
 
 
+def test_costs_recovery_shows_the_largest_rows_and_counts_them_all(
+        app: dash.Dash, shop: dict[str, pl.DataFrame]) -> None:
+    costs = page("costs")
+
+    figure, table = costs.update_recovery(ALL)
+
+    every = costs.recovery_table(costs.to_filters(ALL))
+    assert f"{every.height:,} rows; first 25 shown" in text(table)
+    assert [r[0] for r in table_rows(table)] == every["sku"].head(25).to_list()
+    assert sum(figure.data[1].y) == pytest.approx(shop["returns"]["recovered_value"].sum(),
+                                                  abs=0.05)
+
+
 def test_products_level_table_drills_from_category_to_products(
         app: dash.Dash, shop: dict[str, pl.DataFrame]) -> None:
     products = page("products")
