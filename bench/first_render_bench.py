@@ -25,15 +25,8 @@ from pathlib import Path
 from selenium import webdriver
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root
-from tests.browser import headless_chromium  # noqa: E402
+from tests.browser import PAGES, headless_chromium  # noqa: E402
 
-PAGES = {  # path → an element that exists only once the page's data has arrived
-    "/": "#overview-kpi-orders",
-    "/products": "#products-level-table table",
-    "/costs": "#costs-kpi-net-cost",
-    "/carriers": "#carriers-scorecard-table table",
-    "/quality": "#quality-runs-table table",
-}
 SETTLED = """
 const ready = document.querySelector(arguments[0]) !== null;
 const loading = document.querySelectorAll('[data-dash-is-loading="true"]').length;

@@ -159,9 +159,9 @@ def frame_table(frame: pl.DataFrame, columns: Sequence[Col], max_rows: int = 25,
         f'<div class="table-responsive"><table class="table table-sm table-striped table-hover '
         f'mb-1"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>',
         dangerously_allow_html=True, className="frame-table")
-    rows = frame.height if total is None else total
-    caption = f"{rows:,} rows" + (f"; first {shown.height} shown — download for all"
-                                  if rows > shown.height else "")
+    in_all = frame.height if total is None else total
+    caption = f"{in_all:,} rows" + (f"; first {shown.height} shown — download for all"
+                                    if in_all > shown.height else "")
     return html.Div([table, html.Div(caption, className="small text-muted")])
 
 

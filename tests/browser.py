@@ -1,10 +1,19 @@
-"""Headless Chromium as the browser tests and the first-render benchmark drive it."""
+"""Headless Chromium as the browser tests and the first-render benchmark drive it, and
+what on each page says its data has arrived."""
 
 from __future__ import annotations
 
 import shutil
 
 from selenium.webdriver.chrome.options import Options
+
+PAGES = {  # path → an element that exists only once the page's data has arrived
+    "/": "#overview-kpi-orders",
+    "/products": "#products-level-table table",
+    "/costs": "#costs-kpi-net-cost",
+    "/carriers": "#carriers-scorecard-table table",
+    "/quality": "#quality-runs-table table",
+}
 
 
 def headless_chromium() -> Options:

@@ -350,15 +350,15 @@ def recovery_by_sku(conn: Connection, filters: Filters, limit: int | None = None
     how many there are in all."""
     params = _day_params(filters)
     segment = _segment_sql(filters, params)
-    top = ""
+    count, top = "", ""
     if limit is not None:
         params["limit"] = int(limit)
-        top = "LIMIT :limit"
+        count, top = ", COUNT(*) OVER () AS rows_in_all", "LIMIT :limit"
     return _read(conn, f"""
         SELECT sku, category, reason_code, COALESCE(disposition, '(not received)') AS disposition,
                SUM(returns) AS returns, SUM(units) AS units,
-               SUM(original_value) AS original_value, SUM(recovered_value) AS recovered_value,
-               COUNT(*) OVER () AS rows_in_all
+               SUM(original_value) AS original_value, SUM(recovered_value) AS recovered_value
+               {count}
         FROM marts.returns_daily
         WHERE requested_date BETWEEN :date_from AND :date_to {segment}
         GROUP BY sku, category, reason_code, disposition

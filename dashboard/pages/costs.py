@@ -107,7 +107,7 @@ def recovery_table(filters: dq.Filters, limit: int | None = None) -> pl.DataFram
 TABLES = {
     "by-month": lambda f, by: cost_table(f, "requested_month"),
     "breakdown": lambda f, by: cost_table(f, by),
-    "recovery": lambda f, by: recovery_table(f).drop("rows_in_all"),
+    "recovery": lambda f, by: recovery_table(f),
 }
 
 

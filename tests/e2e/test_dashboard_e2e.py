@@ -14,17 +14,10 @@ from dash.testing.wait import until
 
 from dashboard.app import create_app
 from dashboard.components import format_value
+from tests.browser import PAGES
 from tests.dashboard.reference import returns_enriched
 
 pytestmark = pytest.mark.e2e
-
-PAGES = {
-    "/": "#overview-kpi-orders",
-    "/products": "#products-level-table table",
-    "/costs": "#costs-kpi-net-cost",
-    "/carriers": "#carriers-scorecard-table table",
-    "/quality": "#quality-runs-table table",
-}
 
 
 def _settled(dash_duo: Any) -> None:
