@@ -134,6 +134,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--db", required=True, help="warehouse URL, e.g. duckdb:////tmp/w.duckdb")
     parser.add_argument("--repeat", type=int, default=20, help="rounds per page and mode")
+    parser.add_argument("--pages", nargs="+", choices=PAGES, default=list(PAGES),
+                        help="pages to measure (default: all)")
     args = parser.parse_args()
 
     app = create_app(args.db)
@@ -146,7 +148,7 @@ def main() -> None:
     print(f"warehouse {args.db}: {lines:,} order lines; {args.repeat} rounds per page\n")
     print(f"{'page':<10} {'callbacks':>9} {'cold p50':>9} {'cold p95':>9} {'warm p50':>9} "
           f"{'warm p95':>9} {'bare query p50':>15} {'queries':>8}")
-    for page in PAGES:
+    for page in args.pages:
         deps = page_callbacks(client, page)
         cold, warm, bare, n_queries = [], [], [], 0
         for i in range(args.repeat):
