@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from html import escape
 from typing import Any, Literal
 
 import dash_bootstrap_components as dbc
@@ -129,40 +128,65 @@ class RowLink:
     column: str
 
 
+def _cell(value: str, record: dict[str, Any], first: bool, link: RowLink | None) -> Any:
+    """A cell's content: its text, or a drill-down link carrying the row's value."""
+    if not first or link is None:
+        return value
+    return html.A(value, href="#", className="table-link",
+                  **{"data-store": link.store, "data-value": str(record[link.column])})
+
+
 def frame_table(frame: pl.DataFrame, columns: Sequence[Col], max_rows: int = 25,
                 link: RowLink | None = None, highlight: str | None = None,
                 total: int | None = None) -> html.Div:
-    """`frame` as an HTML table (first `max_rows` rows), saying how many rows it has in all
+    """`frame` as a table (first `max_rows` rows), saying how many rows it has in all
     (`total`, when `frame` holds only the first rows of the table it stands for).
 
-    Rows whose boolean column `highlight` is true are marked. The table is sent as one block
-    of escaped HTML, not a component per cell: Dash's renderer spends about a millisecond on
-    each component, which made a page of tables take seconds to draw.
+    Rows whose boolean column `highlight` is true are marked. Every value is a text child of
+    an html.Td, so whatever the data holds (braces, blank lines, Markdown, `<script>`) is
+    shown as text, never interpreted. Dash's renderer spends about a millisecond per
+    component, so tables stay short on screen and the CSV download carries every row.
     """
     if frame.is_empty():
         return notice("No rows for the current filters.")
     shown = frame.head(max_rows)
-    head = "".join(f"<th>{escape(c.label)}</th>" for c in columns)
+    head = html.Thead(html.Tr([html.Th(c.label, className=ALIGN.get(c.kind, "text-end"))
+                               for c in columns]))
     rows = []
     for record in shown.iter_rows(named=True):
-        cells = []
-        for i, c in enumerate(columns):
-            value = escape(format_value(record[c.name], c.kind))
-            if i == 0 and link is not None:
-                value = (f'<a href="#" class="table-link" data-store="{escape(link.store)}" '
-                         f'data-value="{escape(str(record[link.column]))}">{value}</a>')
-            cells.append(f'<td class="{ALIGN.get(c.kind, "text-end")}">{value}</td>')
+        cells = [html.Td(_cell(format_value(record[c.name], c.kind), record, i == 0, link),
+                         className=ALIGN.get(c.kind, "text-end"))
+                 for i, c in enumerate(columns)]
         marked = highlight is not None and bool(record[highlight])
-        row_class = ' class="table-danger"' if marked else ""
-        rows.append(f"<tr{row_class}>{''.join(cells)}</tr>")
-    table = dcc.Markdown(
-        f'<div class="table-responsive"><table class="table table-sm table-striped table-hover '
-        f'mb-1"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>',
-        dangerously_allow_html=True, className="frame-table")
+        rows.append(html.Tr(cells, className="table-danger") if marked else html.Tr(cells))
+    table = html.Div(html.Table(
+        [head, html.Tbody(rows)],
+        className="table table-sm table-striped table-hover mb-1"),
+        className="table-responsive frame-table")
     in_all = frame.height if total is None else total
     caption = f"{in_all:,} rows" + (f"; first {shown.height} shown — download for all"
                                     if in_all > shown.height else "")
     return html.Div([table, html.Div(caption, className="small text-muted")])
+
+
+# OWASP CSV injection: a cell starting with one of these is a formula to a spreadsheet.
+FORMULA_START = r"^[=+\-@\t\r]"
+
+
+def inert_csv(frame: pl.DataFrame) -> str:
+    """`frame` as CSV whose text cells a spreadsheet shows as text, never runs as formulas:
+    a cell starting with = + - @ tab or carriage return gets a leading single quote (OWASP)."""
+    text = [c for c, t in frame.schema.items() if t in (pl.String, pl.Categorical)
+            or isinstance(t, pl.Enum)]
+    return frame.with_columns(
+        pl.when(pl.col(c).cast(pl.String).str.contains(FORMULA_START))
+        .then(pl.lit("'") + pl.col(c).cast(pl.String))
+        .otherwise(pl.col(c).cast(pl.String)).alias(c) for c in text).write_csv()
+
+
+def send_csv(frame: pl.DataFrame, filename: str) -> dict[str, Any]:
+    """A dcc.Download payload of `frame` as inert CSV (see `inert_csv`)."""
+    return dcc.send_string(inert_csv(frame), filename)
 
 
 def notice(message: str, colour: str = "secondary") -> dbc.Alert:

@@ -1,11 +1,11 @@
-"""Layout pieces: tables are escaped HTML blocks whose links feed a store."""
+"""Layout pieces: tables show every value as text, and their links feed a store."""
 
 from __future__ import annotations
 
 import polars as pl
 
 from dashboard.components import Col, RowLink, frame_table
-from tests.dashboard.helpers import table_rows, text
+from tests.dashboard.helpers import table_rows, text, walk
 
 FRAME = pl.DataFrame({"sku": ["P1-S", "<b>P2</b>"], "units": [1200, 3], "rate": [0.25, None],
                       "flagged": [False, True]})
@@ -19,10 +19,18 @@ def test_a_table_shows_formatted_values_row_by_row() -> None:
     assert "2 rows" in text(table)
 
 
-def test_a_table_escapes_what_it_shows() -> None:
-    markup = frame_table(FRAME, COLUMNS).children[0].children
+HOSTILE = ["{braces} and {{more}}", "<script>alert(1)</script>", "line one\n\nline two",
+           "![x](http://127.0.0.1:9/t.png)", "[link](http://example.com)", "退货 반품"]
 
-    assert "<b>P2</b>" not in markup and "&lt;b&gt;P2&lt;/b&gt;" in markup
+
+def test_a_table_shows_any_text_as_text_never_as_markup() -> None:
+    frame = pl.DataFrame({"sku": HOSTILE, "units": list(range(len(HOSTILE))),
+                          "rate": [0.1] * len(HOSTILE)})
+
+    table = frame_table(frame, COLUMNS)
+
+    assert [row[0] for row in table_rows(table)] == HOSTILE
+    assert not [c for c in walk(table) if type(c).__name__ == "Markdown"]
 
 
 def test_a_long_table_says_how_many_rows_it_leaves_to_the_download() -> None:
@@ -32,19 +40,25 @@ def test_a_long_table_says_how_many_rows_it_leaves_to_the_download() -> None:
     assert "40 rows; first 10 shown — download for all" in text(table)
 
 
-def test_highlighted_rows_are_marked() -> None:
-    markup = frame_table(FRAME, COLUMNS, highlight="flagged").children[0].children
+def _body_rows(table: object) -> list:
+    return next(c for c in walk(table) if type(c).__name__ == "Tbody").children
 
-    assert markup.count('class="table-danger"') == 1
-    assert markup.index('class="table-danger"') > markup.index("P1-S")
+
+def test_highlighted_rows_are_marked() -> None:
+    rows = _body_rows(frame_table(FRAME, COLUMNS, highlight="flagged"))
+
+    assert [getattr(r, "className", None) for r in rows] == [None, "table-danger"]
 
 
 def test_row_links_name_their_store_and_the_rows_value() -> None:
-    markup = frame_table(FRAME.with_columns(link="sku:" + pl.col("sku")), COLUMNS,
-                         link=RowLink("products-drill-click", "link")).children[0].children
+    table = frame_table(FRAME.with_columns(link="sku:" + pl.col("sku")), COLUMNS,
+                        link=RowLink("products-drill-click", "link"))
 
-    assert 'data-store="products-drill-click" data-value="sku:P1-S"' in markup
-    assert markup.count('class="table-link"') == 2
+    links = [c for c in walk(table) if type(c).__name__ == "A"]
+    assert [(a.className, a.to_plotly_json()["props"]["data-store"],
+             a.to_plotly_json()["props"]["data-value"]) for a in links] == [
+        ("table-link", "products-drill-click", "sku:P1-S"),
+        ("table-link", "products-drill-click", "sku:<b>P2</b>")]
 
 
 def test_an_empty_frame_says_there_are_no_rows() -> None:
