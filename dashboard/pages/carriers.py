@@ -19,6 +19,7 @@ from dashboard.components import (
     kpi_card,
     notice,
     page_header,
+    send_csv,
     table_card,
 )
 from dashboard.filters import to_filters
@@ -231,5 +232,5 @@ def update_times(state: dict[str, Any] | None, measure: str) -> tuple[Any, ...]:
 def export_table(_clicks: int, state: dict[str, Any] | None) -> dict[str, Any]:
     """Every row of a Carriers table as CSV."""
     name = callback_context.triggered_id["table"]
-    return dcc.send_string(TABLES[name](to_filters(state)).write_csv(),
+    return send_csv(TABLES[name](to_filters(state)),
                            f"returnlens-carriers-{name}.csv")

@@ -18,6 +18,7 @@ from dashboard.components import (
     kpi_card,
     notice,
     page_header,
+    send_csv,
     table_card,
 )
 from dashboard.filters import to_filters
@@ -201,5 +202,5 @@ def update_recovery(state: dict[str, Any] | None) -> tuple[Any, ...]:
 def export_table(_clicks: int, state: dict[str, Any] | None, by: str) -> dict[str, Any]:
     """Every row of a Costs table as CSV."""
     name = callback_context.triggered_id["table"]
-    return dcc.send_string(TABLES[name](to_filters(state), by).write_csv(),
+    return send_csv(TABLES[name](to_filters(state), by),
                            f"returnlens-costs-{name}.csv")

@@ -19,6 +19,7 @@ from dashboard.components import (
     kpi_card,
     notice,
     page_header,
+    send_csv,
     table_card,
 )
 from dashboard.filters import to_filters
@@ -233,5 +234,5 @@ def update_movers(state: dict[str, Any] | None, days: int) -> tuple[Any, ...]:
 def export_table(_clicks: int, state: dict[str, Any] | None, days: int) -> dict[str, Any]:
     """Every row of a 'top problems' table as CSV."""
     name = dash.callback_context.triggered_id["table"]
-    return dcc.send_string(mover_table(name, to_filters(state), days).write_csv(),
+    return send_csv(mover_table(name, to_filters(state), days),
                            f"returnlens-{name}.csv")

@@ -20,6 +20,7 @@ from dashboard.components import (
     graph_card,
     notice,
     page_header,
+    send_csv,
     table_card,
 )
 from dashboard.filters import to_filters
@@ -185,10 +186,9 @@ def defect_vendor_table(filters: Filters, drill: dict[str, Any]) -> pl.DataFrame
 
 
 def feedback_table(drill: dict[str, Any]) -> pl.DataFrame:
-    """Return comments and reviews of the drilled-into SKU."""
-    if not drill.get("sku"):
-        return pl.DataFrame()
-    return data.load(read.products.sku_feedback, drill["sku"])
+    """Return comments and reviews of the drilled-into SKU (no rows, with their columns, when
+    no SKU is drilled into, so its download still has a header)."""
+    return data.load(read.products.sku_feedback, drill.get("sku") or "")
 
 
 TABLES = {
@@ -362,4 +362,4 @@ def export_table(_clicks: int, state: dict[str, Any] | None, drill_state: dict[s
     """Every row of a Products table as CSV."""
     name = callback_context.triggered_id["table"]
     frame = TABLES[name](to_filters(state), drill_state, group)
-    return dcc.send_string(frame.write_csv(), f"returnlens-products-{name}.csv")
+    return send_csv(frame, f"returnlens-products-{name}.csv")

@@ -18,6 +18,7 @@ from dashboard.components import (
     kpi_card,
     notice,
     page_header,
+    send_csv,
     table_card,
 )
 from warehouse import read
@@ -57,18 +58,46 @@ def coverage() -> pl.DataFrame:
         pl.col("share_with_value").fill_null(0.0))
 
 
-def failed_expectations(runs: pl.DataFrame) -> pl.DataFrame:
+def recent_runs() -> pl.DataFrame:
+    """The latest pipeline runs, newest first."""
+    return data.load(read.runs.recent_runs, 20)
+
+
+def failed_expectations(runs: pl.DataFrame | None = None) -> pl.DataFrame:
     """The latest run's Great Expectations results that did not pass, with an example each."""
+    runs = recent_runs() if runs is None else runs
+    if runs.is_empty():
+        return data.load(read.quality.validation_results, "")
     return data.load(read.quality.validation_results, runs["run_id"][0])
 
 
 TABLES = {
-    "runs": lambda: data.load(read.runs.recent_runs, 20),
+    "runs": recent_runs,
+    "expectations": failed_expectations,
     "files": lambda: data.load(read.quality.recent_files, 5),
     "quarantine-summary": lambda: data.load(read.quality.quarantine_by_run),
-    "quarantine": lambda: data.load(read.quality.quarantined_rows, 1000),
+    "quarantine": lambda: data.load(read.quality.quarantined_rows, None, 1000),
     "coverage": coverage,
 }
+
+
+def run_status(latest: dict[str, Any], rejected: list[str]) -> list[Any]:
+    """A loud statement when the latest run did not load every file it was given."""
+    if not rejected:
+        return []
+    loaded = "nothing was loaded" if latest["status"] == "failed" else "the other files loaded"
+    return [notice(f"The latest run {latest['status']}: {len(rejected)} file(s) rejected whole "
+                   f"({', '.join(rejected)}); {loaded}. See 'Files of the latest runs'.",
+                   "danger")]
+
+
+def expectations_notice(rejected: list[str]) -> Any:
+    """What an empty list of failed expectations means: every check passed only if every
+    file was read; a file rejected whole was never checked."""
+    if rejected:
+        return notice(f"No expectation was checked on {', '.join(rejected)}: rejected whole "
+                      "before validation (see 'Files of the latest runs').", "danger")
+    return notice("Every expectation passed in the latest run.")
 
 
 def gaps(cov: pl.DataFrame) -> list[Any]:
@@ -118,15 +147,18 @@ def update_quality(_pathname: str | None) -> tuple[Any, ...]:
     cov = coverage()
     quarantine = TABLES["quarantine"]()
     failed = failed_expectations(runs)
+    files = TABLES["files"]()
+    rejected = files.filter(pl.col("run_id") == latest["run_id"],
+                            pl.col("status") == "rejected")["file_name"].to_list()
     return (
-        cards, gaps(cov),
+        [*run_status(latest, rejected), cards], gaps(cov),
         frame_table(runs, (Col("run_id", "Run"), Col("started_at", "Started", "date"),
                            Col("source", "Source"), Col("source_kind", "Kind"),
                            Col("status", "Status"), Col("files_seen", "Files", "int"),
                            Col("rows_read", "Read", "int"), Col("rows_loaded", "Loaded", "int"),
                            Col("rows_quarantined", "Quarantined", "int"),
                            Col("duplicates", "Duplicates", "int"))),
-        frame_table(TABLES["files"](), (
+        frame_table(files, (
             Col("run_id", "Run"), Col("feed", "Feed"), Col("file_name", "File"),
             Col("status", "Status"), Col("rows_read", "Read", "int"),
             Col("rows_loaded", "Loaded", "int"), Col("rows_quarantined", "Quarantined", "int"),
@@ -137,7 +169,7 @@ def update_quality(_pathname: str | None) -> tuple[Any, ...]:
             Col("column_name", "Column"), Col("severity", "Severity"),
             Col("unexpected_count", "Failing rows", "int"),
             Col("element_count", "Rows checked", "int"), Col("example", "Example", "wrap")))
-        if failed.height else notice("Every expectation passed in the latest run."),
+        if failed.height else expectations_notice(rejected),
         frame_table(TABLES["quarantine-summary"](), (
             Col("run_id", "Run"), Col("feed", "Feed"), Col("field", "Field"),
             Col("rule", "Rule"), Col("rows_quarantined", "Rows", "int"))),
@@ -162,4 +194,4 @@ def update_quality(_pathname: str | None) -> tuple[Any, ...]:
 def export_table(_clicks: int) -> dict[str, Any]:
     """Every row of a Data quality table as CSV."""
     name = callback_context.triggered_id["table"]
-    return dcc.send_string(TABLES[name]().write_csv(), f"returnlens-quality-{name}.csv")
+    return send_csv(TABLES[name](), f"returnlens-quality-{name}.csv")
