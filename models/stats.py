@@ -61,6 +61,9 @@ def excess_over_group(frame: pl.DataFrame, group: str, successes: str, trials: s
     Adds group_rate, rate (raw), shrunk_rate, lower/upper (the `level` credible interval),
     prob_above (posterior probability the row's true rate exceeds its group's) and
     excess_lower = lower - group_rate, which ranks rows by how surely they exceed the group.
+    A row is judged (prob_above and excess_lower set) only when it has successes and its group
+    has at least two members with trials and some successes: a member with no successes is
+    never above, and a lone member (or a group with none) has nothing to be above.
     """
     parts = []
     for _, members in frame.group_by(group, maintain_order=True):
@@ -85,14 +88,18 @@ def excess_over_group(frame: pl.DataFrame, group: str, successes: str, trials: s
             lower=pl.Series(special.betaincinv(post_a, post_b, tail)[member_pair]),
             upper=pl.Series(special.betaincinv(post_a, post_b, 1 - tail)[member_pair]),
             prob_above=pl.Series(special.betaincc(post_a, post_b, group_rate)[member_pair]),
-        ))
+        ).with_columns(judged=pl.lit(bool((n > 0).sum() >= 2 and k.sum() > 0))
+                       & (pl.col(successes) > 0)))
     if not parts:
         return frame.with_columns(
             **{c: pl.lit(None, pl.Float64) for c in (
                 "group_rate", "rate", "shrunk_rate", "lower", "upper", "prob_above",
                 "excess_lower")})
     out = pl.concat(parts)
-    return out.with_columns(excess_lower=pl.col("lower") - pl.col("group_rate"))
+    return out.with_columns(
+        prob_above=pl.when("judged").then("prob_above"),
+        excess_lower=pl.when("judged").then(pl.col("lower") - pl.col("group_rate")),
+    ).drop("judged")
 
 
 def pareto(frame: pl.DataFrame, key: str, value: str) -> pl.DataFrame:

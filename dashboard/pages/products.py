@@ -163,26 +163,35 @@ def outlier_table(filters: Filters, drill: dict[str, Any]) -> pl.DataFrame:
     """SKUs whose return rate is surely above their category's, most certain first."""
     return (sku_excess(filters, drill, "units_returned")
             .filter(pl.col("excess_lower") > 0)
-            .sort(["excess_lower", "sku"], descending=[True, False]))
+            .sort(["excess_lower", "sku"], descending=[True, False], nulls_last=True))
 
 
 def defect_sku_table(filters: Filters, drill: dict[str, Any]) -> pl.DataFrame:
     """SKUs ranked by how surely their defect-reason rate exceeds their category's."""
     return (sku_excess(filters, drill, "defect_units")
             .filter(pl.col("defect_units") > 0)
-            .sort(["excess_lower", "sku"], descending=[True, False]))
+            .sort(["excess_lower", "sku"], descending=[True, False], nulls_last=True))
+
+
+def vendors_are_placeholders() -> bool:
+    """Whether the source names no vendors (its adapter filled in one placeholder vendor)."""
+    notes = data.load(read.quality.source_notes)
+    return "default:products.vendor_id" in notes["note"].to_list()
 
 
 def defect_vendor_table(filters: Filters, drill: dict[str, Any]) -> pl.DataFrame:
-    """Vendors per category ranked by how surely their defect-reason rate exceeds it."""
+    """Vendors per category ranked by how surely their defect-reason rate exceeds it (no rows
+    when the source names no vendors: a placeholder is not a vendor to rank)."""
     skus = data.load(read.products.sku_totals, drill_filters(filters, drill))
+    if vendors_are_placeholders():
+        skus = skus.clear()
     vendors = skus.group_by("vendor_id", "category").agg(
         pl.col("units_sold", "units_returned", "defect_units").sum())
     judged = stats.excess_over_group(vendors, "category", "defect_units", "units_sold")
     names = data.load(read.products.vendor_names)
     return (judged.join(names, on="vendor_id", how="left")
             .with_columns(vendor_name=pl.coalesce("vendor_name", "vendor_id"))
-            .sort(["excess_lower", "vendor_id"], descending=[True, False]))
+            .sort(["excess_lower", "vendor_id"], descending=[True, False], nulls_last=True))
 
 
 def feedback_table(drill: dict[str, Any]) -> pl.DataFrame:
@@ -309,7 +318,7 @@ def update_outliers(state: dict[str, Any] | None, drill_state: dict[str, Any]) -
     filters = to_filters(state)
     judged = sku_excess(filters, drill_state, "units_returned").with_columns(
         expected_returns=pl.col("units_sold") * pl.col("group_rate"),
-        flagged=pl.col("excess_lower") > 0,
+        flagged=(pl.col("excess_lower") > 0).fill_null(False),
     ).with_columns(ratio=pl.col("units_returned") / pl.col("expected_returns"))
     outliers = frame_table(
         outlier_table(filters, drill_state).with_columns(link="sku:" + pl.col("sku")),
@@ -322,7 +331,8 @@ def update_outliers(state: dict[str, Any] | None, drill_state: dict[str, Any]) -
         (Col("sku", "SKU"), Col("vendor_id", "Vendor"), Col("units_sold", "Sold", "int"),
          Col("defect_units", "Defect returns", "int"), Col("rate", "Defect rate", "pct"),
          *EXCESS_COLUMNS), max_rows=15, link=DRILL_LINK)
-    vendors = frame_table(defect_vendor_table(filters, drill_state), (
+    vendors = notice("The loaded source names no vendors, so none is ranked.") \
+        if vendors_are_placeholders() else frame_table(defect_vendor_table(filters, drill_state), (
         Col("vendor_name", "Vendor"), Col("category", "Category"),
         Col("units_sold", "Sold", "int"), Col("defect_units", "Defect returns", "int"),
         Col("rate", "Defect rate", "pct"), Col("group_rate", "Category", "pct"),

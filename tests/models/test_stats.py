@@ -63,8 +63,9 @@ def test_each_row_gets_the_beta_posterior_of_its_own_counts() -> None:
     group_rate = judged["group_rate"][0]
     assert judged["lower"].to_numpy() == pytest.approx(scipy_stats.beta.ppf(0.025, post_a, post_b))
     assert judged["upper"].to_numpy() == pytest.approx(scipy_stats.beta.ppf(0.975, post_a, post_b))
-    assert judged["prob_above"].to_numpy() == pytest.approx(
-        scipy_stats.beta.sf(group_rate, post_a, post_b))
+    some = judged["units_returned"].to_numpy() > 0
+    assert judged["prob_above"].to_numpy()[some] == pytest.approx(
+        scipy_stats.beta.sf(group_rate, post_a, post_b)[some])
     assert judged["shrunk_rate"].to_numpy() == pytest.approx(post_a / (post_a + post_b))
 
 
@@ -171,3 +172,23 @@ def test_period_movers_keeps_only_rises_biggest_first() -> None:
     out = stats.period_movers(frame, "now", "before")
 
     assert out["key"].to_list() == ["b", "a"]
+
+
+def test_a_member_with_no_successes_is_never_judged_above() -> None:
+    skus = pl.DataFrame({"category": ["a"] * 4, "k": [0, 5, 6, 4], "n": [10_000, 100, 100, 100]})
+
+    judged = stats.excess_over_group(skus, "category", "k", "n")
+
+    none = judged.row(0, named=True)
+    assert none["prob_above"] is None and none["excess_lower"] is None
+    assert judged["prob_above"][1:].is_not_null().all()
+
+
+def test_a_lone_member_or_a_group_without_successes_has_nothing_to_be_above() -> None:
+    vendors = pl.DataFrame({"category": ["gifts", "home", "home"], "vendor": ["placeholder"] * 3,
+                            "k": [3, 0, 0], "n": [400, 5_000, 800]})
+
+    judged = stats.excess_over_group(vendors, "category", "k", "n")
+
+    assert judged["prob_above"].is_null().all()
+    assert judged["excess_lower"].is_null().all()
