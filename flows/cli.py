@@ -14,6 +14,7 @@ import polars as pl
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.markup import escape
 from rich.table import Table
 
 from warehouse.settings import Settings, database_url
@@ -125,8 +126,13 @@ def pipeline_command(
         f"+ duplicates {summary.total('duplicates'):,}")
     if summary.total("rows_quarantined"):
         console.print(f"see why: returnlens quality --run {summary.run_id}")
-    if any(f.status == "rejected" for f in summary.files):
-        console.print("[yellow]some files were rejected whole; see the messages above[/]")
+    for f in summary.rejected:
+        console.print(f"[bold red]rejected[/] {escape(f.file_name)}: nothing loaded from it; "
+                      f"{escape(f.message)}", soft_wrap=True, highlight=False)
+    if summary.rejected:
+        console.print(f"[bold red]run {summary.run_id} {summary.status}:[/] "
+                      f"{len(summary.rejected)} of {len(summary.files)} files rejected whole")
+        raise typer.Exit(code=1)
 
 
 def _print_frame(frame: pl.DataFrame, title: str) -> None:

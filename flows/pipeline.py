@@ -67,6 +67,18 @@ class RunSummary:
     def total(self, attribute: str) -> int:
         return sum(getattr(f, attribute) for f in self.files)
 
+    @property
+    def rejected(self) -> list[FileOutcome]:
+        """The files rejected whole: nothing of them was loaded."""
+        return [f for f in self.files if f.status == "rejected"]
+
+    @property
+    def status(self) -> str:
+        """'failed' when every file was rejected, 'partial' when some were, else 'succeeded'."""
+        if not self.rejected:
+            return "succeeded"
+        return "failed" if len(self.rejected) == len(self.files) else "partial"
+
 
 @task(retries=2, retry_delay_seconds=2, cache_policy=NO_CACHE)
 def find_feed_files(source: Path) -> list[SourceFile]:
@@ -116,7 +128,19 @@ def gate_and_load(conn: Connection, source_file: SourceFile, run_id: str, opened
 
     Good rows are staged and merged into the raw table only once the whole file has been
     read, so a file found unreadable part-way is rejected whole, with nothing of it loaded.
+    A rejected file is an outcome, not a failed task: its message is the whole report (a
+    task that raised would have Prefect log a traceback quoting the file's raw bytes).
     """
+    try:
+        return _gate_and_load(conn, source_file, run_id, opened, horizon)
+    except FileRejected as exc:
+        load.drop_staging(conn)
+        return FileOutcome(source_file.feed.name, source_file.path.name, "rejected",
+                           message=str(exc))
+
+
+def _gate_and_load(conn: Connection, source_file: SourceFile, run_id: str, opened: date,
+                   horizon: datetime) -> FileOutcome:
     feed, name = source_file.feed, source_file.path.name
     load.start_staging(conn, feed)
     kept, results, warnings = [], [], []
@@ -197,11 +221,7 @@ def _file_outcome(conn: Connection, source_file: SourceFile, run_id: str, opened
     if previous is not None:
         return FileOutcome(source_file.feed.name, name, "resent",
                            message=f"same content as {previous}, loaded before; skipped")
-    try:
-        return gate_and_load(conn, source_file, run_id, opened, horizon)
-    except FileRejected as exc:
-        load.drop_staging(conn)
-        return FileOutcome(source_file.feed.name, name, "rejected", message=str(exc))
+    return gate_and_load(conn, source_file, run_id, opened, horizon)
 
 
 @flow(name="returnlens-pipeline", log_prints=False)
@@ -253,7 +273,7 @@ def pipeline(source: Path, db: str | None = None, source_kind: str = "files") ->
             log.info("built %s", layer)
         load.record(conn, "runs", [{
             "run_id": run_id, "started_at": started, "finished_at": load.utcnow(),
-            "source": str(source), "source_kind": source_kind, "status": "succeeded",
+            "source": str(source), "source_kind": source_kind, "status": summary.status,
             "files_seen": len(summary.files),
             "files_loaded": sum(f.status == "loaded" for f in summary.files),
             "files_skipped": sum(f.status == "resent" for f in summary.files),

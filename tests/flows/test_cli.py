@@ -8,10 +8,12 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from flows.cli import app
 from tests.reference import reference_kpis
+from warehouse.engine import reader_engine
 
 runner = CliRunner()
 
@@ -86,3 +88,25 @@ def test_a_bad_date_is_refused_with_the_format(tmp_path):
                                  f"duckdb:///{tmp_path / 'w.duckdb'}"])
     assert result.exit_code == 2
     assert "YYYY-MM-DD" in result.output
+
+
+def test_a_run_whose_every_file_is_rejected_fails_with_one_line_per_file(tmp_path):
+    source = tmp_path / "bad"
+    source.mkdir()
+    (source / "orders.csv").write_bytes(b"order_id,\xff\xfe\x00garbage\n" + bytes(range(256)) * 8)
+    (source / "returns.csv").write_text("return_id,foo\nR1,x\n")
+    db = f"duckdb:///{tmp_path / 'w.duckdb'}"
+
+    result = returnlens("pipeline", "--source", str(source), "--db", db, cwd=tmp_path)
+
+    output = result.stdout + result.stderr
+    assert result.returncode == 1
+    assert "Traceback" not in output and "\\x" not in output
+    rejected = [line for line in output.splitlines() if line.startswith("rejected ")]
+    assert [line.split(":")[0] for line in rejected] == ["rejected orders.csv",
+                                                          "rejected returns.csv"]
+    assert "not valid UTF-8" in rejected[0] and "missing required column" in rejected[1]
+    assert "run " in output and " failed: 2 of 2 files rejected whole" in output
+    with reader_engine(db).connect() as conn:
+        assert conn.execute(sa.text("SELECT status FROM audit.runs")).scalars().all() == [
+            "failed"]
