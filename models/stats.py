@@ -102,6 +102,28 @@ def excess_over_group(frame: pl.DataFrame, group: str, successes: str, trials: s
     ).drop("judged")
 
 
+def excess_over_group_by_lines(frame: pl.DataFrame, group: str, successes: str,
+                               units: str = "units_sold", lines: str = "order_lines",
+                               level: float = 0.95) -> pl.DataFrame:
+    """`excess_over_group` with order lines, not units, as the trials.
+
+    The units of one order line are bought and returned together (a wholesale line of 400
+    returned at once is one event, not 400), so units are not independent trials. The counts
+    are put on the scale of order lines: trials = lines, successes = successes x lines / units
+    (at least 1 when there are any), which widens intervals by the units per line. `rate`
+    stays the rate on units.
+    """
+    scale = pl.when(pl.col(units) > 0).then(pl.col(lines) / pl.col(units)).otherwise(0.0)
+    scaled = frame.with_columns(
+        _trials=pl.col(lines).cast(pl.Int64),
+        _successes=pl.when(pl.col(successes) > 0).then(
+            pl.max_horizontal((pl.col(successes) * scale).round(), pl.lit(1.0))
+            .cast(pl.Int64)).otherwise(0))
+    judged = excess_over_group(scaled, group, "_successes", "_trials", level)
+    return judged.with_columns(rate=pl.when(pl.col(units) > 0).then(
+        pl.col(successes) / pl.col(units))).drop("_successes", "_trials")
+
+
 def pareto(frame: pl.DataFrame, key: str, value: str) -> pl.DataFrame:
     """Rows sorted by `value` (largest first) with their share and cumulative share."""
     total = frame[value].sum()

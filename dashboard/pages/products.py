@@ -146,8 +146,8 @@ def cohort_table(filters: Filters, drill: dict[str, Any]) -> pl.DataFrame:
 
 def judge_skus(filters: Filters, successes: str) -> pl.DataFrame:
     """Every SKU against its category (the prior is fitted per category)."""
-    return stats.excess_over_group(data.load(read.products.sku_totals, filters), "category",
-                                   successes, "units_sold")
+    return stats.excess_over_group_by_lines(data.load(read.products.sku_totals, filters),
+                                            "category", successes)
 
 
 def sku_excess(filters: Filters, drill: dict[str, Any], successes: str) -> pl.DataFrame:
@@ -186,8 +186,8 @@ def defect_vendor_table(filters: Filters, drill: dict[str, Any]) -> pl.DataFrame
     if vendors_are_placeholders():
         skus = skus.clear()
     vendors = skus.group_by("vendor_id", "category").agg(
-        pl.col("units_sold", "units_returned", "defect_units").sum())
-    judged = stats.excess_over_group(vendors, "category", "defect_units", "units_sold")
+        pl.col("order_lines", "units_sold", "units_returned", "defect_units").sum())
+    judged = stats.excess_over_group_by_lines(vendors, "category", "defect_units")
     names = data.load(read.products.vendor_names)
     return (judged.join(names, on="vendor_id", how="left")
             .with_columns(vendor_name=pl.coalesce("vendor_name", "vendor_id"))

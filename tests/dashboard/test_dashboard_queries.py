@@ -77,12 +77,13 @@ def test_segment_filters_narrow_costs_to_channel_and_region(
         returns.group_by("ship_region").len().iter_rows())
 
 
-def test_sku_totals_count_sold_returned_and_defect_units(
+def test_sku_totals_count_lines_sold_returned_and_defect_units(
         conn: Connection, shop: dict[str, pl.DataFrame]) -> None:
     lines = lines_enriched(shop).filter(pl.col("order_month") >= date(2025, 5, 1))
     returns = returns_enriched(shop).filter(pl.col("order_month") >= date(2025, 5, 1),
                                             pl.col("return_type") == "customer_return")
-    expected = lines.group_by("sku").agg(units_sold=pl.col("quantity").sum()).join(
+    expected = lines.group_by("sku").agg(order_lines=pl.len(),
+                                         units_sold=pl.col("quantity").sum()).join(
         returns.group_by("sku").agg(
             units_returned=pl.col("quantity").sum(),
             defect_units=pl.col("quantity").filter(pl.col("reason_code").is_in(DEFECTS)).sum()),

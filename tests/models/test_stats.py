@@ -192,3 +192,22 @@ def test_a_lone_member_or_a_group_without_successes_has_nothing_to_be_above() ->
 
     assert judged["prob_above"].is_null().all()
     assert judged["excess_lower"].is_null().all()
+
+
+def test_a_wholesale_line_returned_at_once_is_one_trial_not_four_hundred() -> None:
+    rng = np.random.default_rng(3)
+    lines = rng.integers(20, 60, 50)
+    skus = pl.DataFrame({
+        "category": ["home"] * 51,
+        "order_lines": [*lines, 12],
+        "units_sold": [*lines, 11 + 400],  # one wholesale line of 400 among 11 single units
+        "units_returned": [*rng.binomial(lines, 0.05), 400],
+    })
+
+    by_units = stats.excess_over_group(skus, "category", "units_returned", "units_sold")
+    by_lines = stats.excess_over_group_by_lines(skus, "category", "units_returned")
+
+    wholesale = by_lines.row(50, named=True)
+    assert wholesale["rate"] == pytest.approx(400 / 411)
+    assert wholesale["upper"] - wholesale["lower"] > 0.3
+    assert by_units["upper"][50] - by_units["lower"][50] < 0.1

@@ -73,14 +73,16 @@ def returns_by_cohort(conn: Connection, filters: Filters, level: CohortLevel,
     """, params)
 
 def sku_totals(conn: Connection, filters: Filters) -> pl.DataFrame:
-    """Per SKU over the filtered cohorts: units sold, units returned and defect-reason units."""
+    """Per SKU over the filtered cohorts: order lines, units sold, units returned and
+    defect-reason units."""
     params = month_params(filters)
     segment = segment_sql(filters, params)
     params["defect_reasons"] = DEFECT_REASONS
     return read_frame(conn, f"""
         WITH sold AS (
             SELECT sku, product_id, category, size, vendor_id,
-                   SUM(units_sold) AS units_sold, SUM(units_returned) AS units_returned
+                   SUM(order_lines) AS order_lines, SUM(units_sold) AS units_sold,
+                   SUM(units_returned) AS units_returned
             FROM marts.sku_returns
             WHERE order_month BETWEEN :month_from AND :month_to {segment}
             GROUP BY sku, product_id, category, size, vendor_id
