@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import json
 import logging
+import signal
 import sys
 from datetime import date, datetime
 from enum import StrEnum
@@ -11,6 +14,7 @@ from pathlib import Path
 from typing import Annotated
 
 import polars as pl
+import psutil
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
@@ -41,6 +45,39 @@ def _setup_logging(verbose: bool) -> None:
     for name in ("prefect", "prefect.flow_runs", "prefect.task_runs"):
         # Prefect logs a failed task's traceback; the CLI says what failed and what to do
         logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.CRITICAL)
+
+
+def _exit_on_sigterm() -> None:
+    """Turn SIGTERM (and SIGHUP) into a normal exit, so exit handlers run: Prefect stops its
+    temporary server in one, and `_stop_children` ends whatever else this process started."""
+    def leave(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), leave)
+    atexit.unregister(_stop_children)
+    atexit.register(_stop_children)
+
+
+def _stop_children() -> None:
+    """End every process this one started and that still runs (nothing may outlive it)."""
+    children = psutil.Process().children(recursive=True)
+    for child in children:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            child.terminate()
+    _gone, alive = psutil.wait_procs(children, timeout=5)
+    for child in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            child.kill()
+
+
+def _stop_prefect_server() -> None:
+    """Stop Prefect's temporary server once the flows are done (it holds ~240 MB)."""
+    from prefect.server.api.server import SubprocessASGIServer
+
+    for server in list(SubprocessASGIServer._instances.values()):
+        server.stop()
 
 
 def _fail(message: str, hint: str) -> typer.Exit:
@@ -89,6 +126,7 @@ def pipeline_command(
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Load SOURCE into the warehouse and rebuild the marts."""
+    _exit_on_sigterm()
     _setup_logging(verbose)
     from flows.conform import FileRejected
     from flows.pipeline import pipeline
@@ -224,6 +262,7 @@ def serve(
     = False,
 ) -> None:
     """Serve the dashboard over the warehouse at http://HOST:PORT."""
+    _exit_on_sigterm()
     from dashboard.app import create_app
     from warehouse.engine import warehouse_exists
 
@@ -248,7 +287,9 @@ def demo(
     out = settings.data_dir / "demo"
     if not (out / "orders.parquet").exists():
         generate(out=out, orders=orders, seed=seed, file_format=FileFormat.parquet)
+    _exit_on_sigterm()
     pipeline_command(source=out, db=db, source_kind="files")
+    _stop_prefect_server()
     kpis(db=db)
     console.print(f"warehouse: [bold]{database_url(db)}[/]")
     if serve_after:
