@@ -229,9 +229,17 @@ def missing_columns(feed: Feed, header: pl.DataFrame, opened: date,
             for r in result.results if not r.success]
 
 
+def _shown(value: object) -> object:
+    """A value as a message shows it: floats without binary noise (59.4, not
+    59.400000000000006), missing values empty."""
+    if value is None:
+        return ""
+    return round(value, 6) if isinstance(value, float) else value
+
+
 def _render(template: str, rows: pl.DataFrame) -> pl.Series:
     """Fill a message template with each row's values."""
-    return pl.Series([template.format_map({k: ("" if v is None else v) for k, v in r.items()})
+    return pl.Series([template.format_map({k: _shown(v) for k, v in r.items()})
                       for r in rows.to_dicts()], dtype=pl.String)
 
 

@@ -81,6 +81,11 @@ def test_a_refund_above_what_was_paid_is_rejected():
     assert "refund_amount 90.0 is more than the 25.0 paid" in issue["message"]
 
 
+def test_messages_show_amounts_without_float_noise():
+    issue = only_issue(returns({"refund_amount": 19.8 * 3, "_line_paid": 46.81 - 1e-14}))
+    assert "refund_amount 59.4 is more than the 46.81 paid" in issue["message"]
+
+
 def test_a_request_before_the_order_breaks_time_order():
     issue = only_issue(returns({"requested_at": datetime(2025, 2, 1),
                                 "received_at": None, "refunded_at": None}))
