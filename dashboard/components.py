@@ -11,7 +11,9 @@ import dash_bootstrap_components as dbc
 import polars as pl
 from dash import dcc, html
 
-Kind = Literal["text", "wrap", "int", "money", "pct", "pp", "num", "date", "z"]
+from warehouse.contract import code_label
+
+Kind = Literal["text", "wrap", "int", "money", "pct", "pp", "num", "date", "z", "code"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,8 @@ def format_value(value: Any, kind: Kind) -> str:
         return f"{value:,.2f}"
     if kind == "z":
         return f"{value:.1f}"
+    if kind == "code":
+        return code_label(str(value))
     if kind == "date":
         if isinstance(value, datetime):
             return value.strftime("%Y-%m-%d %H:%M")
@@ -116,7 +120,8 @@ def table_card(page: str, name: str, title: str, note: str | None = None) -> dbc
     ], class_name="shadow-sm mb-3")
 
 
-ALIGN = {"text": "", "date": "", "wrap": "wrap"}  # other kinds are numbers: right-aligned
+# Text columns align left; every other kind is a number, right-aligned.
+ALIGN = {"text": "", "date": "", "wrap": "wrap", "code": ""}
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import polars as pl
 
+from warehouse.contract import code_label
+
 PALETTE = ("#2563eb", "#f97316", "#10b981", "#e11d48", "#8b5cf6", "#0891b2", "#ca8a04",
            "#64748b", "#db2777", "#65a30d")
 COST_COLOURS = {
@@ -138,9 +140,10 @@ def make_pareto_figure(reasons: pl.DataFrame, key: str = "reason_code",
     if reasons.is_empty() or not reasons[value].sum():
         return empty_figure("No return reasons for the current selection")
     fig = go.Figure()
-    fig.add_bar(x=reasons[key].to_list(), y=reasons[value].to_list(), name="Units returned",
+    names = [code_label(str(code)) for code in reasons[key]]
+    fig.add_bar(x=names, y=reasons[value].to_list(), name="Units returned",
                 marker_color=PALETTE[0])
-    fig.add_scatter(x=reasons[key].to_list(), y=reasons["cumulative_share"].to_list(),
+    fig.add_scatter(x=names, y=reasons["cumulative_share"].to_list(),
                     name="Cumulative share", yaxis="y2", mode="lines+markers",
                     line={"color": PALETTE[1]})
     return _style(fig, yaxis={"title": "units returned"},
@@ -236,7 +239,8 @@ def make_cost_breakdown_figure(costs: pl.DataFrame, dimension: str) -> go.Figure
     data = costs.sort("net_cost")
     per_return = (data["net_cost"] / data["returns"]).to_list()
     fig = go.Figure(go.Bar(
-        y=data[dimension].to_list(), x=data["net_cost"].to_list(), orientation="h",
+        y=[code_label(str(v)) if v is not None else "not recorded" for v in data[dimension]],
+        x=data["net_cost"].to_list(), orientation="h",
         marker_color=COST_COLOURS["net_cost"], customdata=per_return,
         hovertemplate="%{y}: %{x:,.0f} (%{customdata:,.2f} per return)<extra></extra>"))
     fig.update_xaxes(title="net cost", tickformat=",.0f")

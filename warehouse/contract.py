@@ -48,6 +48,32 @@ FAILURE_REASONS = (
     "customer_cancelled",
     "courier_did_not_attempt",
 )
+# What a person reads for a code (the one place display names live; codes stay in the data).
+CODE_LABELS = {
+    "size_too_small": "Size too small", "size_too_large": "Size too large",
+    "defective": "Defective", "damaged_in_transit": "Damaged in transit",
+    "wrong_item": "Wrong item", "not_as_described": "Not as described",
+    "changed_mind": "Changed mind", "arrived_late": "Arrived late",
+    "better_price": "Found a better price", "rto_undelivered": "Undelivered (RTO)",
+    "customer_return": "Customer return", "rto": "Return to origin",
+    "refund": "Refund", "exchange": "Exchange", "store_credit": "Store credit",
+    "new": "New", "like_new": "Like new", "used": "Used", "damaged": "Damaged",
+    "empty_box": "Empty box", "restock": "Restock", "refurbish": "Refurbish",
+    "liquidate": "Liquidate", "return_to_vendor": "Return to vendor", "dispose": "Dispose",
+    "pickup": "Pickup", "dropoff": "Drop-off",
+    "customer_not_available": "Customer not available",
+    "wrong_address_or_phone": "Wrong address or phone",
+    "product_not_ready": "Product not ready", "customer_cancelled": "Customer cancelled",
+    "courier_did_not_attempt": "Courier did not attempt",
+}
+
+
+def code_label(code: str) -> str:
+    """The words for a contract code (`size_too_large` → 'Size too large'); other values
+    (a source's own code) as they are, underscores as spaces."""
+    return CODE_LABELS.get(code, code.replace("_", " "))
+
+
 CHANNELS = ("web", "app", "marketplace", "social")
 PAYMENT_METHODS = ("card", "cod", "wallet", "bank_transfer", "bnpl")
 LANGUAGES = ("en", "id", "ru", "ko", "zh", "pt")

@@ -25,7 +25,7 @@ from dashboard.components import (
 from dashboard.filters import to_filters
 from models import stats
 from warehouse import read
-from warehouse.contract import FAILURE_REASONS
+from warehouse.contract import FAILURE_REASONS, code_label
 from warehouse.read.filters import Filters
 
 dash.register_page(__name__, path="/carriers", name="Carriers", order=3,
@@ -166,7 +166,8 @@ def update_carriers(state: dict[str, Any] | None) -> tuple[Any, ...]:
     reasons = weekly.group_by("carrier").agg(
         pl.col(f"failed_{r}").sum() for r in FAILURE_REASONS).unpivot(
         index="carrier", variable_name="reason", value_name="failed").with_columns(
-        pl.col("reason").str.strip_prefix("failed_")).sort("reason", "carrier")
+        pl.col("reason").str.strip_prefix("failed_").map_elements(
+            code_label, return_dtype=pl.String)).sort("reason", "carrier")
     carriers = sorted(weekly["carrier"].unique().to_list())
     return (notes, cards, frame_table(scorecard(filters), SCORECARD_COLUMNS, max_rows=40,
                                       highlight="flagged"),

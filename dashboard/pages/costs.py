@@ -28,6 +28,7 @@ from warehouse.read.filters import Filters
 dash.register_page(__name__, path="/costs", name="Costs", order=2, title="ReturnLens · Costs")
 
 RECOVERY_ROWS_SHOWN = 25
+CODED = {"reason_code", "return_type", "resolution", "disposition"}  # shown in words
 DIMENSIONS = {"category": "Category", "channel": "Channel", "reason_code": "Reason",
               "disposition": "Disposition", "ship_region": "Region",
               "return_type": "Return type", "resolution": "Resolution"}
@@ -172,7 +173,8 @@ def update_breakdown(state: dict[str, Any] | None, by: str) -> tuple[Any, ...]:
     frame = cost_table(to_filters(state), by)
     return (figures.make_cost_breakdown_figure(frame, by),
             frame_table(frame.sort("net_cost", descending=True),
-                        (Col(by, DIMENSIONS[by]), Col("returns", "Returns", "int"), *MONEY)))
+                        (Col(by, DIMENSIONS[by], "code" if by in CODED else "text"),
+                         Col("returns", "Returns", "int"), *MONEY)))
 
 
 @callback(
@@ -186,7 +188,8 @@ def update_recovery(state: dict[str, Any] | None) -> tuple[Any, ...]:
     by_disposition = with_recovery_rate(data.load(read.costs.recovery_by_disposition, filters))
     top = recovery_table(filters, RECOVERY_ROWS_SHOWN)  # of hundreds of thousands at 10M
     return figures.make_recovery_figure(by_disposition), frame_table(top, (
-        Col("sku", "SKU"), Col("reason_code", "Reason"), Col("disposition", "Disposition"),
+        Col("sku", "SKU"), Col("reason_code", "Reason", "code"),
+        Col("disposition", "Disposition", "code"),
         Col("units", "Units", "int"), Col("original_value", "Original value", "money"),
         Col("recovered_value", "Recovered", "money"), Col("recovery_rate", "Rate", "pct")),
         max_rows=RECOVERY_ROWS_SHOWN, total=int(top["rows_in_all"][0]) if top.height else 0)

@@ -355,7 +355,8 @@ def update_feedback(drill_state: dict[str, Any]) -> Any:
         return notice(f"No return comments or reviews of {drill_state['sku']} yet.")
     return frame_table(frame, (
         Col("feedback_at", "When", "date"), Col("source", "Source"),
-        Col("reason_code", "Reason"), Col("condition", "Inspection"), Col("rating", "Stars"),
+        Col("reason_code", "Reason", "code"), Col("condition", "Inspection", "code"),
+        Col("rating", "Stars"),
         Col("language", "Lang"), Col("feedback_text", "Text", "wrap")), max_rows=50)
 
 

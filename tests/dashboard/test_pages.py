@@ -16,6 +16,7 @@ from tests.dashboard.conftest import page
 from tests.dashboard.helpers import call_triggered, find, table_rows, text
 from tests.dashboard.reference import lines_enriched, pickup_attempts, returns_enriched
 from tests.reference import reference_kpis
+from warehouse.contract import code_label
 
 STATE = {"from": "2025-01", "to": "2025-06", "category": [], "channel": [], "region": []}
 ALL = {"from": None, "to": None, "category": [], "channel": [], "region": []}
@@ -140,7 +141,16 @@ def test_costs_break_down_by_reason(app: dash.Dash, shop: dict[str, pl.DataFrame
 
     got = dict(zip(figure.data[0].y, figure.data[0].x, strict=True))
     for reason, net in expected.iter_rows():
-        assert got[reason] == pytest.approx(net, abs=0.01)
+        assert got[code_label(reason)] == pytest.approx(net, abs=0.01)
+
+
+def test_reason_codes_are_shown_in_words(app: dash.Dash) -> None:
+    figure, table = page("costs").update_breakdown(ALL, "reason_code")
+
+    assert "Size too large" in figure.data[0].y and "size_too_large" not in figure.data[0].y
+    assert "Size too large" in text(table) and "size_too_large" not in text(table)
+    pareto = page("products").update_reasons(ALL, page("products").EMPTY_DRILL)
+    assert "Size too large" in pareto.data[0].x
 
 
 def test_costs_recovery_shows_the_largest_rows_and_counts_them_all(
