@@ -13,7 +13,8 @@ from dash import dcc, html
 
 from warehouse.contract import code_label
 
-Kind = Literal["text", "wrap", "int", "money", "pct", "pp", "num", "date", "z", "code"]
+Kind = Literal["text", "wrap", "int", "money", "pct", "pp", "num", "date", "z", "code",
+               "month"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ def format_value(value: Any, kind: Kind) -> str:
         return f"{value:,.2f}"
     if kind == "z":
         return f"{value:.1f}"
+    if kind == "month":
+        return value.strftime("%b %Y") if isinstance(value, date) else str(value)
     if kind == "code":
         return code_label(str(value))
     if kind == "date":
@@ -121,7 +124,7 @@ def table_card(page: str, name: str, title: str, note: str | None = None) -> dbc
 
 
 # Text columns align left; every other kind is a number, right-aligned.
-ALIGN = {"text": "", "date": "", "wrap": "wrap", "code": ""}
+ALIGN = {"text": "", "date": "", "wrap": "wrap", "code": "", "month": ""}
 
 
 @dataclass(frozen=True)

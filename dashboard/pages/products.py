@@ -280,7 +280,7 @@ def update_cohorts(state: dict[str, Any] | None, drill_state: dict[str, Any],
     table = frame_table(_links(rows, level), (Col("key", label), *RATE_COLUMNS),
                         link=DRILL_LINK if drillable else None)
     cohort_view = frame_table(cohorts.sort("order_month", descending=True), (
-        Col("order_month", "Order month", "date"), Col("units_sold", "Units sold", "int"),
+        Col("order_month", "Order month", "month"), Col("units_sold", "Units sold", "int"),
         Col("units_returned", "Returned so far", "int"), Col("return_rate", "Rate so far", "pct"),
         Col("completeness", "Returns in (expected)", "pct"),
         Col("immature", "Still arriving"),

@@ -70,3 +70,11 @@ def test_a_table_of_the_first_rows_says_how_many_the_download_has() -> None:
 
     assert len(table_rows(table)) == 2
     assert "350 rows; first 2 shown — download for all" in text(table)
+
+
+def test_months_read_as_months() -> None:
+    from datetime import date
+
+    from dashboard.components import format_value
+
+    assert format_value(date(2025, 12, 1), "month") == "Dec 2025"
