@@ -114,9 +114,23 @@ TABLES = {
 }
 
 
-def kpi_row(totals: dict[str, float]) -> dbc.Row:
-    """Headline money of the selection."""
+# Card → the returns field the source must carry for its amount to mean anything.
+RECORDED_BY = {"restocking-fees": "restocking_fee", "shipping": "return_shipping_cost",
+               "handling": "handling_cost", "exchanges": "resolution",
+               "recovered": "recovered_value"}
+NOT_RECORDED = "not recorded"
+
+
+def unrecorded() -> list[str]:
+    """The cost cards whose field the loaded source does not record at all."""
+    return [key for key, field in RECORDED_BY.items() if data.source_lacks("returns", field)]
+
+
+def kpi_row(totals: dict[str, float]) -> list[Any]:
+    """Headline money of the selection; an amount the source does not record says so
+    instead of showing 0.00, and a banner says what the net cost leaves out."""
     per_return = totals["net_cost"] / totals["returns"] if totals["returns"] else None
+    missing = unrecorded()
     cards = [
         ("returns", "Returns", format_value(totals["returns"], "int")),
         ("gross-refunds", "Gross refunds",
@@ -130,9 +144,15 @@ def kpi_row(totals: dict[str, float]) -> dbc.Row:
         ("net-cost", "Net cost", format_value(totals["net_cost"], "money")),
         ("cost-per-return", "Net cost / return", format_value(per_return, "money")),
     ]
-    return dbc.Row([dbc.Col(kpi_card(label, value, card_id=f"costs-kpi-{key}"),
-                            xs=6, md=4, xl=True, class_name="mb-2")
-                    for key, label, value in cards], class_name="g-2")
+    row = dbc.Row([dbc.Col(kpi_card(label, NOT_RECORDED if key in missing else value,
+                                    card_id=f"costs-kpi-{key}"),
+                           xs=6, md=4, xl=True, class_name="mb-2")
+                   for key, label, value in cards], class_name="g-2")
+    if not missing:
+        return [row]
+    labels = {key: label for key, label, _ in cards}
+    return [notice("The loaded source does not record " + ", ".join(
+        labels[k].lower() for k in missing) + ": net cost here leaves them out.", "warning"), row]
 
 
 @callback(
@@ -156,9 +176,9 @@ def update_costs(state: dict[str, Any] | None) -> tuple[Any, ...]:
         f"RTO parcels came back with goods worth {totals['rto_recovered_value']:,.2f}; an RTO's "
         "net cost is its shipping and handling, so that value is not netted off.",
         className="small text-muted mb-2") if totals["rto_recovered_value"] else None
-    return ([kpi_row(totals), note], figures.make_waterfall_figure(totals),
+    return ([*kpi_row(totals), note], figures.make_waterfall_figure(totals),
             figures.make_cost_by_month_figure(monthly),
-            frame_table(monthly, (Col("requested_month", "Month", "date"),
+            frame_table(monthly, (Col("requested_month", "Month", "month"),
                                   Col("returns", "Returns", "int"), *MONEY), max_rows=36))
 
 
