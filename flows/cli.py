@@ -249,8 +249,20 @@ def kpis(
         return
     table = Table("KPI", "value", title=f"KPIs ({date_from or 'start'} – {date_to or 'end'})")
     for key, value in values.items():
-        table.add_row(key, "n/a" if value is None else f"{value:,}")
+        table.add_row(key, _kpi_text(key, value))
     Console().print(table)
+
+
+def _kpi_text(key: str, value: float | None) -> str:
+    """A KPI as the table prints it: rates as percentages, money to two decimals, counts
+    with thousands separators."""
+    if value is None:
+        return "n/a"
+    if "rate" in key:
+        return f"{value:.1%}"
+    if key.endswith(("_value", "_cost")):
+        return f"{value:,.2f}"
+    return f"{value:,}"
 
 
 @app.command()

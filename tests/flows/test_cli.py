@@ -110,3 +110,13 @@ def test_a_run_whose_every_file_is_rejected_fails_with_one_line_per_file(tmp_pat
     with reader_engine(db).connect() as conn:
         assert conn.execute(sa.text("SELECT status FROM audit.runs")).scalars().all() == [
             "failed"]
+
+
+def test_the_kpi_table_prints_rates_as_percentages(cli_shop):
+    tmp_path, _shop, db, _loaded = cli_shop
+    printed = returnlens("kpis", "--db", db, cwd=tmp_path)
+    rate = json.loads(returnlens("kpis", "--json", "--db", db, cwd=tmp_path).stdout)[
+        "return_rate_units"]
+
+    row = next(line for line in printed.stdout.splitlines() if "return_rate_units" in line)
+    assert f"{rate:.1%}" in row
