@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -55,6 +57,17 @@ def _style(fig: go.Figure, **layout: object) -> go.Figure:
     return fig
 
 
+def _month_axis(fig: go.Figure, months: list[date]) -> None:
+    """A time axis of whole months: ticks read 'Mar 2025' (never milliseconds or fortnights),
+    and a lone month gets half a month either side instead of a zoom into milliseconds."""
+    if not months:
+        return
+    first, last = min(months), max(months)
+    span = (last.year - first.year) * 12 + last.month - first.month
+    fig.update_xaxes(tickformat="%b %Y", dtick="M1" if span <= 12 else "M3",
+                     range=[first - timedelta(days=16), last + timedelta(days=16)])
+
+
 def empty_figure(message: str) -> go.Figure:
     """A blank figure that states why there is nothing to plot."""
     fig = go.Figure()
@@ -90,6 +103,7 @@ def make_return_rate_figure(trend: pl.DataFrame, title: str = "") -> go.Figure:
                         marker={"symbol": "diamond", "color": PALETTE[1]},
                         name="Expected final rate (from the return-lag curve)")
     fig.update_yaxes(tickformat=".0%", rangemode="tozero", title="returned / sold units")
+    _month_axis(fig, trend["order_month"].to_list())
     return _style(fig, title=title or None)
 
 
@@ -104,6 +118,7 @@ def make_net_cost_figure(trend: pl.DataFrame) -> go.Figure:
                            name="Net return cost",
                            hovertemplate="%{x|%Y-%m}: %{y:,.0f}<extra></extra>"))
     fig.update_yaxes(title="net return cost", tickformat=",.0f")
+    _month_axis(fig, trend["order_month"].to_list())
     return _style(fig, showlegend=False)
 
 
@@ -126,8 +141,10 @@ def make_cohort_heatmap_figure(grid: pl.DataFrame, label: str) -> go.Figure:
         z.append(z_row)
         text.append(t_row)
     fig = go.Figure(go.Heatmap(
-        z=z, x=[m.strftime("%Y-%m") for m in months], y=keys, text=text,
-        colorscale="YlOrRd", zmin=0, colorbar={"tickformat": ".0%", "title": "rate"},
+        z=z, x=[m.strftime("%b %Y") for m in months], y=keys, text=text,
+        colorscale="YlOrRd", zmin=0, zmax=max([v for row in z for v in row if v is not None],
+                                              default=0) or 1,
+        colorbar={"tickformat": ".0%", "title": "rate"},
         hovertemplate=f"{label} %{{y}}<br>%{{x}}: %{{z:.1%}} (%{{text}})<extra></extra>"))
     fig.update_yaxes(autorange="reversed", type="category", title=label)
     fig.update_xaxes(type="category")
@@ -229,6 +246,7 @@ def make_cost_by_month_figure(costs: pl.DataFrame) -> go.Figure:
     fig.add_scatter(x=x, y=costs["net_cost"].to_list(), name="Net cost", mode="lines+markers",
                     line={"color": COST_COLOURS["net_cost"], "width": 3})
     fig.update_yaxes(tickformat=",.0f")
+    _month_axis(fig, x)
     return _style(fig, barmode="relative")
 
 

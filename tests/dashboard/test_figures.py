@@ -116,3 +116,25 @@ def test_a_funnel_of_few_skus_draws_every_sku_as_a_point() -> None:
     assert not [t for t in fig.data if t.type == "heatmap"]
     assert points == {"SKU within the limits": 30, "SKU outside the limits": 1,
                       "SKU above its category": 1}
+
+
+def test_a_single_month_gets_a_month_axis_not_milliseconds() -> None:
+    trend = pl.DataFrame({"order_month": [date(2025, 3, 1)], "return_rate": [0.2],
+                          "immature": [False], "expected_final_rate": [None],
+                          "net_return_cost": [10.0]})
+
+    for fig in (figures.make_return_rate_figure(trend), figures.make_net_cost_figure(trend)):
+        axis = fig.layout.xaxis
+        assert axis.tickformat == "%b %Y" and axis.dtick == "M1"
+        low, high = (date.fromisoformat(str(v)[:10]) for v in axis.range)
+        assert low < date(2025, 3, 1) < high and (high - low).days > 28
+
+
+def test_a_one_cell_heatmap_scales_from_zero_to_its_value() -> None:
+    grid = pl.DataFrame({"key": ["P1-M"], "order_month": [date(2025, 3, 1)],
+                         "units_sold": [10], "units_returned": [1]})
+
+    heatmap = figures.make_cohort_heatmap_figure(grid, "SKU").data[0]
+
+    assert (heatmap.zmin, heatmap.zmax) == (0, 0.1)
+    assert list(heatmap.x) == ["Mar 2025"]
