@@ -213,7 +213,8 @@ TABLES = {
 def breadcrumb(drill: dict[str, Any]) -> html.Div:
     """Where the drill-down stands, each step a button back up."""
     steps = [("top", "All categories")]
-    steps += [(k, drill[k]) for k in ("category", "product_id", "sku") if drill.get(k)]
+    steps += [(k, drill[k]) for k in ("category", "product_id", "sku") if drill.get(k)
+              and not (k == "product_id" and drill[k] == drill.get("sku"))]  # one-size: once
     items: list[Any] = []
     for i, (level, label) in enumerate(steps):
         if i:

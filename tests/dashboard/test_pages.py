@@ -338,3 +338,10 @@ def test_quality_page_shows_the_failed_expectations_and_the_quarantined_rows(
     assert "refund_within_paid" in text(expectations)
     assert "more than the" in text(expectations)
     assert "refund_within_paid" in text(quarantined) and "rejected" in text(quarantined)
+
+
+def test_the_breadcrumb_names_a_one_size_product_once(app: dash.Dash) -> None:
+    crumbs = page("products").breadcrumb(
+        {"category": "gifts", "product_id": "20952", "sku": "20952"})
+
+    assert text(crumbs).split() == ["All", "categories", "›", "gifts", "›", "20952"]
