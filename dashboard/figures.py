@@ -57,12 +57,14 @@ def _style(fig: go.Figure, **layout: object) -> go.Figure:
     return fig
 
 
-def _month_axis(fig: go.Figure, months: list[date]) -> None:
+def _month_axis(fig: go.Figure, months: list[date | str]) -> None:
     """A time axis of whole months: ticks read 'Mar 2025' (never milliseconds or fortnights),
     and a lone month gets half a month either side instead of a zoom into milliseconds."""
-    if not months:
+    days = [m if isinstance(m, date) else date.fromisoformat(str(m)[:10])
+            for m in months if m is not None]
+    if not days:
         return
-    first, last = min(months), max(months)
+    first, last = min(days), max(days)
     span = (last.year - first.year) * 12 + last.month - first.month
     fig.update_xaxes(tickformat="%b %Y", dtick="M1" if span <= 12 else "M3",
                      range=[first - timedelta(days=16), last + timedelta(days=16)])

@@ -138,3 +138,11 @@ def test_a_one_cell_heatmap_scales_from_zero_to_its_value() -> None:
 
     assert (heatmap.zmin, heatmap.zmax) == (0, 0.1)
     assert list(heatmap.x) == ["Mar 2025"]
+
+
+def test_the_cost_by_month_axis_takes_months_as_text_too() -> None:
+    costs = pl.DataFrame({"requested_month": ["2025-03-01"], "refund_amount": [5.0],
+                          "return_shipping_cost": [1.0], "handling_cost": [1.0],
+                          "exchange_cost": [0.0], "recovered_value": [2.0], "net_cost": [5.0]})
+
+    assert figures.make_cost_by_month_figure(costs).layout.xaxis.tickformat == "%b %Y"
