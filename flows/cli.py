@@ -89,8 +89,8 @@ def pipeline_command(
 ) -> None:
     """Load SOURCE into the warehouse and rebuild the marts."""
     _setup_logging(verbose)
-    from flows.conform import FileRejected
     from flows.pipeline import pipeline
+    from flows.records import FileRejected
     from flows.sources import source_kinds
 
     if source_kind not in source_kinds():

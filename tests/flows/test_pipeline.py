@@ -183,7 +183,7 @@ def test_a_warehouse_file_is_published_whole(tmp_path, small_shop):
 
 
 def test_a_folder_without_feed_files_is_a_clear_error(tmp_path):
-    from flows.conform import FileRejected
+    from flows.records import FileRejected
 
     with pytest.raises(FileRejected, match="no feed files found"):
         pipeline(source=tmp_path, db=f"duckdb:///{tmp_path / 'w.duckdb'}")

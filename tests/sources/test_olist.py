@@ -5,8 +5,8 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from flows.conform import FileRejected
 from flows.pipeline import pipeline
+from flows.records import FileRejected
 from flows.sources import get_adapter
 from tests.sources.extracts import OLIST, require
 from warehouse import read

@@ -10,7 +10,7 @@ import pytest
 import xlsxwriter
 from polars.testing import assert_frame_equal
 
-from flows.conform import FileRejected
+from flows.records import FileRejected
 from flows.sources import AdapterReport, get_adapter
 from tests.sources.retail_reference import reference
 from warehouse import read
