@@ -229,6 +229,33 @@ def serve(
 
 
 @app.command()
+def schedule(
+    source: Annotated[Path, typer.Option(help="Folder the shop's feed files arrive in.")],
+    db: DbOption = None,
+    source_kind: Annotated[str, typer.Option("--source-kind", help="As for `pipeline`.")]
+    = "files",
+    cron: Annotated[str, typer.Option(help="When to run (cron, server time zone).")]
+    = "0 2 * * *",
+) -> None:
+    """Serve a deployment that runs the pipeline on a schedule (needs PREFECT_API_URL)."""
+    import os
+
+    from prefect import serve as prefect_serve
+
+    from flows.schedule import pipeline_deployment
+
+    if not os.environ.get("PREFECT_API_URL"):
+        raise _fail("scheduled runs need a long-lived Prefect server",
+                    "start one with `prefect server start --host 127.0.0.1 --port 4200` and "
+                    "export PREFECT_API_URL=http://127.0.0.1:4200/api (docs/operations.md)")
+    url = database_url(db)
+    console.print(f"[bold]schedule[/] pipeline of {source} → {url} at '{cron}' "
+                  "(Ctrl-C stops serving the deployment)")
+    prefect_serve(pipeline_deployment(source.resolve(), url, source_kind, cron),
+                  print_starting_message=False)
+
+
+@app.command()
 def demo(
     orders: Annotated[int, typer.Option(min=100, help="Orders in the demo shop.")] = 50_000,
     seed: Annotated[int, typer.Option(help="Seed of the demo shop.")] = 7,
