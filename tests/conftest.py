@@ -1,4 +1,4 @@
-"""Shared fixtures: a small synthetic shop, warehouses built from it by the real Prefect
+"""Shared fixtures: small synthetic shops, warehouses built from it by the real Prefect
 pipeline on DuckDB and on a throwaway PostgreSQL server, and a Prefect test harness."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 import flows  # noqa: F401  (quiet, offline Prefect settings before prefect is imported)
@@ -34,6 +35,20 @@ def shop_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small synthetic shop written as Parquet feed files (with its _truth/)."""
     out = tmp_path_factory.mktemp("shop")
     generate_shop(SHOP_ORDERS, SHOP_SEED).write(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def shop(shop_dir: Path) -> dict[str, pl.DataFrame]:
+    """Every feed file of the test shop as a frame."""
+    return {p.stem: pl.read_parquet(p) for p in shop_dir.glob("*.parquet")}
+
+
+@pytest.fixture(scope="session")
+def small_shop_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small shop (1,500 orders) for warehouses built per test module."""
+    out = tmp_path_factory.mktemp("small_shop")
+    generate_shop(1500, 5).write(out)
     return out
 
 

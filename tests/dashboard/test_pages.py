@@ -14,8 +14,8 @@ import pytest
 from dashboard.components import format_value
 from tests.dashboard.conftest import page
 from tests.dashboard.helpers import call_triggered, find, table_rows, text
-from tests.dashboard.reference import lines_enriched, pickup_attempts, returns_enriched
 from tests.reference import reference_kpis
+from tests.shop_reference import lines_enriched, pickup_attempts, returns_enriched
 
 STATE = {"from": "2025-01", "to": "2025-06", "category": [], "channel": [], "region": []}
 ALL = {"from": None, "to": None, "category": [], "channel": [], "region": []}

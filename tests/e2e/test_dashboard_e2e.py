@@ -15,7 +15,7 @@ from dash.testing.wait import until
 from dashboard.app import create_app
 from dashboard.components import format_value
 from tests.browser import PAGES
-from tests.dashboard.reference import returns_enriched
+from tests.shop_reference import returns_enriched
 
 pytestmark = pytest.mark.e2e
 

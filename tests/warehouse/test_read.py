@@ -11,7 +11,7 @@ import pytest
 from polars.testing import assert_frame_equal
 from sqlalchemy.engine import Connection
 
-from tests.dashboard.reference import (
+from tests.shop_reference import (
     DEFECTS,
     lines_enriched,
     pickup_attempts,
@@ -211,7 +211,7 @@ def test_unknown_dimension_is_refused(conn: Connection) -> None:
 
 
 @pytest.mark.postgres
-def test_dashboard_queries_give_the_same_answers_on_postgresql(
+def test_read_functions_give_the_same_answers_on_postgresql(
         small_shop_dir: Path, postgres_url: str, prefect_harness: None,
         tmp_path: Path) -> None:
     from flows.pipeline import pipeline

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.sources.extracts import (
+from tests.flows.sources.extracts import (
     OLIST,
     RETAIL_2009_2010,
     require,

@@ -8,7 +8,7 @@ import pytest
 from flows.pipeline import pipeline
 from flows.records import FileRejected
 from flows.sources import get_adapter
-from tests.sources.extracts import OLIST, require
+from tests.flows.sources.extracts import OLIST, require
 from warehouse import read
 from warehouse.contract import FEEDS
 from warehouse.engine import reader_engine

@@ -1,4 +1,5 @@
-"""Independent polars computations over a shop's feed files, to check the dashboard against.
+"""Independent polars computations over a shop's feed files, to check the read layer and the
+dashboard against.
 
 They share no code with the warehouse SQL or the dashboard.
 """

@@ -10,7 +10,7 @@ from nbclient import NotebookClient
 from warehouse import read
 from warehouse.engine import reader_engine
 
-NOTEBOOK = Path(__file__).parents[2] / "notebooks" / "01_online_retail_returns.ipynb"
+NOTEBOOK = Path(__file__).parents[3] / "notebooks" / "01_online_retail_returns.ipynb"
 
 
 def test_the_online_retail_notebook_runs_on_the_extract(retail_warehouse, monkeypatch):

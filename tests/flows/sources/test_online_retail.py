@@ -12,7 +12,7 @@ from polars.testing import assert_frame_equal
 
 from flows.records import FileRejected
 from flows.sources import AdapterReport, get_adapter
-from tests.sources.retail_reference import reference
+from tests.flows.sources.retail_reference import reference
 from warehouse import read
 from warehouse.contract import FEEDS
 from warehouse.engine import reader_engine
