@@ -1,5 +1,6 @@
-"""Shared fixtures: small synthetic shops, warehouses built from it by the real Prefect
-pipeline on DuckDB and on a throwaway PostgreSQL server, and a Prefect test harness."""
+"""Shared fixtures: small synthetic shops, warehouses built from them by the real Prefect
+pipeline on DuckDB and on a throwaway PostgreSQL server, and a Prefect test harness; and the
+tiers: markers that tell slow tests apart, and a check that the real data is where it should be."""
 
 from __future__ import annotations
 
@@ -16,9 +17,37 @@ import pytest
 
 import flows  # noqa: F401  (quiet, offline Prefect settings before prefect is imported)
 from flows.sources.synthetic import generate_shop
+from tests.flows.sources.extracts import ALLOW_MISSING, REAL_DATA, SHARED_DATA
 
 SHOP_ORDERS = 40_000
 SHOP_SEED = 11
+
+# Tests that use one of these fixtures get the marker, so the fast tier never starts them.
+MARK_BY_FIXTURE = {"postgres_server": "postgres", "prefect_harness": "prefect",
+                   "retail_extract": "realdata", "olist_extract": "realdata"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark tests by the costly fixtures they use."""
+    for item in items:
+        for fixture, marker in MARK_BY_FIXTURE.items():
+            if fixture in item.fixturenames:
+                item.add_marker(marker)
+
+
+@pytest.hookimpl(trylast=True)  # after `-m` has deselected
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Refuse to run real-data tests without the real data, unless the user opted out."""
+    if not any(item.get_closest_marker("realdata") for item in session.items):
+        return
+    missing = [path for path in REAL_DATA if not path.exists()]
+    if missing and os.environ.get(ALLOW_MISSING) != "1":
+        raise pytest.UsageError(
+            f"real data not found: {', '.join(map(str, missing))} absent. The public datasets are "
+            f"expected in {SHARED_DATA} (RETURNLENS_SHARED_DATA; by default ../shared/data beside "
+            f"the repository, see the README there). To run without them on purpose, deselect "
+            f"them (-m 'not realdata') or set {ALLOW_MISSING}=1 to skip them.")
 
 
 @pytest.fixture(scope="session")

@@ -36,6 +36,7 @@ def cli_shop(tmp_path_factory):
     return tmp_path, shop, db, loaded
 
 
+@pytest.mark.slow  # each command a subprocess that starts its own temporary Prefect server
 def test_generate_pipeline_kpis_from_the_command_line(cli_shop):
     tmp_path, shop, db, loaded = cli_shop
     assert (shop / "orders.csv").exists() and (shop / "_truth").is_dir()
@@ -52,6 +53,7 @@ def test_generate_pipeline_kpis_from_the_command_line(cli_shop):
     assert abs(got["refund_value"] - expected["refund_value"]) < 0.01
 
 
+@pytest.mark.slow  # cli_shop's subprocesses
 def test_the_pipeline_prints_its_own_report_without_library_chatter(cli_shop):
     output = cli_shop[3].stdout + cli_shop[3].stderr
     assert "loaded orders.csv" in output

@@ -32,7 +32,7 @@ def counts(url: str) -> dict[str, int]:
                 if not k.startswith("audit.")}
 
 
-@pytest.fixture(params=["duckdb", "postgresql"])
+@pytest.fixture(params=["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def fresh_url(request, tmp_path) -> str:
     """An empty warehouse of each kind."""
     if request.param == "duckdb":

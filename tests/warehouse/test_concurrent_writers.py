@@ -18,7 +18,7 @@ from warehouse.engine import reader_engine, write_session
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 
-@pytest.fixture(params=["duckdb", "postgresql"])
+@pytest.fixture(params=["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "duckdb":
         return f"duckdb:///{tmp_path / 'w.duckdb'}"

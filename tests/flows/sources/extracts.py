@@ -1,27 +1,36 @@
-"""Small extracts of the real public datasets, made at test time from ../shared/data.
+"""Small extracts of the real public datasets, made at test time from the shared data folder.
 
-The datasets are not part of the repository (licences, size): tests that need them build a few
-thousand real rows into a temporary folder, and skip, naming the missing path, when the shared
-data folder is absent.
+The datasets are not part of the repository (licences, size): tests that need them (marked
+`realdata`) build a few thousand real rows into a temporary folder. The folder is
+RETURNLENS_SHARED_DATA, by default ../shared/data beside the repository. When it is absent the
+test command fails saying so (tests/conftest.py), unless RETURNLENS_ALLOW_MISSING_REAL_DATA=1
+asks to skip those tests instead.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-SHARED_DATA = (Path(__file__).parents[2] / ".." / "shared" / "data").resolve()
+ALLOW_MISSING = "RETURNLENS_ALLOW_MISSING_REAL_DATA"
+SHARED_DATA = Path(os.environ.get("RETURNLENS_SHARED_DATA")
+                   or Path(__file__).parents[3] / ".." / "shared" / "data").resolve()
 RETAIL_2009_2010 = SHARED_DATA / "online_retail_ii" / "online_retail_ii_2009_2010.parquet"
 OLIST = SHARED_DATA / "olist_sample"
+REAL_DATA = (RETAIL_2009_2010, OLIST)
 
 
 def require(path: Path) -> Path:
-    """`path`, or skip the test saying which real-data file is missing."""
+    """`path`; when it is absent, fail naming it (or skip, if the user allowed missing data)."""
     if not path.exists():
-        pytest.skip(f"real data not found: {path} is absent (the public datasets live in "
-                    "../shared/data beside the repository; see its README)")
+        message = (f"real data not found: {path} is absent (the public datasets are expected in "
+                   f"{SHARED_DATA}; see its README)")
+        if os.environ.get(ALLOW_MISSING) == "1":
+            pytest.skip(message)
+        pytest.fail(message)
     return path
 
 

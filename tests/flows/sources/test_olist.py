@@ -90,6 +90,7 @@ def test_products_carry_the_english_category_and_their_main_seller(adapted, raw)
     assert set(feeds["orders"]["ship_region"]) <= set(feeds["regions"]["region"])
 
 
+@pytest.mark.realdata
 def test_the_shared_sample_with_its_own_file_names_maps_too(tmp_path):
     report, feeds = adapt(require(OLIST), tmp_path / "out")
     assert feeds["orders"].height > 0 and feeds["reviews"].height > 0
