@@ -3,7 +3,6 @@ and live in the URL, drill-downs reach a SKU's comments, CSV exports match the p
 
 from __future__ import annotations
 
-import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -139,8 +138,8 @@ def test_e2e_006_csv_export_downloads_and_matches_the_page(
     _click(dash_duo, dash_duo.find_element('[id*="costs-export-button"][id*="by-month"]'))
 
     target = download_dir / "returnlens-costs-by-month.csv"
-    until(lambda: target.exists() and target.stat().st_size > 0, timeout=20)
-    time.sleep(0.2)  # let Chromium finish writing
+    # Chromium writes into a .crdownload file and renames it when done: wait for the rename.
+    until(lambda: target.exists() and not any(download_dir.glob("*.crdownload")), timeout=20)
     exported = pl.read_csv(target)
     assert exported.height == 6
     shown = dash_duo.find_element("#costs-kpi-net-cost .kpi-value").text
