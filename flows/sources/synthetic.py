@@ -141,6 +141,13 @@ def _choice(rng: np.random.Generator, weights: np.ndarray) -> np.ndarray:
     return np.minimum((cum < u[:, None]).sum(axis=1), weights.shape[1] - 1)
 
 
+def _lookup(table: dict[str, object], keys: np.ndarray) -> np.ndarray:
+    """`table[key]` for every key; an empty key array gives an empty result (a slice may have
+    no returns or no reviews)."""
+    values, inverse = np.unique(keys, return_inverse=True)
+    return np.array([table[k] for k in values.tolist()])[inverse.reshape(-1)]
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
@@ -509,7 +516,7 @@ def _simulate_orders(
     order_cust = rng.choice(len(world.cust_weight), n_orders, p=world.cust_weight)
     region = cust_region[order_cust]
     country = np.array([REGIONS[r][2] for r in range(len(REGIONS))])[region]
-    cod_share = np.vectorize(COUNTRY_COD_SHARE.get)(country)
+    cod_share = _lookup(COUNTRY_COD_SHARE, country)
     pay_other = np.array(["card", "wallet", "bank_transfer", "bnpl"])[
         rng.choice(4, n_orders, p=[0.45, 0.3, 0.15, 0.1])
     ]
@@ -579,7 +586,7 @@ def _simulate_orders(
     delay_o = rng.normal(-0.4, 1.2, n_orders) + rng.exponential(0.6, n_orders) * (zone - 1)
     delay_o += np.where(is_promo, rng.exponential(1.5, n_orders), 0)
     delivered_o = np.maximum(promised_o + delay_o, order_day + 0.5)
-    rto_rate = np.vectorize(COUNTRY_RTO_RATE.get)(country)
+    rto_rate = _lookup(COUNTRY_RTO_RATE, country)
     rto_o = (payment == "cod") & (rng.random(n_orders) < rto_rate)
     rto_o |= rng.random(n_orders) < 0.004
     rto_o &= promised_o + 3 <= N_DAYS  # an RTO needs time to come back before the export
@@ -642,7 +649,7 @@ def _simulate_orders(
     reason = np.asarray(CUSTOMER_REASONS, dtype=object)[reason_i]
 
     r_country = country[line_order[cust_ret]]
-    lang = np.vectorize(COUNTRY_LANGUAGE.get)(r_country).astype(object)
+    lang = _lookup(COUNTRY_LANGUAGE, r_country).astype(object)
     lang = np.where(rng.random(m) < 0.1, "en", lang)
     text_reason = np.where(
         rng.random(m) < 0.85,
@@ -952,7 +959,10 @@ def _scans(
                     "event_day": at[keep],
                     "region": region[rows[keep]].tolist(),
                 },
-                schema_overrides={
+                schema_overrides={  # explicit, so that a slice without pickups still stacks
+                    "row": pl.Int64,
+                    "attempt": pl.Int64,
+                    "event_day": pl.Float64,
                     "return_id": pl.String,
                     "carrier": pl.String,
                     "event_code": pl.String,
@@ -1022,7 +1032,7 @@ def _reviews(
     rating = np.clip(np.round(rng.normal(mu, 0.85)), 1, 5).astype(np.int64)
     mood = np.where(rating >= 4, "positive", np.where(rating == 3, "neutral", "negative"))
     mood = np.where(defect_active[idx] & (rating <= 2) & (rng.random(k) < 0.8), "defect", mood)
-    lang = np.vectorize(COUNTRY_LANGUAGE.get)(country[idx]).astype(object)
+    lang = _lookup(COUNTRY_LANGUAGE, country[idx]).astype(object)
     lang = np.where(rng.random(k) < 0.1, "en", lang)
     text = _pick_text(rng, REVIEW_TEXTS, mood.astype(object), lang)
     text = np.where(rng.random(k) < 0.25, None, text)
