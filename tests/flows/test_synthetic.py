@@ -244,8 +244,9 @@ def test_a_last_slice_of_late_orders_without_returns_scans_or_reviews_is_generat
     import numpy as np
 
     from flows.sources import synthetic
+    from flows.sources.synthetic.demand import orders_per_day
 
-    per_day = synthetic._orders_per_day(np.random.default_rng([5, 1]), 3000)
+    per_day = orders_per_day(np.random.default_rng([5, 1]), 3000)
     monkeypatch.setattr(synthetic, "CHUNK_ORDERS", int(per_day[:-3].sum()))  # last 3 days alone
     last = list(synthetic.simulate(3000, seed=5))[-1]
     assert last.feeds["orders"].height > 0
