@@ -22,33 +22,37 @@ import numpy as np
 import polars as pl
 
 from flows.sources.synthetic.base import N_DAYS
-from flows.sources.synthetic.catalogue import (
-    CATEGORY_NAMES,
-    World,
-    catalogue,
-    customers,
-    planted,
-    truths,
-)
 from flows.sources.synthetic.demand import orders_per_day
-from flows.sources.synthetic.policy import PolicyHistory, default_policy
+from flows.sources.synthetic.policy import (
+    PolicyFileError,
+    check_policy,
+    default_policy,
+    policy_history,
+    read_policy,
+)
 from flows.sources.synthetic.slices import simulate_slice
+from flows.sources.synthetic.world import build_world, truths
 from flows.sources.synthetic.writer import Shop, write_parts
 
-__all__ = ["CHUNK_ORDERS", "Shop", "generate_shop", "simulate", "write_parts", "write_shop"]
+__all__ = [
+    "CHUNK_ORDERS",
+    "PolicyFileError",
+    "Shop",
+    "generate_shop",
+    "read_policy",
+    "simulate",
+    "write_parts",
+    "write_shop",
+]
 
 CHUNK_ORDERS = 250_000  # orders simulated at once: bounds memory for any shop size
 
 
-def _world(seed: int, n_orders: int, policy: PolicyHistory | None) -> World:
-    rng = np.random.default_rng([seed, 0])
-    cat = catalogue(rng, n_orders)
-    truth = planted(rng, cat)
-    return World(cat, customers(rng, n_orders), truth, policy or default_policy(CATEGORY_NAMES))
-
-
-def simulate(n_orders: int, seed: int = 7) -> Iterator[Shop]:
+def simulate(n_orders: int, seed: int = 7, policy: pl.DataFrame | None = None) -> Iterator[Shop]:
     """The shop in consecutive slices of time, each a `Shop` of its own.
+
+    `policy` (rows as `read_policy` returns them) replaces the shop's return-policy history;
+    the same seed then gives the same customers and orders, with returns that respond to it.
 
     The first slice also carries the reference tables and the planted truths; every slice
     carries its orders, returns, scans, reviews and true return probabilities. Slicing keeps
@@ -57,7 +61,8 @@ def simulate(n_orders: int, seed: int = 7) -> Iterator[Shop]:
     """
     if n_orders < 100:
         raise ValueError("the synthetic shop needs at least 100 orders")
-    world = _world(seed, n_orders, None)
+    history = default_policy() if policy is None else policy_history(check_policy(policy))
+    world = build_world(seed, n_orders, history)
     per_day = orders_per_day(np.random.default_rng([seed, 1]), n_orders)
     ends = np.cumsum(per_day)
     offsets = {"order": 0, "return": 0, "scan": 0, "review": 0}
@@ -77,14 +82,14 @@ def simulate(n_orders: int, seed: int = 7) -> Iterator[Shop]:
                 "return_policy": world.policy.feed(),
                 **feeds,
             }
-            truth = {**truth, **truths(world)}
+            truth = {**truth, **truths(world), "return_policy": history.rows}
         yield Shop(feeds, truth)
         first_day, chunk = last_day, chunk + 1
 
 
-def generate_shop(n_orders: int, seed: int = 7) -> Shop:
+def generate_shop(n_orders: int, seed: int = 7, policy: pl.DataFrame | None = None) -> Shop:
     """Simulate `n_orders` orders (about 1.6 lines each) and everything that follows them."""
-    parts = list(simulate(n_orders, seed))
+    parts = list(simulate(n_orders, seed, policy))
     names = parts[0].feeds.keys()
     return Shop(
         feeds={k: pl.concat([p.feeds[k] for p in parts if k in p.feeds]) for k in names},
@@ -92,6 +97,12 @@ def generate_shop(n_orders: int, seed: int = 7) -> Shop:
     )
 
 
-def write_shop(n_orders: int, seed: int, out: Path, file_format: str = "parquet") -> dict[str, int]:
+def write_shop(
+    n_orders: int,
+    seed: int,
+    out: Path,
+    file_format: str = "parquet",
+    policy: pl.DataFrame | None = None,
+) -> dict[str, int]:
     """Simulate slice by slice and append each to its file; rows written per feed."""
-    return write_parts(simulate(n_orders, seed), out, file_format)
+    return write_parts(simulate(n_orders, seed, policy), out, file_format)

@@ -7,13 +7,11 @@ defective, the carrier that degrades in one region, and the customers who abuse 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 
 import numpy as np
 import polars as pl
 
-from flows.sources.synthetic.base import START, ids
-from flows.sources.synthetic.policy import PolicyHistory
+from flows.sources.synthetic.base import ids
 from warehouse.contract import FEEDS
 
 # region, name, country, zone, share of orders
@@ -109,16 +107,6 @@ class Planted:
     defective: list[tuple[int, float]]
     defect_start: np.ndarray  # per vendor: first order day of the defect, inf if never
     incident: tuple[str, str, float, float]  # carrier, region, first day, end day
-
-
-@dataclass(frozen=True)
-class World:
-    """What every slice of the simulation shares."""
-
-    catalogue: Catalogue
-    customers: Customers
-    planted: Planted
-    policy: PolicyHistory
 
 
 def catalogue(rng: np.random.Generator, n_orders: int) -> Catalogue:
@@ -256,43 +244,3 @@ def customers(rng: np.random.Generator, n_orders: int) -> Customers:
         weight=activity / activity.sum(),
         abuse=abuse,
     )
-
-
-def truths(world: World) -> dict[str, pl.DataFrame]:
-    """The planted answers that do not depend on the orders."""
-    incident = world.planted.incident
-    cust = world.customers
-
-    def day(d: float) -> date:
-        return (START + np.timedelta64(int(d), "D").astype(object)).date()
-
-    return {
-        "defective_vendors": pl.DataFrame(
-            {
-                "vendor_id": [f"V{v:03d}" for v, _ in world.planted.defective],
-                "defect_start": [day(d) for _, d in world.planted.defective],
-            }
-        ),
-        "carrier_incidents": pl.DataFrame(
-            {
-                "carrier": [incident[0]],
-                "region": [incident[1]],
-                "start": [day(incident[2])],
-                "end": [day(incident[3])],
-            }
-        ),
-        "abusers": pl.DataFrame(
-            {
-                "customer_id": cust.ids[cust.abuse >= 0],
-                "kind": np.asarray(ABUSER_KINDS)[cust.abuse[cust.abuse >= 0]],
-            }
-        ),
-        "product_fit": pl.DataFrame(
-            {
-                "product_id": [f"P{p:05d}" for p in range(len(world.catalogue.product_fit))],
-                "fit": np.array(["runs_small", "true_to_size", "runs_large"])[
-                    world.catalogue.product_fit.astype(np.int64) + 1
-                ],
-            }
-        ),
-    }

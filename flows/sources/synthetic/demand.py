@@ -17,8 +17,8 @@ from flows.sources.synthetic.catalogue import (
     SERIAL,
     SIZE_WEIGHTS,
     WARDROBING,
-    World,
 )
+from flows.sources.synthetic.world import World
 from warehouse.contract import CHANNELS, PAYMENT_METHODS
 
 PROMO_DAYS = {  # (month, day) → discount season

@@ -102,6 +102,8 @@ def inspect(
     )
     ship_cost = np.where(p.pickup & ~p.picked, base_cost * 0.5 * p.n_attempts, ship_cost)
     ship_cost = np.round(ship_cost * (0.9 + 0.1 * claims.qty), 2)
+    # without free return shipping the customer buys the label, unless the shop is at fault
+    ship_cost = np.where(~decisions.terms.free_shipping[idx] & ~claims.fault, 0.0, ship_cost)
     handling = np.where(has_received, handling_cost(claims.qty), 0.0)
 
     lines = demand.lines

@@ -16,10 +16,10 @@ from flows.sources.synthetic.catalogue import (
     REGION_CODES,
     REGION_ZONE,
     REGIONS,
-    World,
 )
 from flows.sources.synthetic.demand import Demand
 from flows.sources.synthetic.propensity import Decisions
+from flows.sources.synthetic.world import World
 from warehouse.contract import FAILURE_REASONS, FEEDS
 
 # which carriers serve a country, with their share of its pickups

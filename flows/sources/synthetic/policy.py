@@ -10,12 +10,14 @@ from 1) and the field.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import polars as pl
 
 from flows.sources.synthetic.base import N_DAYS, START
+from flows.sources.synthetic.catalogue import CATEGORY_NAMES
 from warehouse.contract import FEEDS
 
 POLICY_COLUMNS = FEEDS["return_policy"].columns
@@ -71,10 +73,9 @@ class PolicyHistory:
         )
 
 
-def policy_history(
-    rows: pl.DataFrame, categories: tuple[str, ...], source: str = "policy"
-) -> PolicyHistory:
-    """Lay validated policy rows out per category and day; error if any day is uncovered."""
+def policy_history(rows: pl.DataFrame, source: str = "policy") -> PolicyHistory:
+    """Lay checked policy rows out per category and day; error if any day is uncovered."""
+    categories = CATEGORY_NAMES
     if "category" not in rows.columns:
         rows = rows.with_columns(category=pl.lit(None, pl.String))
     shape = (len(categories), N_DAYS + 1)
@@ -103,6 +104,105 @@ def policy_history(
     return PolicyHistory(rows.select(*REQUIRED, "category"), window, fee, free)
 
 
-def default_policy(categories: tuple[str, ...]) -> PolicyHistory:
+def read_policy(path: Path) -> pl.DataFrame:
+    """Read and check a policy file (CSV or Parquet): contract columns plus optional category."""
+    if not path.is_file():
+        raise PolicyFileError(f"{path}: no such policy file")
+    try:
+        raw = (
+            pl.read_parquet(path)
+            if path.suffix.lower() == ".parquet"
+            else pl.read_csv(path, infer_schema=False)
+        )
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise PolicyFileError(f"{path}: cannot be read as CSV or Parquet ({exc})") from None
+    return check_policy(raw, str(path))
+
+
+def check_policy(raw: pl.DataFrame, source: str = "policy") -> pl.DataFrame:
+    """Typed policy rows from a frame of any column types; errors name source, row and field."""
+    missing = [c for c in REQUIRED if c not in raw.columns]
+    if missing:
+        raise PolicyFileError(
+            f"{source}: missing column(s) {', '.join(missing)}; a policy file has the columns "
+            f"{', '.join(REQUIRED)} and optionally {', '.join(OPTIONAL)}"
+        )
+    if raw.height == 0:
+        raise PolicyFileError(f"{source}: has no policy rows")
+    text = raw.select(
+        [pl.col(c).cast(pl.String) for c in (*REQUIRED, *OPTIONAL) if c in raw.columns]
+    )
+    records = [_row(source, row, rec) for row, rec in enumerate(text.iter_rows(named=True), 1)]
+    seen: dict[str, int] = {}
+    for row, policy_id, *_ in records:
+        if policy_id in seen:
+            raise PolicyFileError(
+                f"{source}, row {row}, field policy_id: {policy_id!r} repeats row {seen[policy_id]}"
+            )
+        seen[policy_id] = row
+    by_scope: dict[str | None, list[tuple]] = {}
+    for rec in records:
+        by_scope.setdefault(rec[7], []).append(rec)
+    for scope in by_scope.values():
+        scope.sort(key=lambda r: r[2])
+        for before, after in zip(scope, scope[1:], strict=False):
+            if before[3] is None or after[2] <= before[3]:
+                raise PolicyFileError(
+                    f"{source}, row {after[0]}, field effective_from: {after[2]} overlaps policy "
+                    f"{before[1]!r} (row {before[0]}, {before[2]} to {before[3] or 'open'})"
+                    + (f" for category {after[7]}" if after[7] else "")
+                )
+    return pl.DataFrame(
+        [r[1:] for r in records],
+        schema={**FEEDS["return_policy"].schema, "category": pl.String},
+        orient="row",
+    )
+
+
+def _row(source: str, row: int, rec: dict[str, str | None]) -> tuple:
+    """One policy row, typed: (row, policy_id, from, to, window, fee, free shipping, category)."""
+
+    def fail(field: str, problem: str) -> PolicyFileError:
+        return PolicyFileError(f"{source}, row {row}, field {field}: {rec[field]!r} {problem}")
+
+    def day(field: str, required: bool) -> date | None:
+        value = (rec[field] or "").strip()
+        if not value:
+            if required:
+                raise fail(field, "is empty; write dates as YYYY-MM-DD")
+            return None
+        try:
+            return datetime.fromisoformat(value).date()
+        except ValueError:
+            raise fail(field, "is not a date; write dates as YYYY-MM-DD") from None
+
+    policy_id = (rec["policy_id"] or "").strip()
+    if not policy_id:
+        raise fail("policy_id", "is empty")
+    first, last = day("effective_from", True), day("effective_to", False)
+    if last is not None and first is not None and last < first:
+        raise fail("effective_to", f"is before effective_from {first}")
+    try:
+        window = float(rec["window_days"] or "")
+    except ValueError:
+        raise fail("window_days", "is not a number of days") from None
+    if window < 0 or window != int(window):
+        raise fail("window_days", "must be a whole number of days, 0 or more")
+    try:
+        fee = float(rec["restocking_fee_pct"] or "")
+    except ValueError:
+        raise fail("restocking_fee_pct", "is not a share between 0 and 1") from None
+    if not 0 <= fee <= 1:
+        raise fail("restocking_fee_pct", "must be a share between 0 and 1 (0.10 = 10 %)")
+    free = TRUE_WORDS.get((rec["free_return_shipping"] or "").strip().lower())
+    if free is None:
+        raise fail("free_return_shipping", "is not true or false")
+    category = (rec.get("category") or "").strip() or None
+    if category is not None and category not in CATEGORY_NAMES:
+        raise fail("category", f"is not a category ({', '.join(CATEGORY_NAMES)})")
+    return row, policy_id, first, last, int(window), fee, free, category
+
+
+def default_policy() -> PolicyHistory:
     """The shop's own policy history."""
-    return policy_history(DEFAULT_POLICY, categories, "default policy")
+    return policy_history(DEFAULT_POLICY, "default policy")

@@ -18,13 +18,40 @@ from flows.sources.synthetic.catalogue import (
     CATEGORIES,
     SERIAL,
     WARDROBING,
-    World,
 )
 from flows.sources.synthetic.demand import Demand
 from flows.sources.synthetic.policy import PolicyTerms
+from flows.sources.synthetic.world import World
 
-LAG_SHAPE, LAG_SCALE = 1.8, 4.5  # gamma days from delivery to the return request
-RUSH = 0.35  # share of late deciders who hurry in before the deadline
+# --- the customers' response to the return policy (docs/synthetic-shop.md) ----------------------
+# Private to the generator: the policy simulator in models/ must learn the response from the data,
+# never read these numbers.
+LAG_SHAPE, LAG_SCALE = 1.8, 4.5  # gamma days from delivery to the decision to return (mean 8.1)
+REFERENCE_WINDOW = 30  # days; a 30-day window, no fee and free labels leave intent as it is
+RUSH = 0.35  # share of late deciders who hurry in before a 30-day deadline
+RUSH_PER_LOG_WINDOW = 0.15  # shorter deadlines make more of them hurry (urgency)
+RUSH_MAX = 0.8
+RUSH_SPAN = 1.5  # days before the deadline a hurried return is requested
+URGENCY_PER_LOG_WINDOW = 0.12  # intent log-odds per log-halving of the window (time leniency)
+FEE_DETERRENCE = 1.5  # intent log-odds per unit restocking-fee share (0.10 fee → −0.15)
+LABEL_DETERRENCE = 0.15  # intent log-odds when the customer pays the return label
+
+
+def rush_share(window: np.ndarray) -> np.ndarray:
+    """Share of late deciders who return just before the deadline rather than keep the item."""
+    log_ratio = np.log(REFERENCE_WINDOW / np.maximum(window, 1))
+    share = np.clip(RUSH + RUSH_PER_LOG_WINDOW * log_ratio, 0.0, RUSH_MAX)
+    return np.where(window > 0, share, 0.0)
+
+
+def policy_logit(terms: PolicyTerms, fault_likely: np.ndarray) -> np.ndarray:
+    """How the policy moves the log-odds of wanting to return: a shorter window raises intent
+    (urgency, the endowment of a longer window lowers it), a restocking fee or a paid label
+    deters marginal returns; lines with an active vendor defect are returned for a fault, which
+    costs no fee, so fees do not deter them."""
+    urgency = URGENCY_PER_LOG_WINDOW * np.log(REFERENCE_WINDOW / np.maximum(terms.window, 1))
+    fees = FEE_DETERRENCE * terms.fee + LABEL_DETERRENCE * ~terms.free_shipping
+    return urgency - np.where(fault_likely, 0.0, fees)
 
 
 @dataclass(frozen=True)
@@ -65,20 +92,28 @@ def intent_logit(world: World, demand: Demand) -> np.ndarray:
 
 
 def decide(world: World, rng: np.random.Generator, demand: Demand) -> Decisions:
-    """Draw which delivered lines are returned and the day each return is requested."""
+    """Draw which delivered lines are returned and the day each return is requested.
+
+    Every line takes the same draws whatever the policy (common random numbers): a decision lag,
+    a rush draw, a rush offset and an intent draw, so a policy changes only the lines its terms
+    move. A late decider (lag past the window) hurries in with probability `rush_share` or keeps
+    the item; a window of 0 days accepts no returns.
+    """
     lines = demand.lines
     n = len(lines.order)
     terms = world.policy.terms(lines.category, lines.day)
     window = terms.window
-    p_intent = sigmoid(intent_logit(world, demand))
+    p_intent = sigmoid(intent_logit(world, demand) + policy_logit(terms, lines.defect_active))
     in_window = stats.gamma.cdf(window, LAG_SHAPE, scale=LAG_SCALE)
+    rush = rush_share(window)
     p_return = np.where(
-        np.isnan(lines.delivered), 0.0, p_intent * (in_window + RUSH * (1 - in_window))
+        np.isnan(lines.delivered), 0.0, p_intent * (in_window + rush * (1 - in_window))
     )
     lag = rng.gamma(LAG_SHAPE, LAG_SCALE, n)
     late_decider = lag > window
-    rushes = rng.random(n) < RUSH
-    lag = np.where(late_decider & rushes, window - rng.uniform(0, 1.5, n), lag)
+    rushes = rng.random(n) < rush
+    offset = rng.uniform(0, RUSH_SPAN, n) * np.minimum(window, RUSH_SPAN) / RUSH_SPAN
+    lag = np.where(late_decider & rushes, window - offset, lag)
     returned = (~np.isnan(lines.delivered)) & (rng.random(n) < p_intent) & ~(late_decider & ~rushes)
     request_day = lines.delivered + lag
     return Decisions(

@@ -11,10 +11,10 @@ from flows.sources.synthetic.catalogue import (
     CATEGORY_NAMES,
     COUNTRY_LANGUAGE,
     WARDROBING,
-    World,
 )
 from flows.sources.synthetic.demand import Demand
 from flows.sources.synthetic.texts import REASON_TEXTS
+from flows.sources.synthetic.world import World
 from warehouse.contract import FAULT_REASONS, REASON_CODES, RESOLUTIONS
 
 CUSTOMER_REASONS = tuple(r for r in REASON_CODES if r != "rto_undelivered")

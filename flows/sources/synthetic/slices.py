@@ -16,7 +16,6 @@ from flows.sources.synthetic.catalogue import (
     CARRIER_CODES,
     REGION_CODES,
     ZONE_COST_FACTOR,
-    World,
 )
 from flows.sources.synthetic.demand import place_orders
 from flows.sources.synthetic.inspection import handling_cost, inspect
@@ -25,6 +24,7 @@ from flows.sources.synthetic.propensity import decide
 from flows.sources.synthetic.reasons import claims
 from flows.sources.synthetic.reviews import reviews
 from flows.sources.synthetic.rto import rto
+from flows.sources.synthetic.world import World
 from warehouse.contract import FEEDS
 
 RTO_REASON = "rto_undelivered"
