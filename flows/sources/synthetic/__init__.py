@@ -31,7 +31,7 @@ from flows.sources.synthetic.policy import (
     read_policy,
 )
 from flows.sources.synthetic.slices import simulate_slice
-from flows.sources.synthetic.world import build_world, truths
+from flows.sources.synthetic.world import World, build_world, truths
 from flows.sources.synthetic.writer import Shop, write_parts
 
 __all__ = [
@@ -61,8 +61,12 @@ def simulate(n_orders: int, seed: int = 7, policy: pl.DataFrame | None = None) -
     """
     if n_orders < 100:
         raise ValueError("the synthetic shop needs at least 100 orders")
+    # checked before the first slice is asked for, so a bad policy fails before any file is written
     history = default_policy() if policy is None else policy_history(check_policy(policy))
-    world = build_world(seed, n_orders, history)
+    return _slices(build_world(seed, n_orders, history), seed, n_orders)
+
+
+def _slices(world: World, seed: int, n_orders: int) -> Iterator[Shop]:
     per_day = orders_per_day(np.random.default_rng([seed, 1]), n_orders)
     ends = np.cumsum(per_day)
     offsets = {"order": 0, "return": 0, "scan": 0, "review": 0}
@@ -82,7 +86,7 @@ def simulate(n_orders: int, seed: int = 7, policy: pl.DataFrame | None = None) -
                 "return_policy": world.policy.feed(),
                 **feeds,
             }
-            truth = {**truth, **truths(world), "return_policy": history.rows}
+            truth = {**truth, **truths(world), "return_policy": world.policy.rows}
         yield Shop(feeds, truth)
         first_day, chunk = last_day, chunk + 1
 

@@ -116,7 +116,9 @@ def read_policy(path: Path) -> pl.DataFrame:
         )
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise PolicyFileError(f"{path}: cannot be read as CSV or Parquet ({exc})") from None
-    return check_policy(raw, str(path))
+    rows = check_policy(raw, str(path))
+    policy_history(rows, str(path))  # every category covered on every order day
+    return rows
 
 
 def check_policy(raw: pl.DataFrame, source: str = "policy") -> pl.DataFrame:
