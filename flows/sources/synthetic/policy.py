@@ -20,8 +20,7 @@ from flows.sources.synthetic.base import N_DAYS, START
 from flows.sources.synthetic.catalogue import CATEGORY_NAMES
 from warehouse.contract import FEEDS
 
-POLICY_COLUMNS = FEEDS["return_policy"].columns
-REQUIRED = tuple(c.name for c in POLICY_COLUMNS)
+REQUIRED = tuple(c.name for c in FEEDS["return_policy"].columns)
 OPTIONAL = ("category",)
 
 # the shop's own history: 30 days and no fee, then 14 days and a 10 % restocking fee

@@ -2,26 +2,37 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import polars as pl
 
 from flows.sources.synthetic.base import N_DAYS, frame, ids, lookup, pick_text, to_ts
 from flows.sources.synthetic.catalogue import COUNTRY_LANGUAGE
+from flows.sources.synthetic.demand import Demand
 from flows.sources.synthetic.texts import REVIEW_TEXTS
+
+
+@dataclass(frozen=True)
+class LineLabels:
+    """The identifiers a review of a line carries, per line."""
+
+    order_id: np.ndarray
+    customer_id: np.ndarray
+    sku: np.ndarray
 
 
 def reviews(
     rng: np.random.Generator,
     offset: int,
-    delivered: np.ndarray,
+    demand: Demand,
     returned: np.ndarray,
-    defect_active: np.ndarray,
-    country: np.ndarray,
-    order_ids: np.ndarray,
-    customer_ids: np.ndarray,
-    skus: np.ndarray,
+    labels: LineLabels,
 ) -> pl.DataFrame:
-    """Reviews of delivered lines (all arrays are per line), the first numbered `offset`."""
+    """Reviews of delivered lines (`returned` per line), the first numbered `offset`."""
+    lines = demand.lines
+    delivered, defect_active = lines.delivered, lines.defect_active
+    country = demand.orders.country[lines.order]
     n = len(delivered)
     p_review = np.where(returned, 0.2, 0.1) + 0.15 * defect_active
     writes = ~np.isnan(delivered) & (rng.random(n) < p_review)
@@ -36,14 +47,14 @@ def reviews(
     lang = np.where(rng.random(k) < 0.1, "en", lang)
     text = pick_text(rng, REVIEW_TEXTS, mood.astype(object), lang)
     text = np.where(rng.random(k) < 0.25, None, text)
-    order = np.where(rng.random(k) < 0.05, None, order_ids[idx].astype(object))
+    order = np.where(rng.random(k) < 0.05, None, labels.order_id[idx].astype(object))
     return frame(
         "reviews",
         {
             "review_id": ids("V", offset, k, 8),
             "order_id": order,
-            "sku": skus[idx],
-            "customer_id": customer_ids[idx],
+            "sku": labels.sku[idx],
+            "customer_id": labels.customer_id[idx],
             "rating": rating,
             "text": text,
             "language": lang,

@@ -22,7 +22,7 @@ from flows.sources.synthetic.inspection import handling_cost, inspect
 from flows.sources.synthetic.pickups import pickups, scans
 from flows.sources.synthetic.propensity import decide
 from flows.sources.synthetic.reasons import claims
-from flows.sources.synthetic.reviews import reviews
+from flows.sources.synthetic.reviews import LineLabels, reviews
 from flows.sources.synthetic.rto import rto
 from flows.sources.synthetic.world import World
 from warehouse.contract import FEEDS
@@ -120,13 +120,9 @@ def simulate_slice(
     review_frame = reviews(
         rng,
         offsets["review"],
-        lines.delivered,
+        demand,
         decisions.returned,
-        lines.defect_active,
-        demand.orders.country[lines.order],
-        order_ids[lines.order],
-        customer_ids,
-        skus,
+        LineLabels(order_ids[lines.order], customer_ids, skus),
     )
 
     offsets["order"] += n_orders
