@@ -36,9 +36,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(marker)
 
 
-@pytest.hookimpl(trylast=True)  # after `-m` has deselected
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Refuse to run real-data tests without the real data, unless the user opted out."""
+    """Refuse to run real-data tests without the real data, unless the user opted out.
+
+    Runs once `-m` has deselected, so a tier without real-data tests never needs the data.
+    """
     if not any(item.get_closest_marker("realdata") for item in session.items):
         return
     missing = [path for path in REAL_DATA if not path.exists()]
