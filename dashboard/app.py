@@ -1,7 +1,7 @@
 """The ReturnLens dashboard: a Dash multi-page app over the warehouse's marts.
 
 `create_app(db_url)` builds the app; the pages live in dashboard/pages/ and read the warehouse
-only through dashboard.data (cached calls of warehouse.dashboard_queries). The global filters
+only through dashboard.data (cached calls of the read layer, warehouse.read). The global filters
 sit above every page and live in the URL's query string, so any view can be shared.
 """
 
