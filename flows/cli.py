@@ -104,6 +104,7 @@ def pipeline_command(
     from flows.pipeline import pipeline
     from flows.records import FileRejected
     from flows.sources import source_kinds
+    from warehouse.engine import WarehouseBusy
 
     if source_kind not in source_kinds():
         raise _fail(f"unknown --source-kind {source_kind!r}",
@@ -119,6 +120,8 @@ def pipeline_command(
     except FileRejected as exc:
         raise _fail(str(exc), "check the folder and the file names (docs/data-contract.md)") \
             from None
+    except WarehouseBusy as exc:
+        raise _fail(str(exc), "another run holds the warehouse (docs/operations.md)") from None
     table = Table("feed", "file", "status", "read", "loaded", "quarantined", "waiting",
                   "duplicates", "message", title=f"run {summary.run_id}")
     for f in summary.files:
