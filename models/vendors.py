@@ -29,8 +29,10 @@ from datetime import date
 import numpy as np
 import polars as pl
 from scipy import stats
+from sqlalchemy.engine import Connection
 
 from models.text_cause import VENDOR_DEFECT_CAUSES, classify, reconcile
+from warehouse import vendor_queries
 from warehouse.contract import DEFECT_REASONS
 
 ALPHA = 0.01
@@ -407,3 +409,70 @@ def change_date_error_days(flags: pl.DataFrame, truth: pl.DataFrame) -> pl.DataF
         error_days=(pl.col("change_date") - pl.col("defect_start")).dt.total_days(),
     )
 
+
+
+def inspection_outcomes(returns: pl.DataFrame) -> pl.DataFrame:
+    """Per vendor and order month: returns by the condition inspection found."""
+    return (returns.with_columns(pl.col("condition").fill_null("not inspected"))
+            .group_by("vendor_id", "order_month", "condition")
+            .agg(returns=pl.len().cast(pl.Int64))
+            .sort("vendor_id", "order_month", "condition"))
+
+
+def causes_by_month(returns: pl.DataFrame) -> pl.DataFrame:
+    """Per vendor and order month: returns by root cause, the comment's where the customer
+    wrote one and the picked reason's otherwise."""
+    return (returns.with_columns(
+        cause=pl.coalesce("text_cause", "reason_cause").fill_null("not recorded"))
+        .group_by("vendor_id", "order_month", "cause")
+        .agg(returns=pl.len().cast(pl.Int64))
+        .sort("vendor_id", "order_month", "cause"))
+
+
+def sku_months(returns: pl.DataFrame) -> pl.DataFrame:
+    """Per vendor, SKU and order month: returns and defect returns."""
+    return (returns.group_by("vendor_id", "sku", "order_month")
+            .agg(returns=pl.len().cast(pl.Int64),
+                 defect_returns=pl.col("is_defect").sum().cast(pl.Int64))
+            .sort("vendor_id", "sku", "order_month"))
+
+
+def build_outputs(lines_daily: pl.DataFrame, sku_monthly: pl.DataFrame, returns: pl.DataFrame,
+                  reviews: pl.DataFrame, names: pl.DataFrame,
+                  alpha: float = ALPHA) -> dict[str, pl.DataFrame]:
+    """Every vendor-quality table from the marts' frames, keyed by its published name."""
+    classified = classify_returns(returns)
+    read_reviews = classify_reviews(reviews)
+    daily = daily_counts(lines_daily, classified)
+    card = scorecard(daily, classified, read_reviews, alpha)
+    card = card.join(names, on="vendor_id", how="left").with_columns(
+        pl.col("vendor_name").fill_null(pl.col("vendor_id")))
+    return {
+        "vendors_scorecard": card,
+        "vendors_monthly": monthly_trend(daily),
+        "vendors_skus": sku_breakdown(sku_monthly, classified),
+        "vendors_comments": representative_comments(classified, read_reviews),
+        "vendors_causes": cause_mix(classified, read_reviews),
+        "vendors_cause_months": causes_by_month(classified),
+        "vendors_inspection": inspection_outcomes(classified),
+        "vendors_sku_months": sku_months(classified),
+    }
+
+
+def outputs_from_warehouse(conn: Connection, alpha: float = ALPHA) -> dict[str, pl.DataFrame]:
+    """Read the vendor marts and build every vendor-quality table."""
+    return build_outputs(vendor_queries.vendor_lines_daily(conn),
+                         vendor_queries.vendor_sku_monthly(conn),
+                         vendor_queries.vendor_return_lines(conn),
+                         vendor_queries.vendor_review_texts(conn),
+                         vendor_queries.vendor_names(conn), alpha)
+
+
+
+def overall_disagreement(card: pl.DataFrame) -> float | None:
+    """Share of all commented returns whose text cause differs from the picked reason's."""
+    known = card.filter(pl.col("cause_disagreement_rate").is_not_null() & (pl.col("comments") > 0))
+    if known.is_empty():
+        return None
+    return float((known["cause_disagreement_rate"] * known["comments"]).sum()
+                 / known["comments"].sum())
