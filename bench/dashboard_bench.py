@@ -23,7 +23,7 @@ import polars as pl
 
 from dashboard import data
 from dashboard.app import create_app
-from warehouse import dashboard_queries as dq
+from warehouse import read
 from warehouse.engine import reader_engine
 
 PAGES = ("overview", "products", "costs", "carriers", "quality")
@@ -42,8 +42,8 @@ DEFAULTS: dict[tuple[str, str], Any] = {
 def filter_states(url: str) -> list[dict[str, Any]]:
     """A rotation of realistic filter settings: everything, a year, a category, a region."""
     with reader_engine(url).connect() as conn:
-        values = dq.filter_values(conn)
-        bounds = dq.data_bounds(conn).row(0, named=True)
+        values = read.runs.filter_values(conn)
+        bounds = read.runs.data_bounds(conn).row(0, named=True)
     last = bounds["last_order_day"]
     year_ago = f"{last.year - 1}-{last.month:02d}"
     first = values.filter(pl.col("filter") == "category")["value"][0]

@@ -62,11 +62,11 @@ extra["validate_rows_per_s"] = {k: round(n / t) for k, (n, t) in validate.items(
     "transform": """
 from warehouse.engine import write_session
 from warehouse.transform import LAYERS, build_layer
-from warehouse import queries
+from warehouse import read
 with write_session(URL) as conn:
     for layer in LAYERS:
         build_layer(conn, layer)
-    rows = queries.table_row_counts(conn)["core.fct_order_lines"]
+    rows = read.runs.table_row_counts(conn)["core.fct_order_lines"]
 """,
     "pipeline": """
 import time

@@ -22,7 +22,7 @@ from pathlib import Path
 import flows  # noqa: F401  (quiet, offline Prefect settings before prefect is imported)
 from flows.pipeline import pipeline
 from flows.sources import get_adapter
-from warehouse import queries
+from warehouse import read
 from warehouse.engine import reader_engine
 
 REPO = Path(__file__).resolve().parents[1]
@@ -72,7 +72,7 @@ def main() -> None:
 
         t = time.perf_counter()
         with reader_engine(url).connect() as conn:
-            kpis = queries.kpis(conn)
+            kpis = read.kpis.kpis(conn)
         figures.append(("read KPIs", time.perf_counter() - t,
                         f"orders {kpis['orders']:,}, units sold {kpis['units_sold']:,}, "
                         f"units returned {kpis['units_returned']:,}"))

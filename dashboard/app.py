@@ -19,7 +19,7 @@ from dash._callback import GLOBAL_CALLBACK_LIST, GLOBAL_CALLBACK_MAP
 from dashboard import data
 from dashboard.components import filter_bar
 from dashboard.filters import KEYS, SEGMENTS, empty_state, parse_query, to_query
-from warehouse import dashboard_queries as dq
+from warehouse import read
 
 # Clientside: show the filters in the address bar without a reload or a page re-render.
 _REPLACE_URL = """
@@ -49,8 +49,8 @@ def _months(bounds: pl.DataFrame) -> list[date]:
 
 
 def _filter_options() -> tuple[list[date], dict[str, list[str]]]:
-    months = _months(data.load(dq.data_bounds))
-    values = data.load(dq.filter_values)
+    months = _months(data.load(read.runs.data_bounds))
+    values = data.load(read.runs.filter_values)
     return months, {k: values.filter(pl.col("filter") == k)["value"].to_list() for k in SEGMENTS}
 
 

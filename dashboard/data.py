@@ -2,9 +2,10 @@
 
 Every read goes through `load(query, *args)`: a function of warehouse.dashboard_queries (or
 warehouse.queries) called with an open read-only connection, its result cached per warehouse
-version. The version is the DuckDB file's inode, size and modification time (the pipeline
-publishes a new file by atomic rename) or, on PostgreSQL, the latest run id; a published run
-therefore invalidates the cache without a restart.
+version. The version is the DuckDB files' inode, size and modification time (the pipeline
+and the derived outputs publish new files by atomic rename) or, on PostgreSQL, the latest
+pipeline run and output publication; a publication therefore invalidates the cache without a
+restart.
 
 Read connections are kept open and reused while the version stays the same (opening a DuckDB
 file costs ~15–30 ms). When a new version appears, every open connection is closed before a new
@@ -26,9 +27,8 @@ import polars as pl
 from dash import get_app
 from sqlalchemy.engine import Connection
 
-from warehouse import dashboard_queries as dq
-from warehouse import queries
-from warehouse.engine import dialect_of, duckdb_path, reader_engine
+from warehouse import read
+from warehouse.engine import derived_path, dialect_of, duckdb_path, reader_engine
 
 T = TypeVar("T")
 CONFIG_KEY = "RETURNLENS_DATABASE_URL"
@@ -95,17 +95,21 @@ def database_url() -> str:
 def warehouse_version(url: str) -> str:
     """A token that changes whenever a pipeline run publishes a new warehouse."""
     if dialect_of(url) == "duckdb":
-        try:
-            st = os.stat(duckdb_path(url))
-        except FileNotFoundError:
-            return "missing"
-        return f"{st.st_ino}:{st.st_size}:{st.st_mtime_ns}"
+        stamps = []
+        for path in (duckdb_path(url), derived_path(url)):
+            try:
+                st = os.stat(path)
+            except FileNotFoundError:
+                stamps.append("missing")
+                continue
+            stamps.append(f"{st.st_ino}:{st.st_size}:{st.st_mtime_ns}")
+        return "/".join(stamps)
     now = time.monotonic()
     cached = _versions.get(url)
     if cached and now - cached[0] < VERSION_TTL_SECONDS:
         return cached[1]
     with reader_engine(url).connect() as conn:
-        version = dq.latest_run_id(conn) or "empty"
+        version = read.runs.warehouse_version(conn)
     _versions[url] = (now, version)
     return version
 
@@ -139,7 +143,7 @@ def derive(func: Callable[..., T], *args: Any) -> T:
 
 def source_lacks(feed: str, field: str | None = None) -> bool:
     """Whether the loaded source has no rows of `feed` (or no value of `feed.field`)."""
-    rows = load(queries.data_coverage).filter(pl.col("feed") == feed)
+    rows = load(read.quality.data_coverage).filter(pl.col("feed") == feed)
     if field:
         rows = rows.filter(pl.col("field") == field)
     column = "rows_with_value" if field else "rows_loaded"

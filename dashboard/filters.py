@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlencode
 
 from dash.exceptions import PreventUpdate
 
-from warehouse.dashboard_queries import Filters
+from warehouse.read.filters import Filters
 
 SEGMENTS = ("category", "channel", "region")
 KEYS = ("from", "to", *SEGMENTS)

@@ -89,8 +89,8 @@ def pipeline_command(
 ) -> None:
     """Load SOURCE into the warehouse and rebuild the marts."""
     _setup_logging(verbose)
-    from flows.conform import FileRejected
     from flows.pipeline import pipeline
+    from flows.records import FileRejected
     from flows.sources import source_kinds
 
     if source_kind not in source_kinds():
@@ -145,24 +145,24 @@ def quality(
     rows: Annotated[int, typer.Option(help="Quarantined rows to list.")] = 20,
 ) -> None:
     """Report a pipeline run: files, failed expectations and quarantined rows."""
-    from warehouse import queries
+    from warehouse import read
     from warehouse.engine import reader_engine, warehouse_exists
 
     url = database_url(db)
     if not warehouse_exists(url):
         raise _fail(f"no warehouse at {url}", "run `returnlens pipeline --source DIR` first")
     with reader_engine(url).connect() as conn:
-        runs = queries.recent_runs(conn, limit=1000)
+        runs = read.runs.recent_runs(conn, limit=1000)
         if runs.is_empty():
             raise _fail("no pipeline run recorded yet", "run `returnlens pipeline` first")
         run_id = run or runs["run_id"][0]
         if run_id not in runs["run_id"].to_list():
             raise _fail(f"no run {run_id!r}", f"recent runs: {', '.join(runs['run_id'][:5])}")
         record = runs.filter(pl.col("run_id") == run_id).row(0, named=True)
-        files = queries.run_files(conn, run_id)
-        failed = queries.validation_results(conn, run_id)
-        summary = queries.quarantine_summary(conn, run_id)
-        kept = queries.quarantined_rows(conn, run_id, limit=rows)
+        files = read.runs.run_files(conn, run_id)
+        failed = read.quality.validation_results(conn, run_id)
+        summary = read.quality.quarantine_by_rule(conn, run_id)
+        kept = read.quality.quarantined_rows(conn, run_id, limit=rows)
     Console().print(
         f"run [bold]{run_id}[/] {record['started_at']} from {record['source']}: "
         f"{record['rows_read']:,} rows read = {record['rows_loaded']:,} loaded + "
@@ -191,7 +191,7 @@ def kpis(
     = None,
 ) -> None:
     """Print the headline KPIs from the marts (definitions in docs/kpis.md)."""
-    from warehouse import queries
+    from warehouse import read
     from warehouse.engine import reader_engine, warehouse_exists
 
     url = database_url(db)
@@ -199,7 +199,7 @@ def kpis(
     if not warehouse_exists(url):
         raise _fail(f"no warehouse at {url}", "run `returnlens pipeline --source DIR` first")
     with reader_engine(url).connect() as conn:
-        values = queries.kpis(conn, start, end)
+        values = read.kpis.kpis(conn, start, end)
     if as_json:
         sys.stdout.write(json.dumps(values) + "\n")
         return
@@ -226,6 +226,33 @@ def serve(
         raise _fail(f"no warehouse at {url}", "run `returnlens pipeline --source DIR` first")
     console.print(f"[bold]dashboard[/] on http://{host}:{port}/ over {url}")
     create_app(url).run(host=host, port=port, debug=debug)
+
+
+@app.command()
+def schedule(
+    source: Annotated[Path, typer.Option(help="Folder the shop's feed files arrive in.")],
+    db: DbOption = None,
+    source_kind: Annotated[str, typer.Option("--source-kind", help="As for `pipeline`.")]
+    = "files",
+    cron: Annotated[str, typer.Option(help="When to run (cron, server time zone).")]
+    = "0 2 * * *",
+) -> None:
+    """Serve a deployment that runs the pipeline on a schedule (needs PREFECT_API_URL)."""
+    import os
+
+    from prefect import serve as prefect_serve
+
+    from flows.schedule import pipeline_deployment
+
+    if not os.environ.get("PREFECT_API_URL"):
+        raise _fail("scheduled runs need a long-lived Prefect server",
+                    "start one with `prefect server start --host 127.0.0.1 --port 4200` and "
+                    "export PREFECT_API_URL=http://127.0.0.1:4200/api (docs/operations.md)")
+    url = database_url(db)
+    console.print(f"[bold]schedule[/] pipeline of {source} → {url} at '{cron}' "
+                  "(Ctrl-C stops serving the deployment)")
+    prefect_serve(pipeline_deployment(source.resolve(), url, source_kind, cron),
+                  print_starting_message=False)
 
 
 @app.command()

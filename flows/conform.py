@@ -18,18 +18,15 @@ from pathlib import Path
 
 import polars as pl
 
+from flows.quality import missing_columns
+from flows.records import ISSUE_SCHEMA, ROW, FileRejected
 from warehouse.contract import FEEDS, FILE_FORMATS, Column, Feed
 
-ROW = "_row"  # 1-based data row number within the source file (CSV line = row + 1)
 _TS_FORMATS = (
     "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d",
 )
 _TZ_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%z")
-
-
-class FileRejected(Exception):
-    """The whole file cannot be taken as the feed it claims to be."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +46,7 @@ class Conformed:
     source: SourceFile
     rows_read: int
     typed: pl.DataFrame  # ROW + contract columns; a value that did not parse is null
-    type_issues: pl.DataFrame  # flows.quality.ISSUE_SCHEMA, rule 'type'
+    type_issues: pl.DataFrame  # flows.records.ISSUE_SCHEMA, rule 'type'
     original: pl.DataFrame  # every column as read + ROW: what quarantine keeps of a bad row
     extra_columns: tuple[str, ...]
 
@@ -183,9 +180,8 @@ def type_rows(feed: Feed, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFra
     """Cast `frame` (ROW + at least the contract columns) to the contract's types.
 
     Returns the typed rows (a value that did not parse is null) and one issue per value that
-    did not parse (flows.quality.ISSUE_SCHEMA, rule 'type').
+    did not parse (flows.records.ISSUE_SCHEMA, rule 'type').
     """
-    from flows.quality import ISSUE_SCHEMA
 
     typed = frame.select(ROW, *[
         _parse(c, pl.col(c.name), frame.schema[c.name]).alias(c.name) for c in feed.columns])
@@ -213,7 +209,6 @@ def read_batches(source: SourceFile, opened: date, horizon: datetime,
     turns out unreadable part-way raises FileRejected then: the caller must not keep the
     batches it has seen.
     """
-    from flows.quality import missing_columns
 
     feed = source.feed
     extra: tuple[str, ...] = ()

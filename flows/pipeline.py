@@ -19,16 +19,9 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy.engine import Connection
 
-from flows.conform import (
-    ROW,
-    Conformed,
-    FileRejected,
-    SourceFile,
-    discover,
-    read_batches,
-    type_rows,
-)
+from flows.conform import Conformed, SourceFile, discover, read_batches, type_rows
 from flows.quality import Gate, gate, horizon_now
+from flows.records import ROW, FileRejected
 from flows.sources import AdapterReport, get_adapter
 from warehouse import load
 from warehouse.contract import FEEDS, Feed

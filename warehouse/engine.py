@@ -1,16 +1,30 @@
-"""The single DuckDB/PostgreSQL switch: engines, and the build-then-publish write session.
+"""The single DuckDB/PostgreSQL switch: engines, the writer lock and the build-then-publish
+write sessions.
 
-Writers never change what readers see until a pipeline run is complete:
-- DuckDB (one writer XOR many readers across processes): the run writes into a copy of the
-  warehouse file and publishes it with an atomic rename; readers keep the file they opened.
-- PostgreSQL: the whole run is one transaction.
-A run killed half-way therefore leaves the previous warehouse untouched.
+Writers never change what readers see until their work is complete:
+- DuckDB (one writer XOR many readers across processes): a session writes into a copy of its
+  file and publishes it with an atomic rename; readers keep the file they opened.
+- PostgreSQL: the whole session is one transaction.
+A session killed half-way therefore leaves the previous warehouse untouched.
+
+Writers take turns: a second writer of the same store waits for the first (it says so) and
+then builds on what the first published, so two runs started together both land.
+
+Derived outputs (model scores, simulations, flags: the `models` schema) are written apart from
+the pipeline's layers, so publishing them costs what they weigh, not what the warehouse weighs.
+On PostgreSQL they are the schema `models`; on DuckDB they live in a sibling file
+`<warehouse>.models.duckdb` that every reader attaches as the catalog `models`, so the same SQL
+(`SELECT ... FROM models.risk_line_scores`) reads them on both stores.
 """
 
 from __future__ import annotations
 
+import fcntl
+import logging
 import os
 import shutil
+import time
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +33,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, make_url
 
 from warehouse.settings import Settings
+
+log = logging.getLogger("returnlens")
+
+
+class WarehouseBusy(RuntimeError):
+    """Another writer held the store for longer than this writer was willing to wait."""
 
 
 def dialect_of(url: str) -> str:
@@ -48,11 +68,118 @@ def _duckdb_engine(path: Path, read_only: bool = False,
                             poolclass=sa.pool.NullPool)
 
 
+def derived_path(url: str) -> Path:
+    """The DuckDB file that holds a DuckDB warehouse's derived outputs (the `models` schema)."""
+    live = duckdb_path(url)
+    return live.with_name(f"{live.stem}.models.duckdb")
+
+
+def _quoted(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
 def reader_engine(url: str) -> Engine:
-    """An engine for reading: read-only for DuckDB, so readers never block the publisher."""
-    if dialect_of(url) == "duckdb":
-        return _duckdb_engine(duckdb_path(url), read_only=True)
-    return sa.create_engine(url, poolclass=sa.pool.NullPool)
+    """An engine for reading: read-only for DuckDB, so readers never block the publisher.
+
+    On DuckDB each connection also attaches the derived outputs' file, when there is one, as
+    the catalog `models`.
+    """
+    if dialect_of(url) != "duckdb":
+        return sa.create_engine(url, poolclass=sa.pool.NullPool)
+    engine = _duckdb_engine(duckdb_path(url), read_only=True)
+    derived = derived_path(url)
+
+    @sa.event.listens_for(engine, "connect")
+    def _attach_models(dbapi_connection, _record) -> None:  # noqa: ANN001
+        if derived.exists():
+            dbapi_connection.execute(f"ATTACH {_quoted(derived)} AS models (READ_ONLY)")
+
+    return engine
+
+
+@contextmanager
+def _file_lock(lock_path: Path, what: str) -> Iterator[None]:
+    """Hold an exclusive lock on `lock_path`; wait (and say so) while another process holds it."""
+    wait = Settings().writer_wait_seconds
+    with open(lock_path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            log.warning("waiting for %s to finish writing %s", holder, what)
+            deadline = time.monotonic() + wait
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise WarehouseBusy(
+                            f"{what} is still being written by {holder} after {wait:.0f} s; "
+                            "try again when it has finished (or raise "
+                            "RETURNLENS_WRITER_WAIT_SECONDS)") from None
+                    time.sleep(0.2)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _pg_lock(conn: Connection, name: str, what: str) -> None:
+    """Take a transaction-scoped advisory lock for `name`; wait (and say so) while it is held."""
+    key = zlib.crc32(name.encode())
+    if conn.execute(sa.text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}).scalar():
+        return
+    log.warning("waiting for another run to finish writing %s", what)
+    wait_ms = int(Settings().writer_wait_seconds * 1000)
+    conn.exec_driver_sql(f"SET LOCAL lock_timeout = {wait_ms}")
+    try:
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    except sa.exc.OperationalError as exc:
+        raise WarehouseBusy(
+            f"{what} is still being written by another run after {wait_ms / 1000:.0f} s; "
+            "try again when it has finished (or raise RETURNLENS_WRITER_WAIT_SECONDS)") from exc
+    conn.exec_driver_sql("SET LOCAL lock_timeout = 0")
+
+
+@contextmanager
+def _duckdb_copy_session(live: Path) -> Iterator[Connection]:
+    """Write into a copy of `live` and rename it into place when the block ends without error.
+
+    The caller holds the file's writer lock, so the copy is never another writer's.
+    """
+    live.parent.mkdir(parents=True, exist_ok=True)
+    building = live.with_name(live.name + ".building")
+    for stale in (building, building.with_name(building.name + ".wal")):
+        stale.unlink(missing_ok=True)  # left by a writer that was killed
+    if live.exists():
+        shutil.copyfile(live, building)
+    # DuckDB would take up to 80 % of RAM; a writer beside readers and Prefect gets a
+    # bound and spills to disk beyond it
+    engine = _duckdb_engine(building, memory_limit=Settings().duckdb_memory_limit)
+    try:
+        with engine.begin() as conn:
+            yield conn
+        with engine.connect() as conn:
+            conn.exec_driver_sql("CHECKPOINT")
+    except BaseException:
+        engine.dispose()
+        building.unlink(missing_ok=True)
+        raise
+    engine.dispose()
+    fd = os.open(building, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(building, live)
 
 
 def warehouse_exists(url: str) -> bool:
@@ -67,41 +194,46 @@ def warehouse_exists(url: str) -> bool:
 
 @contextmanager
 def write_session(url: str) -> Iterator[Connection]:
-    """A connection whose work becomes visible all at once when the block ends without error."""
+    """A connection to the warehouse whose work becomes visible all at once when the block ends
+    without error; one writer at a time."""
     if dialect_of(url) == "duckdb":
         live = duckdb_path(url)
         live.parent.mkdir(parents=True, exist_ok=True)
-        building = live.with_name(live.name + ".building")
-        for stale in (building, building.with_name(building.name + ".wal")):
-            stale.unlink(missing_ok=True)  # left by a run that was killed
-        if live.exists():
-            shutil.copyfile(live, building)
-        # DuckDB would take up to 80 % of RAM; a writer beside readers and Prefect gets a
-        # bound and spills to disk beyond it
-        engine = _duckdb_engine(building, memory_limit=Settings().duckdb_memory_limit)
-        try:
-            with engine.begin() as conn:
-                yield conn
-            with engine.connect() as conn:
-                conn.exec_driver_sql("CHECKPOINT")
-        except BaseException:
-            engine.dispose()
-            building.unlink(missing_ok=True)
-            raise
+        with _file_lock(live.with_name(live.name + ".lock"), f"the warehouse {live}"), \
+                _duckdb_copy_session(live) as conn:
+            yield conn
+        return
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            _pg_lock(conn, "returnlens-warehouse", "the warehouse")
+            yield conn
+    finally:
         engine.dispose()
-        fd = os.open(building, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(building, live)
-    else:
-        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-        try:
-            with engine.begin() as conn:
-                yield conn
-        finally:
-            engine.dispose()
+
+
+@contextmanager
+def derived_session(url: str) -> Iterator[Connection]:
+    """A connection to the derived outputs' store, published all at once; one writer at a time.
+
+    On DuckDB it is the sibling file (tables in its `main` schema, read as `models.<table>`); on
+    PostgreSQL the warehouse itself (tables in the schema `models`).
+    """
+    if dialect_of(url) == "duckdb":
+        live = derived_path(url)
+        live.parent.mkdir(parents=True, exist_ok=True)
+        with _file_lock(live.with_name(live.name + ".lock"), f"the derived outputs {live}"), \
+                _duckdb_copy_session(live) as conn:
+            yield conn
+        return
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            _pg_lock(conn, "returnlens-models", "the derived outputs")
+            conn.exec_driver_sql("CREATE SCHEMA IF NOT EXISTS models")
+            yield conn
+    finally:
+        engine.dispose()
 
 
 def is_duckdb(conn: Connection) -> bool:

@@ -70,7 +70,8 @@ PARENT_LOOKUPS: dict[str, tuple[str, tuple[str, ...], dict[str, str]]] = {
 }
 
 
-def _sql_type(dtype: pl.DataType) -> str:
+def sql_type(dtype: pl.DataType) -> str:
+    """The portable SQL type of a polars column type."""
     if dtype == pl.String:
         return "TEXT"
     if dtype == pl.Int64:
@@ -86,9 +87,10 @@ def _sql_type(dtype: pl.DataType) -> str:
     raise TypeError(f"no SQL type for {dtype}")
 
 
-def _create_table(conn: Connection, table: str, schema: pl.Schema,
-                  extra: Sequence[tuple[str, str]] = ()) -> None:
-    cols = [f"{name} {_sql_type(dtype)}" for name, dtype in schema.items()]
+def create_table(conn: Connection, table: str, schema: pl.Schema,
+                 extra: Sequence[tuple[str, str]] = ()) -> None:
+    """Create `table` with the columns of `schema` (plus `extra`) unless it exists."""
+    cols = [f"{name} {sql_type(dtype)}" for name, dtype in schema.items()]
     cols += [f"{name} {sql_type}" for name, sql_type in extra]
     conn.exec_driver_sql(f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(cols)})")
 
@@ -98,12 +100,12 @@ def ensure_schema(conn: Connection) -> None:
     for schema in SCHEMAS:
         conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     for feed in FEEDS.values():
-        _create_table(conn, f"raw.{feed.name}", feed.schema, LINEAGE)
+        create_table(conn, f"raw.{feed.name}", feed.schema, LINEAGE)
     for name, schema in AUDIT_TABLES.items():
-        _create_table(conn, f"audit.{name}", schema)
+        create_table(conn, f"audit.{name}", schema)
 
 
-def _insert_frame(conn: Connection, table: str, frame: pl.DataFrame) -> None:
+def insert_frame(conn: Connection, table: str, frame: pl.DataFrame) -> None:
     """Bulk-append `frame` to `table` (columns by name): DuckDB via Arrow, PostgreSQL via COPY."""
     if frame.is_empty():
         return
@@ -127,7 +129,7 @@ def _insert_frame(conn: Connection, table: str, frame: pl.DataFrame) -> None:
 def start_staging(conn: Connection, feed: Feed) -> None:
     """An empty temporary table `_incoming` for a file's good rows, batch after batch."""
     conn.exec_driver_sql("DROP TABLE IF EXISTS _incoming")
-    _create_table(conn, "_incoming", feed.schema, (("_row", "BIGINT"),))
+    create_table(conn, "_incoming", feed.schema, (("_row", "BIGINT"),))
 
 
 def drop_staging(conn: Connection) -> None:
@@ -137,7 +139,7 @@ def drop_staging(conn: Connection) -> None:
 
 def stage_rows(conn: Connection, feed: Feed, rows: pl.DataFrame) -> None:
     """Append good rows (contract columns + `_row`) to `_incoming`."""
-    _insert_frame(conn, "_incoming", rows.select(*feed.column_names, "_row"))
+    insert_frame(conn, "_incoming", rows.select(*feed.column_names, "_row"))
 
 
 def merge_staged(conn: Connection, feed: Feed, file_name: str, run_id: str) -> tuple[int, int]:
@@ -185,9 +187,9 @@ def lookup_parents(conn: Connection, feed: Feed, rows: pl.DataFrame) -> pl.DataF
     table, keys, helpers = PARENT_LOOKUPS[feed.name]
     wanted = rows.select(keys).drop_nulls().unique()
     conn.exec_driver_sql("DROP TABLE IF EXISTS _wanted")
-    key_types = ", ".join(f"{k} {_sql_type(feed.schema[k])}" for k in keys)
+    key_types = ", ".join(f"{k} {sql_type(feed.schema[k])}" for k in keys)
     conn.exec_driver_sql(f"CREATE TEMP TABLE _wanted ({key_types})")
-    _insert_frame(conn, "_wanted", wanted)
+    insert_frame(conn, "_wanted", wanted)
     match = " AND ".join(f"p.{k} = w.{k}" for k in keys)
     values = ", ".join(f"{expr} AS {name}" for name, expr in helpers.items())
     found = pl.read_database(
@@ -223,7 +225,7 @@ def settle_waiting(conn: Connection, feed: str, run_id: str, released: pl.DataFr
             continue
         conn.exec_driver_sql("DROP TABLE IF EXISTS _settled")
         conn.exec_driver_sql("CREATE TEMP TABLE _settled (file_name TEXT, row_number BIGINT)")
-        _insert_frame(conn, "_settled", rows.select("file_name", "row_number"))
+        insert_frame(conn, "_settled", rows.select("file_name", "row_number"))
         conn.execute(sa.text(
             "UPDATE audit.quarantine AS q SET status = :status, released_run_id = :run_id "
             "WHERE q.feed = :feed AND q.status = 'waiting' AND EXISTS (SELECT 1 FROM _settled s "
@@ -246,7 +248,7 @@ def record(conn: Connection, table: str, rows: pl.DataFrame | list[dict]) -> Non
     """Append audit rows (runs, files or quarantine) in the audit table's schema."""
     frame = rows if isinstance(rows, pl.DataFrame) else pl.DataFrame(
         rows, schema=AUDIT_TABLES[table])
-    _insert_frame(conn, f"audit.{table}", frame.select(AUDIT_TABLES[table].names()))
+    insert_frame(conn, f"audit.{table}", frame.select(AUDIT_TABLES[table].names()))
 
 
 def utcnow() -> datetime:

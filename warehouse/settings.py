@@ -17,6 +17,7 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     shop_opened_on: date = date(2000, 1, 1)  # timestamps before it are data errors
     duckdb_memory_limit: str = "3GB"  # for the pipeline's DuckDB writer; it spills beyond
+    writer_wait_seconds: float = 6 * 3600  # how long a writer waits for another to finish
 
     @property
     def resolved_database_url(self) -> str:

@@ -10,7 +10,7 @@ import dash_bootstrap_components as dbc
 import polars as pl
 from dash import MATCH, Input, Output, State, callback, callback_context, dcc, html
 
-from dashboard import data, figures, stats
+from dashboard import data, figures
 from dashboard.components import (
     Col,
     format_value,
@@ -22,8 +22,10 @@ from dashboard.components import (
     table_card,
 )
 from dashboard.filters import to_filters
-from warehouse import dashboard_queries as dq
+from models import stats
+from warehouse import read
 from warehouse.contract import FAILURE_REASONS
+from warehouse.read.filters import Filters
 
 dash.register_page(__name__, path="/carriers", name="Carriers", order=3,
                    title="ReturnLens · Carriers")
@@ -81,18 +83,18 @@ def layout(**_query: str) -> html.Div:
     ])
 
 
-def scorecard(filters: dq.Filters) -> pl.DataFrame:
+def scorecard(filters: Filters) -> pl.DataFrame:
     """The carrier × region scorecard for the filters (computed once per warehouse version)."""
     return data.derive(build_scorecard, filters)
 
 
-def build_scorecard(filters: dq.Filters) -> pl.DataFrame:
+def build_scorecard(filters: Filters) -> pl.DataFrame:
     """The carrier × region scorecard for the filters.
 
     Changes are tested on first attempts: one per pickup, so they are independent trials,
     whereas the re-attempts of one parcel (a customer who is never in) fail together.
     """
-    weekly = data.load(dq.carrier_weekly, filters)
+    weekly = data.load(read.carriers.carrier_weekly, filters)
     first = weekly.select("carrier", "region", "week", attempts="first_attempts",
                           failed_attempts="first_attempts_failed")
     card = stats.npr_scorecard(first, WINDOW_WEEKS, BASELINE_WEEKS).rename({
@@ -105,9 +107,9 @@ def build_scorecard(filters: dq.Filters) -> pl.DataFrame:
         .with_columns(flagged=pl.col("flag").str.contains("worse"))
 
 
-def summary(filters: dq.Filters) -> pl.DataFrame:
+def summary(filters: Filters) -> pl.DataFrame:
     """Per carrier: pickups, first-attempt success and time percentiles."""
-    return data.load(dq.pickup_time_summary, filters).with_columns(
+    return data.load(read.carriers.pickup_time_summary, filters).with_columns(
         first_attempt_success=pl.col("first_attempt_pickups") / pl.col("pickups"))
 
 
@@ -139,12 +141,12 @@ def update_carriers(state: dict[str, Any] | None) -> tuple[Any, ...]:
     if filters.categories or filters.channels:
         notes.append(notice("Carrier scans carry carrier and region only: the category and "
                             "channel filters do not apply on this page."))
-    weekly = data.load(dq.carrier_weekly, filters)
+    weekly = data.load(read.carriers.carrier_weekly, filters)
     attempts = int(weekly["attempts"].sum())
     failed = int(weekly["failed_attempts"].sum())
     first = int(weekly["first_attempts"].sum())
     first_failed = int(weekly["first_attempts_failed"].sum())
-    outcomes = data.load(dq.pickup_attempts, filters)  # counts only: no time percentiles
+    outcomes = data.load(read.carriers.pickup_attempts, filters)  # counts only: no time percentiles
     pickups = int(outcomes["pickups"].sum())
     never = int(outcomes.filter(~pl.col("picked_up"))["pickups"].sum())
     cards = dbc.Row([dbc.Col(kpi_card(label, value, card_id=f"carriers-kpi-{key}"), xs=6, md=4,
@@ -180,8 +182,8 @@ def update_carriers(state: dict[str, Any] | None) -> tuple[Any, ...]:
 def update_trend(state: dict[str, Any] | None, carrier: str | None) -> tuple[Any, ...]:
     """Weekly NPR per carrier, or per region of one carrier; NPR by weekday."""
     filters = to_filters(state)
-    weekly = data.load(dq.carrier_weekly, filters)
-    weekdays = data.load(dq.npr_by_weekday, filters)
+    weekly = data.load(read.carriers.carrier_weekly, filters)
+    weekdays = data.load(read.carriers.npr_by_weekday, filters)
     if carrier:
         weekly = weekly.filter(pl.col("carrier") == carrier).with_columns(
             carrier=pl.col("region"))
@@ -203,14 +205,14 @@ def update_trend(state: dict[str, Any] | None, carrier: str | None) -> tuple[Any
 def update_times(state: dict[str, Any] | None, measure: str) -> tuple[Any, ...]:
     """Attempts until pickup, the distribution of a time, and per-carrier percentiles."""
     filters = to_filters(state)
-    attempts = data.load(dq.pickup_attempts, filters).with_columns(
+    attempts = data.load(read.carriers.pickup_attempts, filters).with_columns(
         outcome=pl.when(pl.col("picked_up"))
         .then(pl.format("picked up at attempt {}", pl.col("attempts")))
         .otherwise(pl.lit("not picked up"))).group_by("carrier", "outcome").agg(
         pl.col("pickups").sum()).with_columns(
         share=pl.col("pickups") / pl.col("pickups").sum().over("carrier")).sort(
         "outcome", "carrier")
-    histogram = data.load(dq.pickup_time_histogram, filters, measure, 0.5)
+    histogram = data.load(read.carriers.pickup_time_histogram, filters, measure, 0.5)
     table = frame_table(summary(filters), (
         Col("carrier", "Carrier"), Col("pickups", "Pickups", "int"),
         Col("first_attempt_success", "1st-attempt success", "pct"),

@@ -21,7 +21,8 @@ from dashboard.components import (
     table_card,
 )
 from dashboard.filters import to_filters
-from warehouse import dashboard_queries as dq
+from warehouse import read
+from warehouse.read.filters import Filters
 
 dash.register_page(__name__, path="/costs", name="Costs", order=2, title="ReturnLens · Costs")
 
@@ -76,15 +77,15 @@ def with_cost_per_return(frame: pl.DataFrame) -> pl.DataFrame:
                               .then(pl.col("net_cost") / pl.col("returns")))
 
 
-def cost_table(filters: dq.Filters, by: str) -> pl.DataFrame:
+def cost_table(filters: Filters, by: str) -> pl.DataFrame:
     """Returns, units and money per value of `by` (a COST_DIMENSIONS name)."""
-    return with_cost_per_return(data.load(dq.return_costs, filters, by))
+    return with_cost_per_return(data.load(read.costs.return_costs, filters, by))
 
 
-def waterfall_totals(filters: dq.Filters) -> dict[str, float]:
+def waterfall_totals(filters: Filters) -> dict[str, float]:
     """The money columns summed over the filters; recovered value of customer returns only."""
-    by_type = data.load(dq.return_costs, filters, "return_type")
-    totals = {c: float(by_type[c].sum()) for c in dq.MONEY_COLUMNS}
+    by_type = data.load(read.costs.return_costs, filters, "return_type")
+    totals = {c: float(by_type[c].sum()) for c in read.costs.MONEY_COLUMNS}
     customer = by_type.filter(pl.col("return_type") == "customer_return")
     totals["recovered_value"] = float(customer["recovered_value"].sum())
     totals["rto_recovered_value"] = float(
@@ -99,9 +100,9 @@ def with_recovery_rate(frame: pl.DataFrame) -> pl.DataFrame:
                               .then(pl.col("recovered_value") / pl.col("original_value")))
 
 
-def recovery_table(filters: dq.Filters, limit: int | None = None) -> pl.DataFrame:
+def recovery_table(filters: Filters, limit: int | None = None) -> pl.DataFrame:
     """Recovered value per SKU × reason × disposition (the first `limit` rows), with its rate."""
-    return with_recovery_rate(data.load(dq.recovery_by_sku, filters, limit))
+    return with_recovery_rate(data.load(read.costs.recovery_by_sku, filters, limit))
 
 
 TABLES = {
@@ -181,7 +182,7 @@ def update_breakdown(state: dict[str, Any] | None, by: str) -> tuple[Any, ...]:
 def update_recovery(state: dict[str, Any] | None) -> tuple[Any, ...]:
     """Value recovered by disposition, and by SKU × reason × disposition."""
     filters = to_filters(state)
-    by_disposition = with_recovery_rate(data.load(dq.recovery_by_disposition, filters))
+    by_disposition = with_recovery_rate(data.load(read.costs.recovery_by_disposition, filters))
     top = recovery_table(filters, RECOVERY_ROWS_SHOWN)  # of hundreds of thousands at 10M
     return figures.make_recovery_figure(by_disposition), frame_table(top, (
         Col("sku", "SKU"), Col("reason_code", "Reason"), Col("disposition", "Disposition"),

@@ -10,7 +10,7 @@ import dash_bootstrap_components as dbc
 import polars as pl
 from dash import MATCH, Input, Output, State, callback, dcc, html
 
-from dashboard import data, figures, stats
+from dashboard import data, figures
 from dashboard.components import (
     Col,
     format_value,
@@ -22,8 +22,9 @@ from dashboard.components import (
     table_card,
 )
 from dashboard.filters import to_filters
-from warehouse import dashboard_queries as dq
-from warehouse import queries
+from models import stats
+from warehouse import read
+from warehouse.read.filters import Filters
 
 dash.register_page(__name__, path="/", name="Overview", order=0,
                    title="ReturnLens · Overview")
@@ -81,9 +82,9 @@ def layout(**_query: str) -> html.Div:
     ])
 
 
-def period_bounds(filters: dq.Filters) -> tuple[date, date] | None:
+def period_bounds(filters: Filters) -> tuple[date, date] | None:
     """First and last order day the KPIs cover: the filter range within the data."""
-    bounds = data.load(dq.data_bounds).row(0, named=True)
+    bounds = data.load(read.runs.data_bounds).row(0, named=True)
     if bounds["first_order_day"] is None:
         return None
     return (max(filters.date_from, bounds["first_order_day"]),
@@ -118,17 +119,17 @@ def kpi_cards(current: dict[str, Any], previous: dict[str, Any] | None) -> dbc.R
     return dbc.Row(cards, class_name="g-2")
 
 
-def cohort_trend(filters: dq.Filters) -> pl.DataFrame:
+def cohort_trend(filters: Filters) -> pl.DataFrame:
     """The filtered cohorts by order month with their completeness and expected final rate."""
-    trend = data.load(dq.cohort_trend, filters)
-    bounds = data.load(dq.data_bounds).row(0, named=True)
+    trend = data.load(read.kpis.cohort_trend, filters)
+    bounds = data.load(read.runs.data_bounds).row(0, named=True)
     if trend.is_empty():
         return trend.with_columns(
             age_days=pl.lit(None, pl.Int64), completeness=pl.lit(None, pl.Float64),
             immature=pl.lit(None, pl.Boolean), return_rate=pl.lit(None, pl.Float64),
             expected_final_rate=pl.lit(None, pl.Float64))
     completeness = stats.cohort_completeness(
-        data.load(dq.return_lag, filters), trend["order_month"].to_list(),
+        data.load(read.products.return_lag, filters), trend["order_month"].to_list(),
         bounds["last_order_day"])
     return stats.expected_final_rate(trend.join(completeness, on="order_month", how="left"))
 
@@ -150,8 +151,8 @@ def update_overview(state: dict[str, Any] | None) -> tuple[Any, ...]:
         empty = figures.empty_figure("No orders loaded")
         return message, None, empty, empty
     before = previous_period(*period)
-    current = data.load(queries.kpis, *period)
-    earlier = data.load(queries.kpis, *before)
+    current = data.load(read.kpis.kpis, *period)
+    earlier = data.load(read.kpis.kpis, *before)
     notes = [html.Div(f"KPIs cover orders placed {period[0]} – {period[1]}, compared with "
                       f"{before[0]} – {before[1]}; NPR by pickup-attempt date.",
                       className="small text-muted mb-2")]
@@ -172,19 +173,19 @@ def update_overview(state: dict[str, Any] | None) -> tuple[Any, ...]:
             figures.make_return_rate_figure(trend), figures.make_net_cost_figure(trend))
 
 
-def mover_windows(filters: dq.Filters, days: int) -> tuple[tuple[date, date], tuple[date, date]]:
+def mover_windows(filters: Filters, days: int) -> tuple[tuple[date, date], tuple[date, date]]:
     """The latest `days` days with returns (within the filters) and the `days` before them."""
-    bounds = data.load(dq.data_bounds).row(0, named=True)
+    bounds = data.load(read.runs.data_bounds).row(0, named=True)
     last = min(bounds["last_request_day"] or filters.date_to, filters.date_to)
     current = (last - timedelta(days=days - 1), last)
     return current, (current[0] - timedelta(days=days), current[0] - timedelta(days=1))
 
 
-def mover_table(name: str, filters: dq.Filters, days: int) -> pl.DataFrame:
+def mover_table(name: str, filters: Filters, days: int) -> pl.DataFrame:
     """The frame behind one of the 'top problems' tables."""
     current, previous = mover_windows(filters, days)
     if name == "carrier-movers":
-        npr = data.load(dq.npr_by_period, filters, current, previous)
+        npr = data.load(read.kpis.npr_by_period, filters, current, previous)
         return (npr.filter((pl.col("attempts_current") >= 20)
                            & (pl.col("attempts_previous") >= 20))
                 .with_columns(npr_current=pl.col("failed_current") / pl.col("attempts_current"),
@@ -193,13 +194,13 @@ def mover_table(name: str, filters: dq.Filters, days: int) -> pl.DataFrame:
                 .with_columns(change_pp=100 * (pl.col("npr_current") - pl.col("npr_previous")))
                 .filter(pl.col("change_pp") > 0).sort("change_pp", descending=True))
     if name == "vendor-movers":
-        units = data.load(dq.return_units_by_period, filters, "vendor_id", current, previous,
+        units = data.load(read.kpis.return_units_by_period, filters, "vendor_id", current, previous,
                           True)
-        names = data.load(dq.vendor_names)
+        names = data.load(read.products.vendor_names)
         return stats.period_movers(units, "units_current", "units_previous").join(
             names, left_on="key", right_on="vendor_id", how="left").with_columns(
             vendor_name=pl.coalesce("vendor_name", "key"))
-    units = data.load(dq.return_units_by_period, filters, "sku", current, previous)
+    units = data.load(read.kpis.return_units_by_period, filters, "sku", current, previous)
     return stats.period_movers(units, "units_current", "units_previous")
 
 

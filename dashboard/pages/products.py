@@ -12,7 +12,7 @@ import dash_bootstrap_components as dbc
 import polars as pl
 from dash import ALL, MATCH, Input, Output, State, callback, callback_context, dcc, html
 
-from dashboard import data, figures, stats
+from dashboard import data, figures
 from dashboard.components import (
     Col,
     RowLink,
@@ -23,7 +23,9 @@ from dashboard.components import (
     table_card,
 )
 from dashboard.filters import to_filters
-from warehouse import dashboard_queries as dq
+from models import stats
+from warehouse import read
+from warehouse.read.filters import Filters
 
 dash.register_page(__name__, path="/products", name="Products", order=1,
                    title="ReturnLens · Products")
@@ -86,7 +88,7 @@ def layout(**_query: str) -> html.Div:
     ])
 
 
-def drill_filters(filters: dq.Filters, drill: dict[str, Any]) -> dq.Filters:
+def drill_filters(filters: Filters, drill: dict[str, Any]) -> Filters:
     """The global filters narrowed to the drilled-into category."""
     if drill.get("category"):
         return replace(filters, categories=(drill["category"],))
@@ -112,20 +114,20 @@ def with_rates(frame: pl.DataFrame) -> pl.DataFrame:
         ci_low=pl.Series(low), ci_high=pl.Series(high))
 
 
-def cohort_grid(filters: dq.Filters, drill: dict[str, Any], group: str) -> pl.DataFrame:
+def cohort_grid(filters: Filters, drill: dict[str, Any], group: str) -> pl.DataFrame:
     """Units sold and returned per level value and order month for the selection."""
-    return data.load(dq.returns_by_cohort, drill_filters(filters, drill),
+    return data.load(read.products.returns_by_cohort, drill_filters(filters, drill),
                      drill_level(drill, group), drill.get("product_id"), drill.get("sku"))
 
 
-def level_table(filters: dq.Filters, drill: dict[str, Any], group: str) -> pl.DataFrame:
+def level_table(filters: Filters, drill: dict[str, Any], group: str) -> pl.DataFrame:
     """One row per level value: units, return rate with its interval."""
     grid = cohort_grid(filters, drill, group)
     totals = grid.group_by("key").agg(pl.col("units_sold", "units_returned").sum())
     return with_rates(totals).sort(["units_sold", "key"], descending=[True, False])
 
 
-def cohort_table(filters: dq.Filters, drill: dict[str, Any]) -> pl.DataFrame:
+def cohort_table(filters: Filters, drill: dict[str, Any]) -> pl.DataFrame:
     """The selection per order month: rate so far, completeness and expected final rate."""
     grid = cohort_grid(filters, drill, "drill")
     monthly = grid.group_by("order_month").agg(
@@ -134,20 +136,20 @@ def cohort_table(filters: dq.Filters, drill: dict[str, Any]) -> pl.DataFrame:
         return monthly.with_columns(
             return_rate=pl.lit(None, pl.Float64), completeness=pl.lit(None, pl.Float64),
             immature=pl.lit(None, pl.Boolean), expected_final_rate=pl.lit(None, pl.Float64))
-    as_of = data.load(dq.data_bounds)["last_order_day"][0]
+    as_of = data.load(read.runs.data_bounds)["last_order_day"][0]
     completeness = stats.cohort_completeness(
-        data.load(dq.return_lag, drill_filters(filters, drill)),
+        data.load(read.products.return_lag, drill_filters(filters, drill)),
         monthly["order_month"].to_list(), as_of)
     return stats.expected_final_rate(monthly.join(completeness, on="order_month", how="left"))
 
 
-def judge_skus(filters: dq.Filters, successes: str) -> pl.DataFrame:
+def judge_skus(filters: Filters, successes: str) -> pl.DataFrame:
     """Every SKU against its category (the prior is fitted per category)."""
-    return stats.excess_over_group(data.load(dq.sku_totals, filters), "category", successes,
-                                   "units_sold")
+    return stats.excess_over_group(data.load(read.products.sku_totals, filters), "category",
+                                   successes, "units_sold")
 
 
-def sku_excess(filters: dq.Filters, drill: dict[str, Any], successes: str) -> pl.DataFrame:
+def sku_excess(filters: Filters, drill: dict[str, Any], successes: str) -> pl.DataFrame:
     """SKUs of the selection against their category."""
     judged = data.derive(judge_skus, filters, successes)
     for key in ("category", "product_id", "sku"):
@@ -156,27 +158,27 @@ def sku_excess(filters: dq.Filters, drill: dict[str, Any], successes: str) -> pl
     return judged
 
 
-def outlier_table(filters: dq.Filters, drill: dict[str, Any]) -> pl.DataFrame:
+def outlier_table(filters: Filters, drill: dict[str, Any]) -> pl.DataFrame:
     """SKUs whose return rate is surely above their category's, most certain first."""
     return (sku_excess(filters, drill, "units_returned")
             .filter(pl.col("excess_lower") > 0)
             .sort(["excess_lower", "sku"], descending=[True, False]))
 
 
-def defect_sku_table(filters: dq.Filters, drill: dict[str, Any]) -> pl.DataFrame:
+def defect_sku_table(filters: Filters, drill: dict[str, Any]) -> pl.DataFrame:
     """SKUs ranked by how surely their defect-reason rate exceeds their category's."""
     return (sku_excess(filters, drill, "defect_units")
             .filter(pl.col("defect_units") > 0)
             .sort(["excess_lower", "sku"], descending=[True, False]))
 
 
-def defect_vendor_table(filters: dq.Filters, drill: dict[str, Any]) -> pl.DataFrame:
+def defect_vendor_table(filters: Filters, drill: dict[str, Any]) -> pl.DataFrame:
     """Vendors per category ranked by how surely their defect-reason rate exceeds it."""
-    skus = data.load(dq.sku_totals, drill_filters(filters, drill))
+    skus = data.load(read.products.sku_totals, drill_filters(filters, drill))
     vendors = skus.group_by("vendor_id", "category").agg(
         pl.col("units_sold", "units_returned", "defect_units").sum())
     judged = stats.excess_over_group(vendors, "category", "defect_units", "units_sold")
-    names = data.load(dq.vendor_names)
+    names = data.load(read.products.vendor_names)
     return (judged.join(names, on="vendor_id", how="left")
             .with_columns(vendor_name=pl.coalesce("vendor_name", "vendor_id"))
             .sort(["excess_lower", "vendor_id"], descending=[True, False]))
@@ -184,7 +186,9 @@ def defect_vendor_table(filters: dq.Filters, drill: dict[str, Any]) -> pl.DataFr
 
 def feedback_table(drill: dict[str, Any]) -> pl.DataFrame:
     """Return comments and reviews of the drilled-into SKU."""
-    return data.load(dq.sku_feedback, drill["sku"]) if drill.get("sku") else pl.DataFrame()
+    if not drill.get("sku"):
+        return pl.DataFrame()
+    return data.load(read.products.sku_feedback, drill["sku"])
 
 
 TABLES = {
@@ -234,7 +238,7 @@ def drill(click: dict[str, Any] | None, _crumbs: list[int | None],
     state = dict(current)
     state[level] = value
     if level in ("product_id", "sku"):
-        skus = data.load(dq.sku_totals, dq.ALL)
+        skus = data.load(read.products.sku_totals, Filters())
         row = skus.filter(pl.col(level) == value).row(0, named=True)
         state["category"], state["product_id"] = row["category"], row["product_id"]
     return state
@@ -287,7 +291,7 @@ def update_reasons(state: dict[str, Any] | None, drill_state: dict[str, Any]) ->
     filters = drill_filters(to_filters(state), drill_state)
     if data.source_lacks("returns", "reason_code"):
         return figures.empty_figure("The loaded source carries no return reasons")
-    reasons = data.load(dq.return_reasons, filters, drill_state.get("product_id"),
+    reasons = data.load(read.products.return_reasons, filters, drill_state.get("product_id"),
                         drill_state.get("sku"))
     return figures.make_pareto_figure(stats.pareto(reasons, "reason_code", "units_returned"))
 

@@ -20,8 +20,7 @@ from dashboard.components import (
     page_header,
     table_card,
 )
-from warehouse import dashboard_queries as dq
-from warehouse import queries
+from warehouse import read
 
 dash.register_page(__name__, path="/quality", name="Data quality", order=4,
                    title="ReturnLens · Data quality")
@@ -54,19 +53,20 @@ def layout(**_query: str) -> html.Div:
 
 def coverage() -> pl.DataFrame:
     """Rows loaded and rows with a value per feed and field, in contract order."""
-    return data.load(queries.data_coverage).with_columns(pl.col("share_with_value").fill_null(0.0))
+    return data.load(read.quality.data_coverage).with_columns(
+        pl.col("share_with_value").fill_null(0.0))
 
 
 def failed_expectations(runs: pl.DataFrame) -> pl.DataFrame:
     """The latest run's Great Expectations results that did not pass, with an example each."""
-    return data.load(queries.validation_results, runs["run_id"][0])
+    return data.load(read.quality.validation_results, runs["run_id"][0])
 
 
 TABLES = {
-    "runs": lambda: data.load(queries.recent_runs, 20),
-    "files": lambda: data.load(dq.recent_files, 5),
-    "quarantine-summary": lambda: data.load(dq.quarantine_summary),
-    "quarantine": lambda: data.load(dq.quarantined_rows, 1000),
+    "runs": lambda: data.load(read.runs.recent_runs, 20),
+    "files": lambda: data.load(read.quality.recent_files, 5),
+    "quarantine-summary": lambda: data.load(read.quality.quarantine_by_run),
+    "quarantine": lambda: data.load(read.quality.quarantined_rows, 1000),
     "coverage": coverage,
 }
 

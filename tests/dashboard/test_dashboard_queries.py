@@ -17,9 +17,9 @@ from tests.dashboard.reference import (
     pickup_attempts,
     returns_enriched,
 )
-from warehouse import dashboard_queries as dq
-from warehouse import queries
+from warehouse import read
 from warehouse.engine import reader_engine
+from warehouse.read.filters import ALL, Filters
 
 MONEY = ("refund_amount", "restocking_fee", "return_shipping_cost", "handling_cost",
          "exchange_cost", "recovered_value", "net_cost")
@@ -43,7 +43,7 @@ def test_cohort_trend_matches_orders_and_returns_by_order_month(
     expected = sold.join(returned, on="order_month", how="left").join(
         cost, on="order_month", how="left").fill_null(0).sort("order_month")
 
-    got = dq.cohort_trend(conn, dq.Filters(categories=("shoes",)))
+    got = read.kpis.cohort_trend(conn, Filters(categories=("shoes",)))
 
     assert_frame_equal(got.select(expected.columns), expected, check_dtypes=False,
                        abs_tol=0.01)
@@ -56,7 +56,7 @@ def test_return_costs_by_month_match_every_money_column(
     expected = returns.group_by("requested_month").agg(
         pl.len().alias("returns"), *(pl.col(c).sum() for c in MONEY)).sort("requested_month")
 
-    got = dq.return_costs(conn, dq.Filters(month_from=date(2025, 1, 1),
+    got = read.costs.return_costs(conn, Filters(month_from=date(2025, 1, 1),
                                            month_to=date(2025, 6, 1)), "requested_month")
 
     assert got["requested_month"].to_list() == [m.isoformat() for m in
@@ -70,7 +70,7 @@ def test_segment_filters_narrow_costs_to_channel_and_region(
     returns = returns_enriched(shop).filter(pl.col("channel") == "app",
                                             pl.col("ship_region").is_in(["ID-JK", "SG"]))
 
-    got = dq.return_costs(conn, dq.Filters(channels=("app",), regions=("ID-JK", "SG")),
+    got = read.costs.return_costs(conn, Filters(channels=("app",), regions=("ID-JK", "SG")),
                           "ship_region")
 
     assert dict(zip(got["ship_region"], got["returns"], strict=True)) == dict(
@@ -88,7 +88,7 @@ def test_sku_totals_count_sold_returned_and_defect_units(
             defect_units=pl.col("quantity").filter(pl.col("reason_code").is_in(DEFECTS)).sum()),
         on="sku", how="left").fill_null(0).sort("sku")
 
-    got = dq.sku_totals(conn, dq.Filters(month_from=date(2025, 5, 1)))
+    got = read.products.sku_totals(conn, Filters(month_from=date(2025, 5, 1)))
 
     assert_frame_equal(got.select(expected.columns), expected, check_dtypes=False)
 
@@ -97,7 +97,7 @@ def test_carrier_weekly_counts_every_attempt_and_failure_reason(
         conn: Connection, shop: dict[str, pl.DataFrame]) -> None:
     attempts = pickup_attempts(shop)
 
-    got = dq.carrier_weekly(conn, dq.ALL)
+    got = read.carriers.carrier_weekly(conn, ALL)
 
     assert got["attempts"].sum() == attempts.height
     failed = attempts.filter(pl.col("event_code") == "pickup_failed")
@@ -110,7 +110,7 @@ def test_pickup_attempts_count_each_pickup_once(
         conn: Connection, shop: dict[str, pl.DataFrame]) -> None:
     scans = shop["carrier_scans"]
 
-    got = dq.pickup_attempts(conn, dq.ALL)
+    got = read.carriers.pickup_attempts(conn, ALL)
 
     assert got["pickups"].sum() == scans["return_id"].n_unique()
     picked = scans.filter(pl.col("event_code") == "picked_up")["return_id"].n_unique()
@@ -126,7 +126,7 @@ def test_return_reasons_of_a_product_match_its_returns(
     expected = dict(returns.filter(pl.col("product_id") == product).group_by(
         "reason_code").agg(pl.col("quantity").sum()).iter_rows())
 
-    got = dq.return_reasons(conn, dq.ALL, product_id=product)
+    got = read.products.return_reasons(conn, ALL, product_id=product)
 
     assert dict(zip(got["reason_code"], got["units_returned"], strict=True)) == expected
 
@@ -138,7 +138,7 @@ def test_return_lag_holds_every_customer_return_of_a_known_order_line(
     days = ((returns["requested_at"] - returns["order_month"].cast(pl.Datetime("us")))
             .dt.total_seconds() // 86_400).cast(pl.Int64)
 
-    got = dq.return_lag(conn, dq.ALL)
+    got = read.products.return_lag(conn, ALL)
 
     assert got["units_returned"].sum() == returns["quantity"].sum()
     assert got["days_since_cohort_start"].max() == days.max()
@@ -152,7 +152,7 @@ def test_sku_feedback_holds_the_skus_comments_and_reviews(
     sku = comments.group_by("sku").len().sort("len", descending=True)["sku"][0]
     reviews = shop["reviews"].filter(pl.col("sku") == sku)
 
-    got = dq.sku_feedback(conn, sku)
+    got = read.products.sku_feedback(conn, sku)
 
     texts = set(got.filter(pl.col("source") == "return comment")["feedback_text"])
     assert texts == set(comments.filter(pl.col("sku") == sku)["reason_text"])
@@ -162,7 +162,7 @@ def test_sku_feedback_holds_the_skus_comments_and_reviews(
 
 def test_filter_values_offer_every_category_channel_and_region(
         conn: Connection, shop: dict[str, pl.DataFrame]) -> None:
-    values = dq.filter_values(conn)
+    values = read.runs.filter_values(conn)
 
     def offered(name: str) -> set[str]:
         return set(values.filter(pl.col("filter") == name)["value"])
@@ -174,7 +174,7 @@ def test_filter_values_offer_every_category_channel_and_region(
 
 def test_recovery_by_sku_adds_up_to_the_recovered_value(
         conn: Connection, shop: dict[str, pl.DataFrame]) -> None:
-    got = dq.recovery_by_sku(conn, dq.ALL)
+    got = read.costs.recovery_by_sku(conn, ALL)
 
     assert got["recovered_value"].sum() == pytest.approx(
         shop["returns"]["recovered_value"].sum(), abs=0.01)
@@ -183,9 +183,9 @@ def test_recovery_by_sku_adds_up_to_the_recovered_value(
 
 def test_recovery_by_sku_with_a_limit_gives_the_first_rows_and_how_many_in_all(
         conn: Connection) -> None:
-    every = dq.recovery_by_sku(conn, dq.ALL)
+    every = read.costs.recovery_by_sku(conn, ALL)
 
-    first = dq.recovery_by_sku(conn, dq.ALL, 10)
+    first = read.costs.recovery_by_sku(conn, ALL, 10)
 
     assert_frame_equal(first.drop("rows_in_all"), every.head(10))
     assert first["rows_in_all"].to_list() == [every.height] * 10
@@ -193,9 +193,9 @@ def test_recovery_by_sku_with_a_limit_gives_the_first_rows_and_how_many_in_all(
 
 
 def test_recovery_by_disposition_adds_up_like_the_sku_rows(conn: Connection) -> None:
-    every = dq.recovery_by_sku(conn, dq.ALL)
+    every = read.costs.recovery_by_sku(conn, ALL)
 
-    by_disposition = dq.recovery_by_disposition(conn, dq.ALL)
+    by_disposition = read.costs.recovery_by_disposition(conn, ALL)
 
     expected = every.group_by("disposition").agg(
         pl.col("units", "original_value", "recovered_value").sum()).sort("disposition")
@@ -207,7 +207,7 @@ def test_recovery_by_disposition_adds_up_like_the_sku_rows(conn: Connection) -> 
 
 def test_unknown_dimension_is_refused(conn: Connection) -> None:
     with pytest.raises(ValueError, match="unknown dimension"):
-        dq.return_costs(conn, dq.ALL, "sku; DROP TABLE x")  # type: ignore[arg-type]
+        read.costs.return_costs(conn, ALL, "sku; DROP TABLE x")  # type: ignore[arg-type]
 
 
 @pytest.mark.postgres
@@ -219,33 +219,33 @@ def test_dashboard_queries_give_the_same_answers_on_postgresql(
     duck = f"duckdb:///{tmp_path / 'w.duckdb'}"
     pipeline(source=small_shop_dir, db=duck)
     pipeline(source=small_shop_dir, db=postgres_url)
-    f = dq.Filters(month_from=date(2024, 6, 1), categories=("apparel", "shoes"))
+    f = Filters(month_from=date(2024, 6, 1), categories=("apparel", "shoes"))
     window = ((date(2025, 12, 1), date(2025, 12, 31)), (date(2025, 11, 1), date(2025, 11, 30)))
     calls = {
-        "data_bounds": lambda c: dq.data_bounds(c),
-        "filter_values": lambda c: dq.filter_values(c),
-        "cohort_trend": lambda c: dq.cohort_trend(c, f),
-        "movers": lambda c: dq.return_units_by_period(c, f, "vendor_id", *window, True),
-        "npr_by_period": lambda c: dq.npr_by_period(c, f, *window),
-        "returns_by_cohort": lambda c: dq.returns_by_cohort(c, f, "size"),
-        "sku_totals": lambda c: dq.sku_totals(c, f),
-        "return_reasons": lambda c: dq.return_reasons(c, f),
-        "return_lag": lambda c: dq.return_lag(c, f),
-        "return_costs": lambda c: dq.return_costs(c, f, "requested_month"),
-        "recovery_by_sku": lambda c: dq.recovery_by_sku(c, f),
-        "recovery_top": lambda c: dq.recovery_by_sku(c, f, 5),
-        "recovery_by_disposition": lambda c: dq.recovery_by_disposition(c, f),
-        "carrier_weekly": lambda c: dq.carrier_weekly(c, f),
-        "npr_by_weekday": lambda c: dq.npr_by_weekday(c, f),
-        "pickup_attempts": lambda c: dq.pickup_attempts(c, f),
-        "pickup_time_histogram": lambda c: dq.pickup_time_histogram(c, f, "cycle_days"),
-        "pickup_time_summary": lambda c: dq.pickup_time_summary(c, f),
-        "data_coverage": lambda c: queries.data_coverage(c),
-        "vendor_names": lambda c: dq.vendor_names(c),
+        "data_bounds": lambda c: read.runs.data_bounds(c),
+        "filter_values": lambda c: read.runs.filter_values(c),
+        "cohort_trend": lambda c: read.kpis.cohort_trend(c, f),
+        "movers": lambda c: read.kpis.return_units_by_period(c, f, "vendor_id", *window, True),
+        "npr_by_period": lambda c: read.kpis.npr_by_period(c, f, *window),
+        "returns_by_cohort": lambda c: read.products.returns_by_cohort(c, f, "size"),
+        "sku_totals": lambda c: read.products.sku_totals(c, f),
+        "return_reasons": lambda c: read.products.return_reasons(c, f),
+        "return_lag": lambda c: read.products.return_lag(c, f),
+        "return_costs": lambda c: read.costs.return_costs(c, f, "requested_month"),
+        "recovery_by_sku": lambda c: read.costs.recovery_by_sku(c, f),
+        "recovery_top": lambda c: read.costs.recovery_by_sku(c, f, 5),
+        "recovery_by_disposition": lambda c: read.costs.recovery_by_disposition(c, f),
+        "carrier_weekly": lambda c: read.carriers.carrier_weekly(c, f),
+        "npr_by_weekday": lambda c: read.carriers.npr_by_weekday(c, f),
+        "pickup_attempts": lambda c: read.carriers.pickup_attempts(c, f),
+        "pickup_time_histogram": lambda c: read.carriers.pickup_time_histogram(c, f, "cycle_days"),
+        "pickup_time_summary": lambda c: read.carriers.pickup_time_summary(c, f),
+        "data_coverage": lambda c: read.quality.data_coverage(c),
+        "vendor_names": lambda c: read.products.vendor_names(c),
     }
     with reader_engine(duck).connect() as d, reader_engine(postgres_url).connect() as p:
-        sku = dq.sku_totals(d, dq.ALL)["sku"][0]
-        calls["sku_feedback"] = lambda c: dq.sku_feedback(c, sku).drop("feedback_at")
+        sku = read.products.sku_totals(d, ALL)["sku"][0]
+        calls["sku_feedback"] = lambda c: read.products.sku_feedback(c, sku).drop("feedback_at")
         for name, call in calls.items():
             left, right = call(d), call(p)
             assert left.columns == right.columns, name

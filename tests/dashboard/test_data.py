@@ -7,7 +7,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from dashboard import data
-from warehouse import dashboard_queries as dq
+from warehouse import read
 from warehouse.engine import write_session
 
 
@@ -22,11 +22,11 @@ def _publish(url: str, run_id: str) -> None:
 def test_a_published_run_invalidates_cached_results(tmp_path: Path) -> None:
     url = f"duckdb:///{tmp_path / 'w.duckdb'}"
     _publish(url, "first")
-    assert data.load_from(url, dq.latest_run_id) == "first"
+    assert data.load_from(url, read.runs.latest_run_id) == "first"
 
     _publish(url, "second")
 
-    assert data.load_from(url, dq.latest_run_id) == "second"
+    assert data.load_from(url, read.runs.latest_run_id) == "second"
 
 
 def test_results_are_cached_while_the_warehouse_is_unchanged(tmp_path: Path) -> None:
@@ -34,8 +34,8 @@ def test_results_are_cached_while_the_warehouse_is_unchanged(tmp_path: Path) -> 
     _publish(url, "only")
     data.clear_cache()
 
-    data.load_from(url, dq.latest_run_id)
-    data.load_from(url, dq.latest_run_id)
+    data.load_from(url, read.runs.latest_run_id)
+    data.load_from(url, read.runs.latest_run_id)
 
     info = data._cached.cache_info()
     assert (info.hits, info.misses) == (1, 1)

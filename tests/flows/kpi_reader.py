@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from warehouse import queries
+from warehouse import read
 from warehouse.engine import reader_engine
 
 
@@ -21,7 +21,7 @@ def main(url: str, out: Path, stop: Path) -> None:
             try:
                 engine = reader_engine(url)
                 with engine.connect() as conn:
-                    line = {"kpis": queries.kpis(conn)}
+                    line = {"kpis": read.kpis.kpis(conn)}
                 engine.dispose()
             except Exception as exc:  # the test asserts there are none
                 line = {"error": f"{type(exc).__name__}: {exc}"}

@@ -10,25 +10,25 @@ import sqlalchemy as sa
 
 from flows.pipeline import pipeline
 from tests.reference import reference_kpis
-from warehouse import queries
+from warehouse import read
 from warehouse.engine import reader_engine
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 
-def read(url: str, sql: str, **params) -> pl.DataFrame:
+def sql_frame(url: str, sql: str, **params) -> pl.DataFrame:
     with reader_engine(url).connect() as conn:
         return pl.read_database(sa.text(sql), conn, execute_options={"parameters": params})
 
 
 def kpis(url: str, **kw) -> dict:
     with reader_engine(url).connect() as conn:
-        return queries.kpis(conn, **kw)
+        return read.kpis.kpis(conn, **kw)
 
 
 def counts(url: str) -> dict[str, int]:
     with reader_engine(url).connect() as conn:
-        return {k: v for k, v in queries.table_row_counts(conn).items()
+        return {k: v for k, v in read.runs.table_row_counts(conn).items()
                 if not k.startswith("audit.")}
 
 
@@ -60,11 +60,11 @@ def test_kpis_filtered_by_order_date_equal_the_independent_computation(warehouse
 
 
 def test_kpi_keys_are_stable(warehouse_url):
-    assert tuple(kpis(warehouse_url)) == queries.KPI_KEYS
+    assert tuple(kpis(warehouse_url)) == read.kpis.KPI_KEYS
 
 
 def test_every_row_read_is_loaded_quarantined_or_a_duplicate(warehouse_url):
-    run = read(warehouse_url, "SELECT * FROM audit.runs").row(0, named=True)
+    run = sql_frame(warehouse_url, "SELECT * FROM audit.runs").row(0, named=True)
     assert run["rows_read"] == run["rows_loaded"] + run["rows_quarantined"] + run["duplicates"]
     assert run["status"] == "succeeded" and run["files_rejected"] == 0
 
@@ -97,7 +97,7 @@ def test_a_corrected_row_replaces_the_old_one_by_its_natural_key(fresh_url, smal
     cost_before = kpis(fresh_url)["net_return_cost"]
     rows_before = counts(fresh_url)["raw.returns"]
     pipeline(source=small_shop, db=fresh_url)
-    got = read(fresh_url, "SELECT handling_cost FROM raw.returns WHERE return_id = :rid",
+    got = sql_frame(fresh_url, "SELECT handling_cost FROM raw.returns WHERE return_id = :rid",
                rid=target["return_id"])
     assert got["handling_cost"].to_list() == [pytest.approx(target["handling_cost"] + 10.0)]
     assert counts(fresh_url)["raw.returns"] == rows_before
@@ -149,7 +149,7 @@ def test_the_defective_vendor_leads_its_category_for_defect_returns_after_its_st
         warehouse_url, shop_dir):
     planted = pl.read_parquet(shop_dir / "_truth" / "defective_vendors.parquet")
     for vendor_id, start in planted.iter_rows():
-        ranking = read(warehouse_url, """
+        ranking = sql_frame(warehouse_url, """
             SELECT vendor_id, category,
                    SUM(defect_units) * 1.0 / SUM(units_sold) AS defect_rate
             FROM marts.vendor_quality
@@ -165,7 +165,7 @@ def test_the_defective_vendor_leads_its_category_for_defect_returns_after_its_st
 def test_the_degraded_carrier_region_shows_the_npr_jump(warehouse_url, shop_dir):
     carrier, region, start, end = pl.read_parquet(
         shop_dir / "_truth" / "carrier_incidents.parquet").row(0)
-    daily = read(warehouse_url, """
+    daily = sql_frame(warehouse_url, """
         SELECT attempt_date, attempts, failed_attempts FROM marts.carrier_pickup_daily
         WHERE carrier = :carrier AND region = :region
     """, carrier=carrier, region=region)
@@ -183,7 +183,7 @@ def test_a_warehouse_file_is_published_whole(tmp_path, small_shop):
 
 
 def test_a_folder_without_feed_files_is_a_clear_error(tmp_path):
-    from flows.conform import FileRejected
+    from flows.records import FileRejected
 
     with pytest.raises(FileRejected, match="no feed files found"):
         pipeline(source=tmp_path, db=f"duckdb:///{tmp_path / 'w.duckdb'}")
@@ -222,7 +222,7 @@ def test_a_key_repeated_across_batches_keeps_the_last_row_and_counts_a_duplicate
                    if f.file_name == "orders.parquet")
     assert (outcome.rows_read, outcome.rows_loaded, outcome.duplicates) == (
         orders.height + 1, orders.height, 1)
-    got = read(url, "SELECT quantity FROM raw.orders WHERE order_id = :o AND line_id = :l",
+    got = sql_frame(url, "SELECT quantity FROM raw.orders WHERE order_id = :o AND line_id = :l",
                o=repeat["order_id"][0], l=repeat["line_id"][0])
     assert got["quantity"].to_list() == [7]
 

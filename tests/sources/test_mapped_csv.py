@@ -14,7 +14,7 @@ import yaml
 from flows.pipeline import pipeline
 from flows.sources import get_adapter
 from flows.sources.mapped_csv import MappingError
-from warehouse import queries
+from warehouse import read
 from warehouse.contract import FEEDS
 from warehouse.engine import reader_engine
 
@@ -54,7 +54,7 @@ def example_warehouse(prefect_harness, tmp_path_factory):
     return url, summary
 
 
-def read(url: str, sql: str) -> pl.DataFrame:
+def sql_frame(url: str, sql: str) -> pl.DataFrame:
     with reader_engine(url).connect() as conn:
         return pl.read_database(sa.text(sql), conn)
 
@@ -73,7 +73,7 @@ def test_the_worked_examples_kpis_equal_a_count_of_the_export(example_warehouse)
     scans = pl.read_csv(EXAMPLE / "tracking_events.csv")
     attempts = scans.filter(pl.col("Status").is_in(["Pickup failed", "Picked up"]))
     with reader_engine(url).connect() as conn:
-        kpis = queries.kpis(conn)
+        kpis = read.kpis.kpis(conn)
     assert kpis["orders"] == orders["Name"].n_unique()
     assert kpis["units_sold"] == orders["Lineitem quantity"].sum()
     assert kpis["units_returned"] == returns["Quantity"].sum()
@@ -84,31 +84,31 @@ def test_the_worked_examples_kpis_equal_a_count_of_the_export(example_warehouse)
 
 def test_codes_are_mapped_onto_contract_values(example_warehouse):
     url, _ = example_warehouse
-    returns = read(url, "SELECT return_id, reason_code, resolution, return_method, condition "
+    returns = sql_frame(url, "SELECT return_id, reason_code, resolution, return_method, condition "
                         "FROM raw.returns ORDER BY return_id")
     assert returns.row(0) == ("RMA-9001", "size_too_small", "exchange", "pickup", "new")
     assert returns["reason_code"].to_list() == [
         "size_too_small", "size_too_large", "defective", "changed_mind", "damaged_in_transit",
         "arrived_late", "not_as_described"]
-    orders = read(url, "SELECT DISTINCT channel, payment_method FROM raw.orders")
+    orders = sql_frame(url, "SELECT DISTINCT channel, payment_method FROM raw.orders")
     assert set(orders["channel"]) == {"web", "app", "social"}
     assert set(orders["payment_method"]) == {"card", "wallet", "bnpl", "cod", "bank_transfer"}
 
 
 def test_local_times_and_offsets_become_utc(example_warehouse):
     url, _ = example_warehouse
-    received = read(url, "SELECT received_at FROM raw.returns WHERE return_id = 'RMA-9006'")
+    received = sql_frame(url, "SELECT received_at FROM raw.returns WHERE return_id = 'RMA-9006'")
     assert received.item() == datetime(2024, 4, 2, 9, 0)  # 10:00 London summer time
-    ordered = read(url, "SELECT ordered_at FROM raw.orders WHERE order_id = '#1009'")
+    ordered = sql_frame(url, "SELECT ordered_at FROM raw.orders WHERE order_id = '#1009'")
     assert ordered.item() == datetime(2024, 4, 3, 8, 0)  # 09:00 +0100
-    prices = read(url, "SELECT list_price FROM raw.products WHERE sku = 'MUG-STN'")
+    prices = sql_frame(url, "SELECT list_price FROM raw.products WHERE sku = 'MUG-STN'")
     assert prices.item() == 14.0  # "£14.00"
 
 
 def test_the_run_notes_say_what_was_mapped_and_what_is_absent(example_warehouse):
     url, _ = example_warehouse
     with reader_engine(url).connect() as conn:
-        notes = dict(queries.source_notes(conn).select("note", "value").iter_rows())
+        notes = dict(read.quality.source_notes(conn).select("note", "value").iter_rows())
     assert notes["values:returns.reason_code"].startswith("7 of 7 (100.0%)")
     assert notes["default:returns.return_type"].startswith("customer_return")
     assert "absent:reviews" in notes
@@ -144,7 +144,7 @@ def test_a_code_the_mapping_does_not_know_is_quarantined_and_noted(example, data
     assert (returns.rows_loaded, returns.rows_quarantined) == (6, 1)
     assert "Colour not as expected" in summary.report.notes["values:returns.reason_code"]
     with reader_engine(url).connect() as conn:
-        rows = queries.quarantined_rows(conn, summary.run_id)
+        rows = read.quality.quarantined_rows(conn, summary.run_id)
     assert "'Colour not as expected' is not one of" in rows["message"][0]
 
 

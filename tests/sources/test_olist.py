@@ -5,11 +5,11 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from flows.conform import FileRejected
 from flows.pipeline import pipeline
+from flows.records import FileRejected
 from flows.sources import get_adapter
 from tests.sources.extracts import OLIST, require
-from warehouse import queries
+from warehouse import read
 from warehouse.contract import FEEDS
 from warehouse.engine import reader_engine
 
@@ -113,9 +113,9 @@ def test_the_pipeline_loads_olist_and_notes_what_it_lacks(olist_extract, data_di
     assert {f.status for f in summary.files} == {"loaded"}
     _, feeds = adapt(olist_extract, tmp_path / "again")
     with reader_engine(url).connect() as conn:
-        kpis = queries.kpis(conn)
-        coverage = queries.data_coverage(conn)
-        notes = queries.source_notes(conn)
+        kpis = read.kpis.kpis(conn)
+        coverage = read.quality.data_coverage(conn)
+        notes = read.quality.source_notes(conn)
     assert kpis["orders"] == feeds["orders"]["order_id"].n_unique()
     assert kpis["units_sold"] == feeds["orders"].height
     assert kpis["units_returned"] == 0

@@ -10,10 +10,10 @@ import pytest
 import xlsxwriter
 from polars.testing import assert_frame_equal
 
-from flows.conform import FileRejected
+from flows.records import FileRejected
 from flows.sources import AdapterReport, get_adapter
 from tests.sources.retail_reference import reference
-from warehouse import queries
+from warehouse import read
 from warehouse.contract import FEEDS
 from warehouse.engine import reader_engine
 
@@ -215,7 +215,7 @@ def test_a_file_without_a_required_column_is_rejected_naming_file_and_column(tmp
 
 def read_kpis(url: str) -> dict:
     with reader_engine(url).connect() as conn:
-        return queries.kpis(conn)
+        return read.kpis.kpis(conn)
 
 
 def test_pipeline_sales_kpis_equal_the_independent_computation(retail_warehouse,
@@ -239,8 +239,8 @@ def test_pipeline_return_kpis_equal_the_independent_computation(retail_warehouse
 def test_pipeline_records_the_adapter_notes(retail_warehouse):
     url, summary = retail_warehouse
     with reader_engine(url).connect() as conn:
-        notes = queries.source_notes(conn)
-        same = queries.source_notes(conn, summary.run_id)
+        notes = read.quality.source_notes(conn)
+        same = read.quality.source_notes(conn, summary.run_id)
     assert_frame_equal(notes, same)
     assert set(notes["source_kind"]) == {KIND}
     values = dict(notes.select("note", "value").iter_rows())
@@ -254,8 +254,8 @@ def test_pipeline_records_the_adapter_notes(retail_warehouse):
 def test_data_coverage_shows_what_the_source_cannot_answer(retail_warehouse):
     url, _ = retail_warehouse
     with reader_engine(url).connect() as conn:
-        coverage = queries.data_coverage(conn)
-    assert coverage.schema == queries.COVERAGE_SCHEMA
+        coverage = read.quality.data_coverage(conn)
+    assert coverage.schema == read.quality.COVERAGE_SCHEMA
     assert coverage.select("feed", "field").rows() == [
         (f.name, c.name) for f in FEEDS.values() for c in f.columns]
     by = {(r["feed"], r["field"]): r for r in coverage.iter_rows(named=True)}

@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-from warehouse import queries
+from warehouse import read
 from warehouse.engine import reader_engine
 
 NOTEBOOK = Path(__file__).parents[2] / "notebooks" / "01_online_retail_returns.ipynb"
@@ -24,5 +24,5 @@ def test_the_online_retail_notebook_runs_on_the_extract(retail_warehouse, monkey
     shown = "\n".join(str(o.get("data", {}).get("text/plain", "")) for o in outputs)
     assert url in shown
     with reader_engine(url).connect() as conn:
-        units_sold = queries.kpis(conn)["units_sold"]
+        units_sold = read.kpis.kpis(conn)["units_sold"]
     assert f"'units_sold': {units_sold}" in shown

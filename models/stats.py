@@ -1,4 +1,5 @@
-"""The statistics behind the dashboard's judgements, as pure functions on polars frames.
+"""Product judgements as pure functions on polars frames, shared by the dashboard, the models
+and the CLI.
 
 - Rates of small groups are judged with empirical-Bayes (beta-binomial) shrinkage, so a SKU
   with 3 sales and 2 returns is pulled towards its category instead of heading a ranking.

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from scipy import stats as scipy_stats
 
-from dashboard import stats
+from models import stats
 
 
 def test_wilson_interval_contains_the_rate_and_narrows_with_more_trials() -> None:

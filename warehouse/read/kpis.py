@@ -1,0 +1,133 @@
+"""Headline KPIs (docs/kpis.md) and the Overview's trends: returns by order cohort, NPR."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from warehouse.contract import DEFECT_REASONS
+from warehouse.read._sql import month_params, read_frame, segment_sql
+from warehouse.read.filters import EARLIEST, LATEST, Filters
+
+MoverKey = Literal["sku", "vendor_id"]
+
+KPI_KEYS = (
+    "orders", "units_sold", "units_returned", "return_rate_units", "refund_value",
+    "return_rate_value", "rto_units", "npr_rate", "net_return_cost",
+)
+
+_SALES_AND_RETURNS = sa.text("""
+    SELECT COALESCE(SUM(orders), 0) AS orders,
+           COALESCE(SUM(units_sold), 0) AS units_sold,
+           COALESCE(SUM(sold_value), 0) AS sold_value,
+           COALESCE(SUM(units_returned), 0) AS units_returned,
+           COALESCE(SUM(refund_value), 0) AS refund_value,
+           COALESCE(SUM(rto_units), 0) AS rto_units,
+           COALESCE(SUM(net_return_cost), 0) AS net_return_cost
+    FROM marts.daily_kpis
+    WHERE order_date BETWEEN :date_from AND :date_to
+""")
+_PICKUPS = sa.text("""
+    SELECT COALESCE(SUM(attempts), 0) AS attempts,
+           COALESCE(SUM(failed_attempts), 0) AS failed_attempts
+    FROM marts.carrier_pickup_daily
+    WHERE attempt_date BETWEEN :date_from AND :date_to
+""")
+
+
+def _ratio(numerator: float, denominator: float) -> float | None:
+    return round(numerator / denominator, 6) if denominator else None
+
+def kpis(conn: Connection, date_from: date | None = None,
+         date_to: date | None = None) -> dict[str, float | int | None]:
+    """Headline KPIs (docs/kpis.md): sales and returns by order date, NPR by attempt date."""
+    params = {"date_from": date_from or EARLIEST, "date_to": date_to or LATEST}
+    s = conn.execute(_SALES_AND_RETURNS, params).mappings().one()
+    p = conn.execute(_PICKUPS, params).mappings().one()
+    return {
+        "orders": int(s["orders"]),
+        "units_sold": int(s["units_sold"]),
+        "units_returned": int(s["units_returned"]),
+        "return_rate_units": _ratio(float(s["units_returned"]), float(s["units_sold"])),
+        "refund_value": round(float(s["refund_value"]), 2),
+        "return_rate_value": _ratio(float(s["refund_value"]), float(s["sold_value"])),
+        "rto_units": int(s["rto_units"]),
+        "npr_rate": _ratio(float(p["failed_attempts"]), float(p["attempts"])),
+        "net_return_cost": round(float(s["net_return_cost"]), 2),
+    }
+
+def cohort_trend(conn: Connection, filters: Filters) -> pl.DataFrame:
+    """Sales, returns and net return cost by order month for the filtered segment."""
+    params = month_params(filters)
+    segment = segment_sql(filters, params)
+    return read_frame(conn, f"""
+        WITH sold AS (
+            SELECT order_month, SUM(units_sold) AS units_sold, SUM(sold_value) AS sold_value,
+                   SUM(units_returned) AS units_returned, SUM(refund_value) AS refund_value,
+                   SUM(rto_units) AS rto_units
+            FROM marts.sku_returns
+            WHERE order_month BETWEEN :month_from AND :month_to {segment}
+            GROUP BY order_month
+        ),
+        cost AS (
+            SELECT order_month, SUM(net_cost) AS net_return_cost
+            FROM marts.returns_daily
+            WHERE order_month BETWEEN :month_from AND :month_to {segment}
+            GROUP BY order_month
+        )
+        SELECT s.order_month, s.units_sold, s.sold_value, s.units_returned, s.refund_value,
+               s.rto_units, COALESCE(c.net_return_cost, 0) AS net_return_cost
+        FROM sold s LEFT JOIN cost c ON c.order_month = s.order_month
+        ORDER BY s.order_month
+    """, params)
+
+def return_units_by_period(conn: Connection, filters: Filters, key: MoverKey,
+                           current: tuple[date, date], previous: tuple[date, date],
+                           defects_only: bool = False) -> pl.DataFrame:
+    """Customer-return units requested in a current and a previous period, per `key`."""
+    if key not in MoverKey.__args__:  # type: ignore[attr-defined]
+        raise ValueError(f"unknown key {key!r}")
+    params: dict[str, object] = {"cur_from": current[0], "cur_to": current[1],
+                                 "prev_from": previous[0], "prev_to": previous[1]}
+    segment = segment_sql(filters, params)
+    reasons = ""
+    if defects_only:
+        reasons = " AND reason_code IN :defect_reasons"
+        params["defect_reasons"] = DEFECT_REASONS
+    return read_frame(conn, f"""
+        SELECT {key} AS key, MIN(category) AS category,
+               SUM(CASE WHEN requested_date BETWEEN :cur_from AND :cur_to THEN units ELSE 0 END)
+                   AS units_current,
+               SUM(CASE WHEN requested_date BETWEEN :prev_from AND :prev_to THEN units ELSE 0 END)
+                   AS units_previous
+        FROM marts.returns_daily
+        WHERE return_type = 'customer_return' AND {key} IS NOT NULL
+          AND requested_date BETWEEN :prev_from AND :cur_to {segment}{reasons}
+        GROUP BY {key}
+    """, params)
+
+def npr_by_period(conn: Connection, filters: Filters, current: tuple[date, date],
+                  previous: tuple[date, date]) -> pl.DataFrame:
+    """Pickup attempts and failures per carrier in a current and a previous period."""
+    params: dict[str, object] = {"cur_from": current[0], "cur_to": current[1],
+                                 "prev_from": previous[0], "prev_to": previous[1]}
+    segment = segment_sql(filters, params, region_column="region", category=False,
+                           channel=False)
+    return read_frame(conn, f"""
+        SELECT carrier,
+               SUM(CASE WHEN attempt_date BETWEEN :cur_from AND :cur_to THEN attempts ELSE 0 END)
+                   AS attempts_current,
+               SUM(CASE WHEN attempt_date BETWEEN :cur_from AND :cur_to
+                        THEN failed_attempts ELSE 0 END) AS failed_current,
+               SUM(CASE WHEN attempt_date BETWEEN :prev_from AND :prev_to
+                        THEN attempts ELSE 0 END) AS attempts_previous,
+               SUM(CASE WHEN attempt_date BETWEEN :prev_from AND :prev_to
+                        THEN failed_attempts ELSE 0 END) AS failed_previous
+        FROM marts.carrier_pickup_daily
+        WHERE attempt_date BETWEEN :prev_from AND :cur_to {segment}
+        GROUP BY carrier
+    """, params)

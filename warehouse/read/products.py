@@ -1,0 +1,139 @@
+"""Products: return rates by cohort and level, SKU totals, reasons, lag and customer feedback."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from warehouse.contract import DEFECT_REASONS
+from warehouse.read._sql import month_params, read_frame, segment_sql
+from warehouse.read.filters import Filters
+
+CohortLevel = Literal["category", "product_id", "sku", "size", "vendor_id"]
+COHORT_LEVELS: tuple[str, ...] = CohortLevel.__args__  # type: ignore[attr-defined]
+RETURN_DIMENSIONS = ("order_month", "category", "ship_region", "channel", "vendor_id", "sku",
+                     "product_id", "size")
+
+def returns_by(conn: Connection, by: Sequence[str]) -> pl.DataFrame:
+    """Units and value sold and returned per `by` (marts.sku_returns, by order cohort).
+
+    `by` names columns of RETURN_DIMENSIONS; the return rates are per unit and per value sold.
+    """
+    unknown = [d for d in by if d not in RETURN_DIMENSIONS]
+    if not by or unknown:
+        raise ValueError(f"returns_by: group by some of {', '.join(RETURN_DIMENSIONS)}, "
+                         f"not {', '.join(unknown) or 'nothing'}")
+    columns = ", ".join(by)  # identifiers checked against RETURN_DIMENSIONS above
+    frame = pl.read_database(sa.text(f"""
+        SELECT {columns}, SUM(units_sold) AS units_sold, SUM(units_returned) AS units_returned,
+               SUM(sold_value) AS sold_value, SUM(refund_value) AS refund_value
+        FROM marts.sku_returns
+        GROUP BY {columns}
+        ORDER BY {columns}
+    """), conn)
+    return frame.with_columns(
+        pl.col("units_sold", "units_returned").cast(pl.Int64),
+        pl.col("sold_value", "refund_value").cast(pl.Float64),
+    ).with_columns(
+        return_rate_units=pl.when(pl.col("units_sold") > 0)
+        .then(pl.col("units_returned") / pl.col("units_sold")),
+        return_rate_value=pl.when(pl.col("sold_value") > 0)
+        .then(pl.col("refund_value") / pl.col("sold_value")),
+    )
+
+def _drill_sql(params: dict[str, object], product_id: str | None, sku: str | None) -> str:
+    sql = ""
+    if product_id is not None:
+        sql += " AND product_id = :product_id"
+        params["product_id"] = product_id
+    if sku is not None:
+        sql += " AND sku = :sku"
+        params["sku"] = sku
+    return sql
+
+def returns_by_cohort(conn: Connection, filters: Filters, level: CohortLevel,
+                      product_id: str | None = None, sku: str | None = None) -> pl.DataFrame:
+    """Units sold and returned per `level` value and order month (the cohort grid)."""
+    if level not in COHORT_LEVELS:
+        raise ValueError(f"unknown level {level!r}")
+    params = month_params(filters)
+    where = segment_sql(filters, params) + _drill_sql(params, product_id, sku)
+    return read_frame(conn, f"""
+        SELECT {level} AS key, order_month,
+               SUM(units_sold) AS units_sold, SUM(units_returned) AS units_returned,
+               SUM(sold_value) AS sold_value, SUM(refund_value) AS refund_value
+        FROM marts.sku_returns
+        WHERE order_month BETWEEN :month_from AND :month_to {where}
+        GROUP BY {level}, order_month
+        ORDER BY 1, 2
+    """, params)
+
+def sku_totals(conn: Connection, filters: Filters) -> pl.DataFrame:
+    """Per SKU over the filtered cohorts: units sold, units returned and defect-reason units."""
+    params = month_params(filters)
+    segment = segment_sql(filters, params)
+    params["defect_reasons"] = DEFECT_REASONS
+    return read_frame(conn, f"""
+        WITH sold AS (
+            SELECT sku, product_id, category, size, vendor_id,
+                   SUM(units_sold) AS units_sold, SUM(units_returned) AS units_returned
+            FROM marts.sku_returns
+            WHERE order_month BETWEEN :month_from AND :month_to {segment}
+            GROUP BY sku, product_id, category, size, vendor_id
+        ),
+        defects AS (
+            SELECT sku, SUM(units) AS defect_units
+            FROM marts.returns_daily
+            WHERE return_type = 'customer_return' AND reason_code IN :defect_reasons
+              AND order_month BETWEEN :month_from AND :month_to {segment}
+            GROUP BY sku
+        )
+        SELECT s.*, COALESCE(d.defect_units, 0) AS defect_units
+        FROM sold s LEFT JOIN defects d ON d.sku = s.sku
+        ORDER BY s.sku
+    """, params)
+
+def vendor_names(conn: Connection) -> pl.DataFrame:
+    """Vendor id → name, as far as the marts know them."""
+    return read_frame(conn, "SELECT DISTINCT vendor_id, vendor_name FROM marts.vendor_quality "
+                       "ORDER BY vendor_id")
+
+def return_reasons(conn: Connection, filters: Filters, product_id: str | None = None,
+                   sku: str | None = None) -> pl.DataFrame:
+    """Customer returns and units per reason, for orders in the filtered cohorts."""
+    params = month_params(filters)
+    where = segment_sql(filters, params) + _drill_sql(params, product_id, sku)
+    return read_frame(conn, f"""
+        SELECT reason_code, SUM(returns) AS returns, SUM(units) AS units_returned
+        FROM marts.returns_daily
+        WHERE return_type = 'customer_return'
+          AND order_month BETWEEN :month_from AND :month_to {where}
+        GROUP BY reason_code
+        ORDER BY units_returned DESC, reason_code
+    """, params)
+
+def return_lag(conn: Connection, filters: Filters) -> pl.DataFrame:
+    """Customer-return units per order month and whole days since the cohort's first day."""
+    params: dict[str, object] = {}
+    segment = segment_sql(filters, params)
+    return read_frame(conn, f"""
+        SELECT order_month, days_since_cohort_start, SUM(units_returned) AS units_returned
+        FROM marts.return_lag
+        WHERE 1 = 1 {segment}
+        GROUP BY order_month, days_since_cohort_start
+        ORDER BY 1, 2
+    """, params)
+
+def sku_feedback(conn: Connection, sku: str) -> pl.DataFrame:
+    """Return comments (with inspection result) and reviews of one SKU, newest first."""
+    return read_frame(conn, """
+        SELECT feedback_at, source, order_month, reason_code, condition, rating, language,
+               feedback_text
+        FROM marts.sku_feedback
+        WHERE sku = :sku AND (feedback_text IS NOT NULL OR rating IS NOT NULL)
+        ORDER BY feedback_at DESC, source
+    """, {"sku": sku})
