@@ -31,17 +31,17 @@ import polars as pl
 from scipy import stats
 from sqlalchemy.engine import Connection
 
+from models.stats import beta_prior, wilson_interval
 from models.text_cause import VENDOR_DEFECT_CAUSES, classify, reconcile
-from warehouse import vendor_queries
 from warehouse.contract import DEFECT_REASONS
+from warehouse.read import vendors as vendor_reads
 
 ALPHA = 0.01
-DEFECT_CONDITIONS = ("defective",)
+# inspection conditions that fault the vendor: "damaged" is left out, a carrier can cause it
+VENDOR_DEFECT_CONDITIONS = ("defective",)
 LOW_RATING = 2  # a review of 1 or 2 stars is a low rating
 MIN_SEGMENT_WEEKS = 4
 REFINE_DAYS = 10
-MIN_PRIOR_STRENGTH = 2.0
-MAX_PRIOR_STRENGTH = 1e6
 
 
 def _with_text_causes(frame: pl.DataFrame, text_column: str) -> pl.DataFrame:
@@ -57,7 +57,7 @@ def classify_returns(returns: pl.DataFrame) -> pl.DataFrame:
     frame = reconcile(_with_text_causes(returns, "reason_text"))
     by_code = pl.col("reason_code").is_in(DEFECT_REASONS).fill_null(False)
     by_text = pl.col("text_cause").is_in(VENDOR_DEFECT_CAUSES).fill_null(False)
-    by_inspection = pl.col("condition").is_in(DEFECT_CONDITIONS).fill_null(False)
+    by_inspection = pl.col("condition").is_in(VENDOR_DEFECT_CONDITIONS).fill_null(False)
     return frame.with_columns(
         defect_by_code=by_code,
         defect_by_text=by_text,
@@ -80,34 +80,6 @@ def defect_lines_daily(returns: pl.DataFrame) -> pl.DataFrame:
     return (per_line.filter(pl.col("is_defect"))
             .group_by("vendor_id", "category", "order_date")
             .agg(defect_lines=pl.len().cast(pl.Int64)))
-
-
-def wilson_interval(successes: np.ndarray, trials: np.ndarray,
-                    z: float = 1.96) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval of successes/trials (NaN where there are no trials)."""
-    k = np.asarray(successes, dtype=float)
-    n = np.asarray(trials, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = k / n
-        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
-
-
-def beta_prior(successes: np.ndarray, trials: np.ndarray) -> tuple[float, float]:
-    """Method-of-moments Beta prior of a group's true rates: the spread beyond binomial noise."""
-    k = np.asarray(successes, dtype=float)
-    n = np.asarray(trials, dtype=float)
-    keep = n > 0
-    k, n = k[keep], n[keep]
-    if n.sum() == 0:
-        return 1.0, 1.0
-    mean = min(max(k.sum() / n.sum(), 1e-6), 1 - 1e-6)
-    observed = float(np.sum(n * (k / n - mean) ** 2) / n.sum())
-    noise = mean * (1 - mean) * len(n) / n.sum()
-    between = max(observed - noise, mean * (1 - mean) / MAX_PRIOR_STRENGTH)
-    strength = min(max(mean * (1 - mean) / between - 1, MIN_PRIOR_STRENGTH), MAX_PRIOR_STRENGTH)
-    return mean * strength, (1 - mean) * strength
 
 
 def _loglik(k: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -461,11 +433,11 @@ def build_outputs(lines_daily: pl.DataFrame, sku_monthly: pl.DataFrame, returns:
 
 def outputs_from_warehouse(conn: Connection, alpha: float = ALPHA) -> dict[str, pl.DataFrame]:
     """Read the vendor marts and build every vendor-quality table."""
-    return build_outputs(vendor_queries.vendor_lines_daily(conn),
-                         vendor_queries.vendor_sku_monthly(conn),
-                         vendor_queries.vendor_return_lines(conn),
-                         vendor_queries.vendor_review_texts(conn),
-                         vendor_queries.vendor_names(conn), alpha)
+    return build_outputs(vendor_reads.vendor_lines_daily(conn),
+                         vendor_reads.vendor_sku_monthly(conn),
+                         vendor_reads.vendor_return_lines(conn),
+                         vendor_reads.vendor_review_texts(conn),
+                         vendor_reads.vendor_names(conn), alpha)
 
 
 

@@ -6,23 +6,10 @@ models can read their text. Every function takes an open Connection first.
 
 from __future__ import annotations
 
-import warnings
-
 import polars as pl
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-
-def _read(conn: Connection, sql: str, params: dict[str, object] | None = None) -> pl.DataFrame:
-    """Run `sql` with bound parameters and return a polars frame with plain number types."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Arrow output on a DB-API result")
-        frame = pl.read_database(sa.text(sql), conn,
-                                 execute_options={"parameters": dict(params or {})})
-    return frame.with_columns(
-        pl.col(name).cast(pl.Int64 if dtype.scale == 0 else pl.Float64)  # type: ignore[union-attr]
-        for name, dtype in frame.schema.items() if isinstance(dtype, pl.Decimal)
-    )
+from warehouse.read._sql import read_frame
 
 
 def _vendor_clause(vendor_id: str | None, params: dict[str, object]) -> str:
@@ -35,14 +22,15 @@ def _vendor_clause(vendor_id: str | None, params: dict[str, object]) -> str:
 
 def vendor_names(conn: Connection) -> pl.DataFrame:
     """Vendor id → name (the id where the source has no vendor names)."""
-    return _read(conn, "SELECT vendor_id, vendor_name FROM marts.vendor_names ORDER BY vendor_id")
+    return read_frame(conn, "SELECT vendor_id, vendor_name FROM marts.vendor_names "
+                            "ORDER BY vendor_id")
 
 
 def vendor_lines_daily(conn: Connection, vendor_id: str | None = None) -> pl.DataFrame:
     """Order lines, units and net sales per vendor, category and order day."""
     params: dict[str, object] = {}
     where = _vendor_clause(vendor_id, params)
-    return _read(conn, f"""
+    return read_frame(conn, f"""
         SELECT vendor_id, category, order_date, order_lines, units_sold, sold_value
         FROM marts.vendor_lines_daily {where}
         ORDER BY vendor_id, category, order_date
@@ -53,7 +41,7 @@ def vendor_sku_monthly(conn: Connection, vendor_id: str | None = None) -> pl.Dat
     """Order lines, units and net sales per vendor, SKU and order month."""
     params: dict[str, object] = {}
     where = _vendor_clause(vendor_id, params)
-    return _read(conn, f"""
+    return read_frame(conn, f"""
         SELECT vendor_id, category, sku, product_id, size, order_month, order_lines,
                units_sold, sold_value
         FROM marts.vendor_sku_monthly {where}
@@ -65,7 +53,7 @@ def vendor_return_lines(conn: Connection, vendor_id: str | None = None) -> pl.Da
     """Customer returns of vendors' products: picked reason, comment, inspection, cost."""
     params: dict[str, object] = {}
     where = _vendor_clause(vendor_id, params)
-    return _read(conn, f"""
+    return read_frame(conn, f"""
         SELECT return_id, order_id, line_id, vendor_id, category, sku, product_id, order_date,
                order_month, requested_date, quantity, reason_code, reason_text, condition,
                disposition, refund_amount, recovered_value, net_cost
@@ -78,7 +66,7 @@ def vendor_review_texts(conn: Connection, vendor_id: str | None = None) -> pl.Da
     """Reviews of vendors' products with rating, language and text."""
     params: dict[str, object] = {}
     where = _vendor_clause(vendor_id, params)
-    return _read(conn, f"""
+    return read_frame(conn, f"""
         SELECT review_id, order_id, vendor_id, category, sku, review_date, review_month,
                rating, language, review_text
         FROM marts.vendor_review_texts {where}
