@@ -72,3 +72,39 @@ def vendor_review_texts(conn: Connection, vendor_id: str | None = None) -> pl.Da
         FROM marts.vendor_review_texts {where}
         ORDER BY review_id
     """, params)
+
+
+# --- published vendor outputs (models schema, written by flows/vendors.py) --------------------
+
+OUTPUT = "vendors"
+OUTPUT_TABLES = (
+    "vendors_scorecard",
+    "vendors_monthly",
+    "vendors_skus",
+    "vendors_comments",
+    "vendors_causes",
+    "vendors_cause_months",
+    "vendors_inspection",
+    "vendors_sku_months",
+)
+
+
+def scorecard(conn: Connection) -> pl.DataFrame:
+    """The published scorecard: one row per vendor and category, flagged ones first."""
+    return read_frame(conn, """
+        SELECT * FROM models.vendors_scorecard
+        ORDER BY flagged DESC, p_excess, vendor_id, category
+    """)
+
+
+def vendor_output(conn: Connection, table: str, vendor_id: str) -> pl.DataFrame:
+    """One vendor's rows of a published vendor table (`table` from OUTPUT_TABLES)."""
+    if table not in OUTPUT_TABLES:
+        raise ValueError(f"unknown vendor output table {table!r}; one of {OUTPUT_TABLES}")
+    return read_frame(conn, f"SELECT * FROM models.{table} WHERE vendor_id = :vendor_id",
+                      {"vendor_id": vendor_id})
+
+
+def vendor_outputs(conn: Connection, vendor_id: str) -> dict[str, pl.DataFrame]:
+    """Every published vendor table, restricted to one vendor (what its evidence pack needs)."""
+    return {table: vendor_output(conn, table, vendor_id) for table in OUTPUT_TABLES}
