@@ -167,7 +167,7 @@ def evidence_pack(vendor_id: str, outputs: Mapping[str, pl.DataFrame],
     sku_rows = [[(r["sku"], False), (r["size"], False), (r["order_lines"], True),
                  (r["defect_lines"], True), (_pct(r["defect_rate"]), True),
                  (f"{_pct(r['defect_rate_low'])}–{_pct(r['defect_rate_high'])}", True),
-                 (r["returns"], True), (_money(r["defect_cost"], currency), True),
+                 (r["returns"], True), (f"{r['defect_cost']:,.2f}", True),
                  (CAUSE_LABELS.get(r["top_text_cause"] or "", r["top_text_cause"]), False)]
                 for r in skus.head(25).iter_rows(named=True)]
     condition_totals = (inspection.group_by("condition").agg(pl.col("returns").sum())
