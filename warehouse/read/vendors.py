@@ -9,6 +9,7 @@ from __future__ import annotations
 import polars as pl
 from sqlalchemy.engine import Connection
 
+from warehouse.derived import latest_output
 from warehouse.read._sql import read_frame
 
 
@@ -108,3 +109,8 @@ def vendor_output(conn: Connection, table: str, vendor_id: str) -> pl.DataFrame:
 def vendor_outputs(conn: Connection, vendor_id: str) -> dict[str, pl.DataFrame]:
     """Every published vendor table, restricted to one vendor (what its evidence pack needs)."""
     return {table: vendor_output(conn, table, vendor_id) for table in OUTPUT_TABLES}
+
+
+def publication(conn: Connection) -> dict[str, object] | None:
+    """The latest publication of the vendor tables (run id, snapshot, metrics), or None."""
+    return latest_output(conn, OUTPUT)
