@@ -35,11 +35,10 @@ MONEY = "shop currency"
 VENDOR_LINK = RowLink("vendors-selected-click", "vendor_id")
 RANKING_COLUMNS = (
     Col("vendor_label", "Vendor"), Col("category", "Category"), Col("flagged", "Flagged"),
-    Col("change_date", "Turned on", "date"), Col("defect_rate", "Defect rate", "pct"),
-    Col("defect_interval", "95% interval"),
+    Col("change_date", "Since", "date"), Col("defect_label", "Defect rate (95%)"),
     Col("category_defect_rate", "Category", "pct"), Col("order_lines", "Order lines", "int"),
-    Col("defect_cost", f"Defect cost ({MONEY})", "money"),
-    Col("excess_defect_cost", "above category", "money"),
+    Col("defect_cost", "Defect cost", "money"),
+    Col("excess_defect_cost", "Above category", "money"),
     Col("low_rating_share", "Low ratings", "pct"),
     Col("cause_disagreement_rate", "Comment ≠ reason", "pct"),
 )
@@ -68,7 +67,8 @@ def layout(**_query: str) -> html.Div:
         dcc.Loading(html.Div(id="vendors-kpis")),
         table_card("vendors", "ranking", "Vendor ranking",
                    "defect-related returns per order line against the rest of the category; "
-                   "flagged beyond the category's spread at a family-wise 1% level"),
+                   "flagged beyond the category's spread at a family-wise 1% level; money in "
+                   "the shop's currency"),
         dbc.Card([
             dbc.CardHeader(dbc.Row([
                 dbc.Col(html.Span("Vendor", className="fw-semibold"), width="auto"),
@@ -102,11 +102,16 @@ def _interval() -> pl.Expr:
                      (pl.col("defect_rate_high") * 100).round(1))
 
 
+def _rate_with_interval() -> pl.Expr:
+    """'rate% (low–high%)', for a table cell."""
+    return pl.format("{}% ({})", (pl.col("defect_rate") * 100).round(1), _interval())
+
+
 def ranking() -> pl.DataFrame:
     """The published scorecard with a 'name (id)' label and the interval as text."""
     return data.load(read.vendors.scorecard).with_columns(
         vendor_label=pl.format("{} ({})", pl.col("vendor_name"), pl.col("vendor_id")),
-        defect_interval=_interval())
+        defect_interval=_interval(), defect_label=_rate_with_interval())
 
 
 def vendor_tables(vendor_id: str) -> dict[str, pl.DataFrame]:

@@ -61,7 +61,7 @@ def test_vendors_pack_writes_a_self_contained_html_file(vendor_warehouse, tmp_pa
     assert result.exit_code == 0, result.output
     page = out.read_text(encoding="utf-8")
     assert vendor in page and "Plotly" in page
-    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
+    assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=", page)
 
 
 def test_vendors_pack_of_an_unknown_vendor_says_which_ids_exist(vendor_warehouse, tmp_path):
