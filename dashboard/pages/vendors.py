@@ -34,8 +34,8 @@ dash.register_page(__name__, path="/vendors", name="Vendors", order=2,
 MONEY = "shop currency"
 VENDOR_LINK = RowLink("vendors-selected-click", "vendor_id")
 RANKING_COLUMNS = (
-    Col("vendor_label", "Vendor"), Col("category", "Category"), Col("flagged", "Flagged"),
-    Col("change_date", "Since", "date"), Col("defect_label", "Defect rate (95%)"),
+    Col("vendor_label", "Vendor"), Col("category", "Category"), Col("flag", "Flagged"),
+    Col("defect_label", "Defect rate (95%)"),
     Col("category_defect_rate", "Category", "pct"), Col("order_lines", "Order lines", "int"),
     Col("defect_cost", "Defect cost", "money"),
     Col("excess_defect_cost", "Above category", "money"),
@@ -111,7 +111,10 @@ def ranking() -> pl.DataFrame:
     """The published scorecard with a 'name (id)' label and the interval as text."""
     return data.load(read.vendors.scorecard).with_columns(
         vendor_label=pl.format("{} ({})", pl.col("vendor_name"), pl.col("vendor_id")),
-        defect_interval=_interval(), defect_label=_rate_with_interval())
+        defect_interval=_interval(), defect_label=_rate_with_interval(),
+        flag=pl.when(~pl.col("flagged")).then(pl.lit("no"))
+        .when(pl.col("change_date").is_null()).then(pl.lit("whole period"))
+        .otherwise(pl.format("since {}", pl.col("change_date"))))
 
 
 def vendor_tables(vendor_id: str) -> dict[str, pl.DataFrame]:
