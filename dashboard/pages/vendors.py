@@ -34,7 +34,7 @@ dash.register_page(__name__, path="/vendors", name="Vendors", order=2,
 MONEY = "shop currency"
 VENDOR_LINK = RowLink("vendors-selected-click", "vendor_id")
 RANKING_COLUMNS = (
-    Col("vendor_label", "Vendor"), Col("category", "Category"), Col("flag", "Flagged"),
+    Col("vendor_label", "Vendor", "wrap"), Col("category", "Category"), Col("flag", "Flagged"),
     Col("defect_label", "Defect rate (95%)"),
     Col("category_defect_rate", "Category", "pct"), Col("order_lines", "Order lines", "int"),
     Col("defect_cost", "Defect cost", "money"),
