@@ -349,8 +349,8 @@ def cause_mix(returns: pl.DataFrame, reviews: pl.DataFrame) -> pl.DataFrame:
 
 def representative_comments(returns: pl.DataFrame, reviews: pl.DataFrame,
                             per_vendor: int = 12) -> pl.DataFrame:
-    """The most confidently classified defect comments and low reviews of each vendor, newest
-    first among equals, in the customer's own words."""
+    """Each vendor's defect comments and low reviews in the customer's own words: those the
+    classifier reads as a defect first, most confident and newest first."""
     comments = (returns.filter(pl.col("is_defect") & pl.col("reason_text").is_not_null())
                 .select("vendor_id", "sku", pl.col("requested_date").alias("feedback_date"),
                         pl.lit("return comment").alias("source"),
@@ -367,9 +367,11 @@ def representative_comments(returns: pl.DataFrame, reviews: pl.DataFrame,
                            pl.col("rating").cast(pl.Int64), "language"))
     both = pl.concat([comments, low_reviews], how="vertical_relaxed").unique(
         ["vendor_id", "source", "text"], keep="first", maintain_order=True)
-    return (both.sort(["vendor_id", "text_confidence", "feedback_date"],
-                      descending=[False, True, True], nulls_last=True)
-            .group_by("vendor_id", maintain_order=True).head(per_vendor))
+    return (both.with_columns(reads_as_defect=pl.col("text_cause").is_in(VENDOR_DEFECT_CAUSES))
+            .sort(["vendor_id", "reads_as_defect", "text_confidence", "feedback_date"],
+                  descending=[False, True, True, True], nulls_last=True)
+            .group_by("vendor_id", maintain_order=True).head(per_vendor)
+            .drop("reads_as_defect"))
 
 
 def change_date_error_days(flags: pl.DataFrame, truth: pl.DataFrame) -> pl.DataFrame:

@@ -5,7 +5,13 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
-from models.vendors import change_point, classify_returns, daily_counts, scorecard
+from models.vendors import (
+    change_point,
+    classify_returns,
+    daily_counts,
+    representative_comments,
+    scorecard,
+)
 
 START = date(2024, 1, 1)
 
@@ -124,3 +130,19 @@ def test_inspection_finding_a_defect_counts_even_without_a_defect_reason():
                                           "condition": "defective"}]))
     assert returns["is_defect"].to_list() == [True]
     assert returns["defect_by_inspection"].to_list() == [True]
+
+
+def test_representative_comments_put_those_read_as_defects_first():
+    returns = classify_returns(_returns([
+        {"return_id": "R1", "reason_code": "size_too_large", "condition": "defective",
+         "reason_text": "way too big, runs a size large"},
+        {"return_id": "R2", "reason_code": "defective",
+         "reason_text": "stopped working after two days, faulty"},
+    ]))
+    reviews = pl.DataFrame(schema={"vendor_id": pl.String, "sku": pl.String,
+                                   "review_date": pl.Date, "review_text": pl.String,
+                                   "text_cause": pl.String, "text_confidence": pl.Float64,
+                                   "rating": pl.Int64, "language": pl.String,
+                                   "low_rating": pl.Boolean})
+    shown = representative_comments(returns, reviews)
+    assert shown["text"].to_list()[0] == "stopped working after two days, faulty"
