@@ -69,3 +69,19 @@ def test_vendors_pack_of_an_unknown_vendor_says_which_ids_exist(vendor_warehouse
                                  "--out", str(tmp_path / "x.html")])
     assert result.exit_code == 2
     assert "no vendor 'NOPE'" in result.output
+
+
+@pytest.mark.postgres
+def test_postgresql_publishes_the_same_vendor_scores_as_duckdb(postgres_url, shop_dir,
+                                                              vendor_warehouse):
+    from flows.pipeline import pipeline
+    from flows.vendors import vendors_flow
+
+    pipeline(source=shop_dir, db=postgres_url)
+    vendors_flow(db=postgres_url)
+    cols = ["vendor_id", "category", "order_lines", "defect_lines", "flagged", "change_date"]
+    with reader_engine(postgres_url).connect() as conn:
+        on_postgres = read.vendors.scorecard(conn).select(cols).sort("vendor_id", "category")
+    with reader_engine(vendor_warehouse).connect() as conn:
+        on_duckdb = read.vendors.scorecard(conn).select(cols).sort("vendor_id", "category")
+    assert on_postgres.equals(on_duckdb)
