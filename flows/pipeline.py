@@ -23,7 +23,7 @@ from flows.conform import Conformed, SourceFile, discover, read_batches, type_ro
 from flows.quality import Gate, gate, horizon_now
 from flows.records import ROW, FileRejected
 from flows.sources import AdapterReport, get_adapter
-from warehouse import load
+from warehouse import incremental, load
 from warehouse.contract import FEEDS, Feed
 from warehouse.engine import write_session
 from warehouse.settings import Settings, database_url
@@ -183,6 +183,12 @@ def build_warehouse_layer(conn: Connection, layer: str) -> int:
     return build_layer(conn, layer)
 
 
+@task(cache_policy=NO_CACHE)
+def update_warehouse_layer(conn: Connection, layer: str, run_id: str) -> int:
+    """Recompute the partitions of one layer that the run's new rows fall in."""
+    return incremental.update_layer(conn, layer, run_id)
+
+
 def _file_outcome(conn: Connection, source_file: SourceFile, run_id: str, opened: date,
                   horizon: datetime) -> FileOutcome:
     name = source_file.path.name
@@ -220,6 +226,7 @@ def pipeline(source: Path, db: str | None = None, source_kind: str = "files") ->
                            "orders.parquet, returns.csv, carrier_scans_2025-01.parquet")
     with write_session(url) as conn:
         load.ensure_schema(conn)
+        before = incremental.row_counts(conn)
         for feed in FEEDS.values():
             for source_file in (f for f in files if f.feed is feed):
                 outcome = _file_outcome(conn, source_file, run_id, opened, horizon)
@@ -241,8 +248,14 @@ def pipeline(source: Path, db: str | None = None, source_kind: str = "files") ->
                 summary.released[feed.name] = released
                 log.info("released %s waiting %s rows whose parent arrived", released,
                          feed.name)
+        update = incremental.plan(conn, run_id, before)
+        log.info("%s: %s", "incremental rebuild" if update.incremental else "full rebuild",
+                 update.reason)
         for layer in LAYERS:
-            build_warehouse_layer(conn, layer)
+            if update.incremental:
+                update_warehouse_layer(conn, layer, run_id)
+            else:
+                build_warehouse_layer(conn, layer)
             log.info("built %s", layer)
         load.record(conn, "runs", [{
             "run_id": run_id, "started_at": started, "finished_at": load.utcnow(),

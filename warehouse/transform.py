@@ -45,7 +45,8 @@ def _render(text: str) -> str:
     return re.sub(r"\{\{(\w+)\}\}", fill, text)
 
 
-def _statements(layer: str) -> list[str]:
+def statements(layer: str) -> list[str]:
+    """The SQL statements of `layer`'s files, contract lists rendered, comments dropped."""
     files = sorted(p for p in resources.files("warehouse.sql").iterdir()
                    if p.name.endswith(f"_{layer}.sql"))
     text = _render("\n".join(p.read_text(encoding="utf-8") for p in files))
@@ -53,7 +54,7 @@ def _statements(layer: str) -> list[str]:
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
 
 
-def _coverage_statements() -> list[str]:
+def coverage_statements() -> list[str]:
     """marts.data_coverage: per contract field, how many loaded rows carry a value.
 
     It is what lets every page say what the loaded source can and cannot answer (Online Retail
@@ -72,9 +73,9 @@ def build_layer(conn: Connection, layer: str) -> int:
     """Rebuild every table and view of `layer`; returns how many statements ran."""
     if layer not in LAYERS:
         raise ValueError(f"unknown layer {layer!r}; layers are {', '.join(LAYERS)}")
-    statements = _statements(layer)
+    todo = statements(layer)
     if layer == "marts":
-        statements += _coverage_statements()
-    for statement in statements:
+        todo += coverage_statements()
+    for statement in todo:
         conn.exec_driver_sql(statement)
-    return len(statements)
+    return len(todo)

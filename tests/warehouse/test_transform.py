@@ -9,7 +9,7 @@ from warehouse import transform
 
 def test_the_marts_sql_takes_the_failure_reasons_from_the_contract(monkeypatch):
     monkeypatch.setattr(transform, "FAILURE_REASONS", ("customer_not_available", "dog_bit"))
-    mart = next(s for s in transform._statements("marts")
+    mart = next(s for s in transform.statements("marts")
                 if s.startswith("CREATE TABLE marts.carrier_pickup_daily"))
     assert "AS failed_dog_bit" in mart
     assert "failed_wrong_address_or_phone" not in mart
@@ -18,7 +18,7 @@ def test_the_marts_sql_takes_the_failure_reasons_from_the_contract(monkeypatch):
 def test_the_marts_sql_takes_the_defect_reasons_and_conditions_from_the_contract(monkeypatch):
     monkeypatch.setattr(transform, "DEFECT_REASONS", ("defective",))
     monkeypatch.setattr(transform, "DEFECT_CONDITIONS", ("empty_box",))
-    mart = next(s for s in transform._statements("marts")
+    mart = next(s for s in transform.statements("marts")
                 if s.startswith("CREATE TABLE marts.vendor_quality"))
     assert "reason_code IN ('defective')" in mart
     assert "condition IN ('empty_box')" in mart
@@ -26,7 +26,7 @@ def test_the_marts_sql_takes_the_defect_reasons_and_conditions_from_the_contract
 
 def test_no_contract_placeholder_is_left_in_any_layer():
     for layer in transform.LAYERS:
-        assert not any("{{" in s for s in transform._statements(layer)), layer
+        assert not any("{{" in s for s in transform.statements(layer)), layer
 
 
 def test_a_placeholder_the_contract_does_not_provide_is_an_error():
