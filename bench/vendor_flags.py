@@ -38,7 +38,8 @@ def main() -> None:
         scored = time.perf_counter() - started
         truth = pl.read_parquet(shop / "_truth" / "defective_vendors.parquet")
         found = change_date_error_days(card, truth)
-        others = card.filter(pl.col("flagged") & ~pl.col("vendor_id").is_in(truth["vendor_id"]))
+        planted = truth["vendor_id"].to_list()
+        others = card.filter(pl.col("flagged") & ~pl.col("vendor_id").is_in(planted))
         runner_up = card.filter(~pl.col("flagged")).sort("p_excess").row(0, named=True)
         print(f"seed {seed}: {card.height} vendor-category pairs scored in {scored:.1f} s")
         for row in found.iter_rows(named=True):
