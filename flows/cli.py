@@ -291,5 +291,87 @@ def demo(
         serve(db=db, port=port)
 
 
+# --- vendor quality (issue 11) ---------------------------------------------------------------
+
+VENDOR_JSON_COLUMNS = (
+    "vendor_id", "vendor_name", "category", "flagged", "change_date", "defect_rate",
+    "category_defect_rate", "defect_rate_low", "defect_rate_high", "order_lines",
+    "defect_lines", "returns", "defect_returns", "defect_cost", "excess_defect_cost",
+    "low_rating_share", "category_low_rating_share", "review_defect_share",
+    "cause_disagreement_rate", "p_excess", "change_p_value",
+)
+
+
+def _vendor_outputs_current(url: str, refresh: bool) -> None:
+    """Score the vendors (the Prefect flow) unless the published scores match the warehouse."""
+    from warehouse import derived, read
+    from warehouse.engine import reader_engine
+
+    with reader_engine(url).connect() as conn:
+        latest = derived.latest_output(conn, read.vendors.OUTPUT)
+        run_id = read.runs.latest_run_id(conn)
+    if refresh or latest is None or latest["snapshot"] != run_id:
+        from flows.vendors import vendors_flow
+
+        console.print("[bold]scoring vendors[/] (text causes, scorecards, change points; "
+                      "Prefect start-up can take ~20 s)")
+        vendors_flow(db=url)
+
+
+@app.command()
+def vendors(
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per vendor and "
+                                                         "category.")] = False,
+    pack: Annotated[str | None, typer.Option("--pack", help="Write this vendor's evidence "
+                                                            "pack (HTML) to --out.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="File for --pack.")] = None,
+    refresh: Annotated[bool, typer.Option("--refresh", help="Score again even if the published "
+                                                            "scores match the warehouse.")]
+    = False,
+) -> None:
+    """Vendor quality: defect rates against the category, flags and change dates; evidence packs."""
+    from models.evidence import evidence_pack
+    from warehouse import read
+    from warehouse.engine import reader_engine, warehouse_exists
+
+    url = database_url(db)
+    if not warehouse_exists(url):
+        raise _fail(f"no warehouse at {url}", "run `returnlens pipeline --source DIR` first")
+    if pack is not None and out is None:
+        raise _fail("--pack needs --out FILE", "e.g. returnlens vendors --pack V042 --out v.html")
+    _vendor_outputs_current(url, refresh)
+    with reader_engine(url).connect() as conn:
+        if pack is not None and out is not None:
+            tables = read.vendors.vendor_outputs(conn, pack)
+            if tables["vendors_scorecard"].is_empty():
+                known = read.vendors.vendor_names(conn)["vendor_id"].head(5).to_list()
+                raise _fail(f"no vendor {pack!r} in the scorecard",
+                            f"vendor ids look like {', '.join(known)}")
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(evidence_pack(pack, tables), encoding="utf-8")
+            console.print(f"evidence pack of {pack} written to [bold]{out}[/]")
+            return
+        card = read.vendors.scorecard(conn)
+    if as_json:
+        rows = card.select(VENDOR_JSON_COLUMNS).with_columns(
+            pl.col("change_date").cast(pl.String)).to_dicts()
+        sys.stdout.write(json.dumps(rows) + "\n")
+        return
+    shown = card.filter(pl.col("flagged")).vstack(card.filter(~pl.col("flagged")).head(10))
+    table = Table("vendor", "category", "flagged", "since", "defect rate (95% interval)",
+                  "category", "defect cost", title=f"vendor quality ({card.height} vendor and "
+                  f"category pairs; {int(card['flagged'].sum())} flagged)")
+    for r in shown.iter_rows(named=True):
+        table.add_row(f"{r['vendor_name']} ({r['vendor_id']})", r["category"],
+                      "yes" if r["flagged"] else "no",
+                      r["change_date"].isoformat() if r["change_date"] else "–",
+                      f"{100 * r['defect_rate']:.1f}% ({100 * r['defect_rate_low']:.1f}–"
+                      f"{100 * r['defect_rate_high']:.1f}%)",
+                      f"{100 * (r['category_defect_rate'] or 0):.1f}%",
+                      f"{r['defect_cost'] or 0:,.2f}")
+    Console(width=None if sys.stdout.isatty() else 200).print(table)
+
+
 if __name__ == "__main__":
     app()

@@ -78,6 +78,10 @@ PARTITION_RULES = {
     "marts.vendor_reviews": "review_month IN (SELECT review_month FROM _p_review_months)",
     "marts.returns_daily": "requested_date IN (SELECT requested_date FROM _p_request_dates)",
     "marts.return_lag": "order_month IN (SELECT order_month FROM _p_lag_months)",
+    "marts.vendor_lines_daily": "order_date IN (SELECT order_date FROM _p_order_dates)",
+    "marts.vendor_sku_monthly": "order_month IN (SELECT order_month FROM _p_order_months)",
+    "marts.vendor_return_lines": "return_id IN (SELECT return_id FROM _d_returns)",
+    "marts.vendor_review_texts": "review_id IN (SELECT review_id FROM _d_reviews)",
     "marts.sku_feedback": "(source = 'return comment' "
                           "AND feedback_id IN (SELECT return_id FROM _d_returns)) "
                           "OR (source = 'review' "
