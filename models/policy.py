@@ -936,3 +936,24 @@ def assumptions_table(assumptions: Assumptions) -> pl.DataFrame:
     """The assumptions as rows: name, default, range, meaning, source."""
     return pl.DataFrame([{"name": n, **asdict(getattr(assumptions, n))}
                          for n in assumptions.names()])
+
+
+def save_scenario(url: str, result: Result, name: str) -> pl.DataFrame:
+    """Add `result` to the saved scenarios (replacing one of the same name) and publish them
+    all as derived output "policy" (table models.policy_scenarios); returns the saved rows."""
+    from warehouse import derived, read
+    from warehouse.engine import reader_engine
+    from warehouse.load import utcnow
+    from warehouse.read.runs import latest_run_id
+
+    with reader_engine(url).connect() as conn:
+        saved = read.policy.saved_scenarios(conn)
+        snapshot = latest_run_id(conn)
+    row = scenario_row(result, name, utcnow())
+    if not saved.is_empty():
+        saved = saved.filter(pl.col("name") != name)
+        row = pl.concat([saved, row], how="diagonal_relaxed")
+    derived.publish(url, "policy", {"policy_scenarios": row},
+                    params={"saved": row["name"].to_list()},
+                    metrics={"scenarios": row.height}, snapshot=snapshot)
+    return row
