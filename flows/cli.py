@@ -65,12 +65,24 @@ def generate(
     = 7,
     file_format: Annotated[FileFormat, typer.Option("--format", help="File format.")]
     = FileFormat.parquet,
+    policy: Annotated[Path | None, typer.Option(
+        help="Return-policy history to simulate under instead of the shop's own: CSV or Parquet "
+             "with the return_policy feed's columns and an optional category column. The same "
+             "seed keeps the same customers and orders; returns respond to the policy.")] = None,
 ) -> None:
     """Write a synthetic shop's feeds (and its _truth/ for evaluation) into OUT."""
-    from flows.sources.synthetic import write_shop
+    from flows.sources.synthetic import PolicyFileError, read_policy, write_shop
 
-    with console.status(f"simulating {orders:,} orders (seed {seed})"):
-        rows = write_shop(orders, seed, out, file_format.value)
+    hint = ("a policy file has policy_id, effective_from, effective_to (empty while in force), "
+            "window_days, restocking_fee_pct (0-1), free_return_shipping and optionally "
+            "category; periods may not overlap and must cover 2024-01-01 to 2025-12-31 "
+            "(docs/synthetic-shop.md)")
+    try:
+        rows_in = None if policy is None else read_policy(policy)
+        with console.status(f"simulating {orders:,} orders (seed {seed})"):
+            rows = write_shop(orders, seed, out, file_format.value, rows_in)
+    except PolicyFileError as exc:
+        raise _fail(str(exc), hint) from None
     table = Table("file", "rows", title=f"synthetic shop in {out}")
     for name, count in rows.items():
         table.add_row(f"{name}.{file_format.value}", f"{count:,}")

@@ -86,3 +86,37 @@ def test_a_bad_date_is_refused_with_the_format(tmp_path):
                                  f"duckdb:///{tmp_path / 'w.duckdb'}"])
     assert result.exit_code == 2
     assert "YYYY-MM-DD" in result.output
+
+
+def test_generate_under_a_policy_file_writes_that_policy(tmp_path):
+    (tmp_path / "policy.csv").write_text(
+        "policy_id,effective_from,effective_to,window_days,restocking_fee_pct,"
+        "free_return_shipping\nFLAT7,2024-01-01,,7,0.05,false\n")
+    result = runner.invoke(app, ["generate", "--orders", "500", "--out", str(tmp_path / "shop"),
+                                 "--policy", str(tmp_path / "policy.csv")])
+    assert result.exit_code == 0, result.output
+    policy = pl.read_parquet(tmp_path / "shop" / "return_policy.parquet")
+    assert policy["policy_id"].to_list() == ["FLAT7"]
+
+
+def test_generate_with_a_bad_policy_file_names_the_file_row_and_field(tmp_path):
+    (tmp_path / "policy.csv").write_text(
+        "policy_id,effective_from,effective_to,window_days,restocking_fee_pct,"
+        "free_return_shipping\nA,2024-01-01,,-3,0,true\n")
+    result = runner.invoke(app, ["generate", "--orders", "500", "--out", str(tmp_path / "shop"),
+                                 "--policy", str(tmp_path / "policy.csv")])
+    assert result.exit_code == 2
+    assert "policy.csv, row 1, field window_days" in " ".join(result.output.split())
+    assert not (tmp_path / "shop").exists()
+
+
+def test_generate_with_a_policy_that_leaves_days_uncovered_writes_nothing(tmp_path):
+    (tmp_path / "policy.csv").write_text(
+        "policy_id,effective_from,effective_to,window_days,restocking_fee_pct,"
+        "free_return_shipping\nLATE,2024-03-01,,30,0,true\n")
+    result = runner.invoke(app, ["generate", "--orders", "500", "--out", str(tmp_path / "shop"),
+                                 "--policy", str(tmp_path / "policy.csv")])
+    assert result.exit_code == 2
+    assert "policy.csv: no policy covers apparel orders on 2024-01-01" in " ".join(
+        result.output.split())
+    assert not (tmp_path / "shop").exists()
