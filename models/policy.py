@@ -10,11 +10,13 @@ The model, per category c and reason group g:
   those who decide inside the window, plus the share rho of late deciders who rush in before the
   deadline; rho is read off the excess of returns just before each deadline in the history;
 - intent itself moves with the window, (w1/w0)^-eta, and for returns that pay a fee (reasons
-  that are not the shop's fault) with the fee, exp(-beta * fee share); eta and beta are read
-  off the policy changes in the history, with reasons the shop is at fault for (and no product
-  defect) as the control that pays no fee;
-- what the data cannot tell (label-fee salience, exchange-bonus uptake, later purchases after a
-  paid return) are `Assumptions`, each with a default, a range and its source.
+  that are not the shop's fault) with the fee, exp(-beta * fee share); the history's policy
+  changes tell how much intent moved; when the window and the fee changed together (the usual
+  case) the data cannot split the move between them, so eta is an assumption and beta is what
+  the observed move leaves, replicate by replicate;
+- what the data cannot tell (the window's effect on intent when it changed with a fee, a paid
+  label's deterrence, exchange-bonus uptake, later purchases after a paid return) are
+  `Assumptions`, each with a default, a range and its source.
 
 A scenario reweights the baseline cohort's own returns, so it reproduces the cohort exactly under
 the cohort's own policy, and every money column means what `returnlens kpis` means by it. Every
@@ -122,12 +124,12 @@ class Assumption:
 class Assumptions:
     """The simulator's editable assumptions (docs/policy-lab.md gives the reasoning)."""
 
-    label_fee_salience: Assumption = field(default_factory=lambda: Assumption(
-        3.0, 1.0, 8.0,
-        "How much more a flat label fee deters than a restocking fee of the same money "
-        "(1 = the same; the fee's deterrence is learned from the history).",
-        "Wehkamp's EUR 0.50 fee cut returned items 10-14% (ANP/Nu.nl 2023-24), far more than "
-        "its share of an item's price; no controlled estimate found."))
+    label_fee_deterrence: Assumption = field(default_factory=lambda: Assumption(
+        0.12, 0.05, 0.20,
+        "Share of returns that are not the shop's fault a flat label fee deters, whatever its "
+        "amount (small fees, about EUR 0.50-2, are all the evidence covers).",
+        "Wehkamp's EUR 0.50 fee: returned items -10% to -14% (ANP/Nu.nl 2023-24, confounded "
+        "by a 17% sales fall); range widened both ways."))
     exchange_uptake_per_bonus: Assumption = field(default_factory=lambda: Assumption(
         2.0, 1.0, 4.0,
         "Share of refund returns that switch to an exchange per unit of bonus share "
@@ -146,9 +148,10 @@ class Assumptions:
         "fee change to learn it from.",
         "Wehkamp: a small flat fee, -10% to -14% returned items; no rate elasticity found."))
     window_intent_prior: Assumption = field(default_factory=lambda: Assumption(
-        0.0, -0.05, 0.10,
-        "Intent elasticity eta to the window ((w1/w0)^-eta) when the history has no window "
-        "change to learn it from; positive = shorter windows raise intent.",
+        0.10, 0.0, 0.20,
+        "Intent elasticity eta to the window ((w1/w0)^-eta; positive = shorter windows raise "
+        "intent) when the history cannot tell it: no window change, or one made together "
+        "with a fee change.",
         "Janakiraman & Ordonez 2012 (short deadlines can raise returns); Janakiraman, Syrdal "
         "& Freling 2016 (time leniency lowers returns); Ertekin & Agrawal 2021 (online: n.s.)."))
     rush_share_prior: Assumption = field(default_factory=lambda: Assumption(
@@ -199,8 +202,7 @@ class Learned:
     p2: np.ndarray  # (K, C) scale parameter
     rush_windows: np.ndarray  # (R,) windows with a rush estimate, sorted
     rush: np.ndarray  # (K, C, R) rush share at those windows
-    eta: np.ndarray  # (K,) window intent elasticity (nan: not identified)
-    beta: np.ndarray  # (K,) fee deterrence (nan: not identified)
+    log_intent: np.ndarray  # (K, R) log intent of returns that pay fees, per regime
     weights: np.ndarray  # (K, BLOCKS) bootstrap weights of the fit (row 0: ones)
     noise: np.ndarray  # (K, BLOCKS) independent weights for a new outcome's noise
     lines: pl.DataFrame  # every return of a known line, ready to aggregate
@@ -353,7 +355,6 @@ def learn(history: History, seed: int = 0, replicates: int = REPLICATES) -> Lear
         pl.col("category").replace_strict(cat_index, default=None).alias("cat"))
 
     windows = regimes["window_days"].to_numpy().astype(float)
-    fees = regimes["restocking_fee_pct"].to_numpy().astype(float)
     n_cat, n_reg = len(categories), len(regimes)
     last_day = sales["order_date"].max()
     complete_until = last_day - timedelta(days=int(windows.max()) + 21)  # type: ignore[operator]
@@ -386,7 +387,6 @@ def learn(history: History, seed: int = 0, replicates: int = REPLICATES) -> Lear
     noise = rng.multinomial(BLOCKS, uniform, replicates).astype(float)
     upper = np.clip(np.floor((windows - RUSH_ZONE_DAYS) / BIN_DAYS).astype(int), 1, n_bins)
     rush_from = upper  # bins from here on are the deadline zone (and any late request)
-    deadline_bin = np.clip(np.floor(windows / BIN_DAYS).astype(int), 1, n_bins)
 
     # per replicate, counts summed over blocks: (K, C, R, G, bins)
     rep_counts = np.einsum("kb,crgbn->kcrgn", weights, counts, optimize=True)
@@ -432,13 +432,12 @@ def learn(history: History, seed: int = 0, replicates: int = REPLICATES) -> Lear
     enough = late_mass[0] >= MIN_RUSH_MASS  # (C, R)
     rush = np.where(enough[None], rush_cat, rush_pool[:, None, :])
     rush_ok = late_mass[0].sum(axis=0) >= MIN_RUSH_MASS  # (R,) a regime whose rush is visible
-    del deadline_bin
 
     # window and fee responses: log intent (pooled over categories) against window and fee
     with np.errstate(divide="ignore", invalid="ignore"):
         pooled_intent = (early.sum(axis=1)
                          / (exposure[None, :, :, None] * f_cut[..., None]).sum(axis=1))  # K,R,G
-    eta, beta = _responses(pooled_intent, windows, fees)
+    log_intent = np.log(pooled_intent[:, :, GROUPS.index("choice")])
     rush_windows = windows[rush_ok]
     order = np.argsort(rush_windows)
     rush_values = np.clip(rush[:, :, rush_ok][:, :, order], 0.0, 1.0)
@@ -449,46 +448,45 @@ def learn(history: History, seed: int = 0, replicates: int = REPLICATES) -> Lear
         "rush_point": {categories[c]: dict(zip(map(float, rush_windows[order]),
                                                map(float, rush_values[0, c]), strict=True))
                        for c in range(n_cat)},
-        "eta_point": float(eta[0]), "beta_point": float(beta[0]),
         "intent_point": {GROUPS[g]: [float(v) for v in pooled_intent[0, :, g]]
                          for g in range(len(GROUPS))},
     }
     return Learned(
         categories=categories, regimes=regimes, family=family, p1=p1, p2=p2,
-        rush_windows=rush_windows[order], rush=rush_values, eta=eta, beta=beta,
+        rush_windows=rush_windows[order], rush=rush_values, log_intent=log_intent,
         weights=weights, noise=noise, lines=lines, sales=sales, diagnostics=diagnostics)
 
 
-def _responses(intent: np.ndarray, windows: np.ndarray, fees: np.ndarray
-               ) -> tuple[np.ndarray, np.ndarray]:
-    """eta and beta per replicate from log intent by regime: control moves with the window
-    only, choice with the window and the fee. NaN where the history has no such change."""
-    k = intent.shape[0]
-    eta = np.full(k, np.nan)
-    beta = np.full(k, np.nan)
-    if len(windows) < 2:
+def _responses(log_intent: np.ndarray, windows: np.ndarray, fees: np.ndarray,
+               eta_prior: np.ndarray, beta_prior: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """eta and beta per replicate from log intent by regime (ln pi = a - eta ln w - beta f).
+
+    Whatever the history varies is fitted; when window and fee only ever changed together the
+    window's share is the prior eta and beta fits what is left; what never varied is the prior.
+    """
+    k = log_intent.shape[0]
+    eta, beta = eta_prior.copy(), beta_prior.copy()
+    log_w = np.log(windows)
+    has_window, has_fee = np.ptp(log_w) > 0, np.ptp(fees) > 0
+    if not (has_window or has_fee):
         return eta, beta
-    control = np.log(intent[:, :, GROUPS.index("control")])
-    choice = np.log(intent[:, :, GROUPS.index("choice")])
-    has_window = np.ptp(np.log(windows)) > 0
-    has_fee = np.ptp(fees) > 0
-    n = len(windows)
-    # unknowns: a_control, a_choice, [eta], [beta]
-    columns = [np.r_[np.ones(n), np.zeros(n)], np.r_[np.zeros(n), np.ones(n)]]
-    if has_window:
-        columns.append(np.r_[-np.log(windows), -np.log(windows)])
-    if has_fee:
-        columns.append(np.r_[np.zeros(n), -fees])
-    design = np.column_stack(columns)
+    confounded = has_window and has_fee and np.linalg.matrix_rank(
+        np.column_stack([np.ones_like(fees), log_w, fees])) < 3
     for i in range(k):
-        y = np.r_[control[i], choice[i]]
+        y = log_intent[i]
         if not np.all(np.isfinite(y)):
             continue
-        solution = np.linalg.lstsq(design, y, rcond=None)[0]
-        if has_window:
-            eta[i] = solution[2]
+        columns = [np.ones_like(fees)]
         if has_fee:
-            beta[i] = solution[-1]
+            y = y + (eta[i] * log_w if confounded or not has_window else 0.0)
+            columns.append(-fees)
+        if has_window and not confounded:
+            columns.append(-log_w)
+        solution = np.linalg.lstsq(np.column_stack(columns), y, rcond=None)[0]
+        if has_fee:
+            beta[i] = solution[1]
+        if has_window and not confounded:
+            eta[i] = solution[-1]
     return eta, beta
 
 
@@ -505,7 +503,7 @@ class Params:
     rush: np.ndarray  # (K, C, R)
     eta: np.ndarray  # (K,)
     beta: np.ndarray
-    salience: np.ndarray
+    label_deterrence: np.ndarray
     uptake: np.ndarray
     spend_effect: np.ndarray
     weights: np.ndarray  # (K, BLOCKS)
@@ -532,20 +530,19 @@ def replicate_params(learned: Learned, assumptions: Assumptions, seed: int) -> P
     """The learned replicates with the assumptions drawn over their ranges (row 0: point)."""
     k = learned.weights.shape[0]
     rng = np.random.default_rng([seed, 1])
-    eta = learned.eta.copy()
-    if np.isnan(eta[0]):
-        eta = _triangular(rng, assumptions.window_intent_prior, k)
-    beta = learned.beta.copy()
-    if np.isnan(beta[0]):
-        beta = _triangular(rng, assumptions.fee_deterrence_prior, k)
+    windows = learned.regimes["window_days"].to_numpy().astype(float)
+    fees = learned.regimes["restocking_fee_pct"].to_numpy().astype(float)
+    eta, beta = _responses(learned.log_intent, windows, fees,
+                           _triangular(rng, assumptions.window_intent_prior, k),
+                           _triangular(rng, assumptions.fee_deterrence_prior, k))
     rush = learned.rush
     if rush.shape[2] == 0:
         prior = _triangular(rng, assumptions.rush_share_prior, k)
         rush = np.broadcast_to(prior[:, None, None], (k, len(learned.categories), 1)).copy()
     return Params(
         family=learned.family, p1=learned.p1, p2=learned.p2, rush=rush,
-        eta=np.nan_to_num(eta), beta=np.nan_to_num(beta),
-        salience=_triangular(rng, assumptions.label_fee_salience, k),
+        eta=eta, beta=beta,
+        label_deterrence=_triangular(rng, assumptions.label_fee_deterrence, k),
         uptake=_triangular(rng, assumptions.exchange_uptake_per_bonus, k),
         spend_effect=_triangular(rng, assumptions.later_spend_fee_effect, k),
         weights=learned.weights)
@@ -676,7 +673,7 @@ def evaluate(learned: Learned, cohort_: Cohort, scenario: Scenario, params: Para
     s = {c: cells[c].to_numpy().astype(float)[:, None] for c in SUMS}
     f0 = fees0[reg][:, None]
     f1 = np.where(scope, scenario.restocking_fee_pct, fees0[reg])[:, None]
-    label = np.where(scope & choice & ~exchange, scenario.label_fee, 0.0)[:, None]
+    label = np.where(scope & choice, scenario.label_fee, 0.0)[:, None]
     if naive:
         mult = np.where(kept, 1.0, 0.0)[:, None] * np.ones((1, w.shape[1]))
         uptake = np.zeros((1, w.shape[1]))
@@ -687,12 +684,9 @@ def evaluate(learned: Learned, cohort_: Cohort, scenario: Scenario, params: Para
         v1 = share[:, cat, -1].T
         ratio_w = (scenario.window_days / windows0[reg])[:, None]
         time = np.where(scope[:, None], v1 / v0 * ratio_w ** (-params.eta[None, :]), 1.0)
-        price = np.where(choice & ~exchange, 1.0, 0.0)[:, None]  # a paid-out refund
-        per_unit = np.divide(s["fee_base"], s["quantity"], out=np.ones_like(s["quantity"]),
-                             where=s["quantity"] > 0)
-        label_share = np.where(per_unit > 0, label / np.maximum(per_unit, 1e-9), 0.0)
-        deter = np.exp(-params.beta[None, :] * ((f1 - f0) + params.salience[None, :]
-                                                * label_share) * price)
+        price = np.where(choice & ~exchange, 1.0, 0.0)[:, None]  # a refund a fee is kept from
+        deter = np.exp(-params.beta[None, :] * (f1 - f0) * price)
+        deter = deter * np.where(label > 0, 1 - params.label_deterrence[None, :], 1.0)
         mult = time * np.where(scope[:, None] & choice[:, None], deter, 1.0)
         uptake = np.minimum(0.9, params.uptake[None, :] * scenario.exchange_bonus)
     m = mult * w
@@ -701,18 +695,22 @@ def evaluate(learned: Learned, cohort_: Cohort, scenario: Scenario, params: Para
                    (s["refund_amount"] + s["restocking_fee"]) * m - fee_s,
                    s["refund_amount"] * m)
     fee_s = np.where(choice[:, None] & ~exchange[:, None], fee_s, s["restocking_fee"] * m)
-    label_s = np.minimum(label * s["lines"] * m, np.maximum(pre, 0.0))
-    refund_s = pre - label_s
+    # the label fee is kept from a refund; on an exchange the customer pays it
+    label_s = label * s["lines"] * m
+    refund_s = np.where(exchange[:, None], pre, pre - np.minimum(label_s, np.maximum(pre, 0)))
+    label_extra = label_s - (pre - refund_s)  # paid on top of the refund
     switch = np.where(scope & choice & ~exchange & (s["fee_base"][:, 0] > 0), 1.0, 0.0)[:, None]
     switch = switch * np.broadcast_to(uptake, m.shape)
     bonus = scenario.exchange_bonus
     exchange_s = s["exchange_cost"] * m + switch * (s["replacement_cost"] * m
                                                     + bonus * s["fee_base"] * m)
+    # a return switched to an exchange refunds nothing; its label fee is paid on top
+    label_extra = (1 - switch) * label_extra + switch * label_s
     refund_s = refund_s * (1 - switch)
-    fees_total = (fee_s + label_s) * (1 - switch)
+    kept_fees = fee_s * (1 - switch)
     logistics = (s["return_shipping_cost"] + s["handling_cost"]) * m
     recovered = s["recovered_value"] * m
-    net_customer = refund_s + logistics + exchange_s - recovered
+    net_customer = refund_s + logistics + exchange_s - recovered - label_extra
     kw = params.weights if outcome_weights is None else outcome_weights
     rto = kw @ cohort_.rto_cost  # (K,)
     customers = cohort_.customers
@@ -728,7 +726,7 @@ def evaluate(learned: Learned, cohort_: Cohort, scenario: Scenario, params: Para
     return {
         "units_returned": (s["quantity"] * m).sum(axis=0),
         "refunds": refund_s.sum(axis=0),
-        "fee_revenue": fees_total.sum(axis=0),
+        "fee_revenue": (kept_fees + label_s).sum(axis=0),
         "reverse_logistics": logistics.sum(axis=0) + kw @ cohort_rto_logistics(cohort_),
         "exchange_cost": exchange_s.sum(axis=0),
         "recovered_value": recovered.sum(axis=0),
@@ -793,9 +791,9 @@ class Result:
 SENSITIVITY_INPUTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "lag_curve": ("Days-to-return curves (learned)", ("family", "p1", "p2")),
     "rush": ("Deadline rush share (learned)", ("rush",)),
-    "eta": ("Window effect on intent (learned)", ("eta",)),
+    "eta": ("Window effect on intent (learned, or assumed when confounded)", ("eta", "beta")),
     "beta": ("Fee deterrence (learned)", ("beta",)),
-    "label_fee_salience": ("Label fee salience (assumption)", ("salience",)),
+    "label_fee_deterrence": ("Label fee deterrence (assumption)", ("label_deterrence",)),
     "exchange_uptake_per_bonus": ("Exchange bonus uptake (assumption)", ("uptake",)),
     "later_spend_fee_effect": ("Later purchases after a paid return (assumption)",
                                ("spend_effect",)),
@@ -845,7 +843,7 @@ def _sensitivity(learned: Learned, data: Cohort, scenario: Scenario, params: Par
     its stated range.
     """
     rows = []
-    ranges = {"label_fee_salience": "salience", "exchange_uptake_per_bonus": "uptake",
+    ranges = {"label_fee_deterrence": "label_deterrence", "exchange_uptake_per_bonus": "uptake",
               "later_spend_fee_effect": "spend_effect"}
     for key, (label, components) in SENSITIVITY_INPUTS.items():
         if key in ranges:
