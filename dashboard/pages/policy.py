@@ -3,7 +3,7 @@ intervals, the naive truncation estimate beside it, and saved scenarios side by 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import dash
@@ -21,6 +21,7 @@ dash.register_page(__name__, path="/policy", name="Policy Lab", order=5,
                    title="ReturnLens · Policy Lab")
 
 SEED = 0
+YOUNG_COHORT_DAYS = 60  # orders younger than this may still be returned
 ASSUMPTION_STEPS = {"label_fee_deterrence": 0.01, "exchange_uptake_per_bonus": 0.1,
                     "later_spend_fee_effect": 0.05, "fee_deterrence_prior": 0.1,
                     "window_intent_prior": 0.01, "rush_share_prior": 0.05}
@@ -42,7 +43,7 @@ def _number(label: str, input_id: str, value: float, step: float, minimum: float
 
 
 def controls(categories: list[str], first: date | None, last: date | None,
-             default_from: date | None) -> dbc.Card:
+             default_from: date | None, default_to: date | None) -> dbc.Card:
     """The scenario: window, fees, bonus, categories, the order period; save and export."""
     return dbc.Card(dbc.CardBody([
         dbc.Row([
@@ -58,7 +59,7 @@ def controls(categories: list[str], first: date | None, last: date | None,
             dbc.Col([dbc.Label("Orders dated (baseline period)", class_name="small mb-1"),
                      html.Div(dcc.DatePickerRange(
                          id="policy-period", min_date_allowed=first, max_date_allowed=last,
-                         start_date=default_from, end_date=last, display_format="YYYY-MM-DD",
+                         start_date=default_from, end_date=default_to, display_format="YYYY-MM-DD",
                          minimum_nights=0))], md=4),
             dbc.Col([dbc.Label("Save as", html_for="policy-save-name", class_name="small mb-1"),
                      dbc.InputGroup([
@@ -90,11 +91,12 @@ def assumptions_card() -> dbc.Card:
                               value=a.default, step=ASSUMPTION_STEPS.get(name, 0.01),
                               size="sm", debounce=True, style={"width": "7em"})),
             html.Td(f"{a.low:g} to {a.high:g}", className="text-nowrap"),
-            html.Td(a.meaning, className="small"), html.Td(a.source, className="small"),
+            html.Td([html.Div(a.meaning), html.Div(a.source, className="text-muted")],
+                    className="small", style={"whiteSpace": "normal"}),
         ]))
     table = html.Table([html.Thead(html.Tr([html.Th(h) for h in (
-        "assumption", "value", "80% range", "what it is", "source")])), html.Tbody(rows)],
-        className="table table-sm mb-0")
+        "assumption", "value", "80% range", "what it is · source")])), html.Tbody(rows)],
+        className="table table-sm mb-0", style={"tableLayout": "auto", "width": "100%"})
     return dbc.Card([
         dbc.CardHeader([html.Span("Assumptions", className="fw-semibold"), html.Span(
             " · what the history cannot tell; the interval draws each over its range",
@@ -106,19 +108,22 @@ def assumptions_card() -> dbc.Card:
 def layout(**_query: str) -> html.Div:
     """The Policy Lab page."""
     bounds = data.load(read.runs.data_bounds)
+    default_to = None
     values = data.load(read.runs.filter_values)
     categories = values.filter(pl.col("filter") == "category")["value"].to_list()
     first = bounds["first_order_day"][0] if bounds.height else None
     last = bounds["last_order_day"][0] if bounds.height else None
     history = data.load(read.policy.policy_history)
     default_from = history["effective_from"][-1] if history.height else first
-    if last is not None and default_from is not None and default_from > last:
-        default_from = first
+    if last is not None:  # younger cohorts are still returning: leave them out by default
+        default_to = max(last - timedelta(days=YOUNG_COHORT_DAYS), first or last)
+        if default_from is None or default_from > default_to:
+            default_from = first
     return html.Div([
         page_header("Policy Lab", "What a return-policy change would have done to the orders "
                                   "of a period: units, money and customers, against what "
                                   "happened, with 80% intervals."),
-        controls(categories, first, last, default_from),
+        controls(categories, first, last, default_from, default_to),
         dcc.Loading(html.Div(id="policy-summary")),
         dbc.Row([
             dbc.Col(graph_card("policy-waterfall-graph", "Where the money moves",
@@ -177,24 +182,25 @@ def run(window: Any, fee: Any, label: Any, bonus: Any, categories: list[str] | N
 
 def _fmt(row: dict[str, Any], key: str) -> str:
     value = row[key]
-    return f"{currency()} {value:,.2f}" if row["money"] else f"{value:,.0f}"
+    return f"{value:,.0f}"
 
 
 def result_table(result: policy.Result) -> html.Div:
     """One row per metric: baseline, scenario, 80% interval, change, naive truncation."""
     rows = []
     for r in result.table.to_dicts():
+        unit = f" ({currency()})" if r["money"] else ""
         rows.append({
-            "metric": r["label"], "baseline": _fmt(r, "baseline"), "scenario": _fmt(r, "point"),
+            "metric": r["label"] + unit, "baseline": _fmt(r, "baseline"),
+            "scenario": _fmt(r, "point"),
             "interval": f"{_fmt(r, 'low')} – {_fmt(r, 'high')}",
-            "change": (f"{r['change']:+,.2f}" if r["money"] else f"{r['change']:+,.0f}"),
-            "naive": _fmt(r, "naive"),
+            "change": f"{r['change']:+,.0f}", "naive": _fmt(r, "naive"),
         })
     return frame_table(pl.DataFrame(rows), (
-        Col("metric", "Metric"), Col("baseline", "Baseline (happened)"),
-        Col("scenario", "Scenario"), Col("interval", "80% interval"),
-        Col("change", f"Change ({currency()} or units)"),
-        Col("naive", "Naive truncation")), max_rows=20)
+        Col("metric", "Metric (money in the shop's currency)", "wrap"),
+        Col("baseline", "Baseline (happened)", "wrap"), Col("scenario", "Scenario", "wrap"),
+        Col("interval", "80% interval", "wrap"), Col("change", "Change", "wrap"),
+        Col("naive", "Naive truncation", "wrap")), max_rows=20)
 
 
 def summary(result: policy.Result) -> dbc.Row:
