@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -82,9 +84,11 @@ def build(out: Path, orders: int, seed: int, policy_path: Path | None = None) ->
                    str(shop)]
         if policy_path is not None:
             command += ["--policy", str(policy_path)]
-        subprocess.run(command, check=True, capture_output=True)
+        # each build its own Prefect home: parallel runs must not share one SQLite database
+        env = {**os.environ, "PREFECT_HOME": str((out / ".prefect").resolve())}
+        subprocess.run(command, check=True, capture_output=True, env=env)
         subprocess.run([CLI, "pipeline", "--db", url, "--source", str(shop)], check=True,
-                       capture_output=True)
+                       capture_output=True, env=env)
         (out / "loaded").touch()
     return url
 
@@ -106,19 +110,25 @@ def label_cost(learned: policy.Learned, period: tuple[date, date]) -> float:
     return float(lines["return_shipping_cost"].mean())
 
 
-def run(orders: int, seed: int, out: Path, cases: tuple[Case, ...]) -> dict[str, object]:
+def run(orders: int, seed: int, out: Path, cases: tuple[Case, ...],
+        parallel: int = 4) -> dict[str, object]:
     """The backtest: one row per case, plus the planted-change check; also returned as a dict."""
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     base_url = build(out / "A", orders, seed)
     learned = policy.learned_for(base_url, seed=0, cache_dir=out / "cache")
     label = label_cost(learned, PERIOD)
-    rows = []
-    for i, case in enumerate(cases):
+    def build_b(i: int, case: Case) -> str:
         b_dir = out / f"B{i}_{case.window_days}_{int(case.fee * 100)}_{int(case.free_label)}"
         b_dir.mkdir(parents=True, exist_ok=True)
-        actual = kpis(build(b_dir, orders, seed, policy_file(case, b_dir / "policy.csv")),
-                      PERIOD)
+        return build(b_dir, orders, seed, policy_file(case, b_dir / "policy.csv"))
+
+    # the regenerated shops are independent: build them side by side
+    with ThreadPoolExecutor(max_workers=parallel) as pool:
+        b_urls = list(pool.map(build_b, range(len(cases)), cases))
+    rows = []
+    for case, b_url in zip(cases, b_urls, strict=True):
+        actual = kpis(b_url, PERIOD)
         scenario = policy.Scenario(case.window_days, case.fee,
                                    0.0 if case.free_label else round(label, 2))
         result = policy.simulate(learned, scenario, *PERIOD, seed=0)
@@ -163,9 +173,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=ROOT / "data" / "backtest")
     parser.add_argument("--small", action="store_true", help="two scenarios only")
+    parser.add_argument("--parallel", type=int, default=4, help="shops built at once")
     args = parser.parse_args()
     report = run(args.orders, args.seed, args.out / f"{args.orders}_{args.seed}",
-                 SMALL_CASES if args.small else CASES)
+                 SMALL_CASES if args.small else CASES, args.parallel)
     table: pl.DataFrame = report.pop("table")  # type: ignore[assignment]
     with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=250, fmt_str_lengths=40):
         for metric in ("units_returned", "net_cost"):
