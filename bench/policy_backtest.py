@@ -85,10 +85,16 @@ def build(out: Path, orders: int, seed: int, policy_path: Path | None = None) ->
         if policy_path is not None:
             command += ["--policy", str(policy_path)]
         # each build its own Prefect home: parallel runs must not share one SQLite database
-        env = {**os.environ, "PREFECT_HOME": str((out / ".prefect").resolve())}
-        subprocess.run(command, check=True, capture_output=True, env=env)
-        subprocess.run([CLI, "pipeline", "--db", url, "--source", str(shop)], check=True,
-                       capture_output=True, env=env)
+        # and a patient start-up of its ephemeral Prefect server on a busy machine
+        env = {**os.environ, "PREFECT_HOME": str((out / ".prefect").resolve()),
+               "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "1800"}
+        if not (out / "generated").exists():
+            subprocess.run(command, check=True, capture_output=True, env=env)
+            (out / "generated").touch()
+        loaded = subprocess.run([CLI, "pipeline", "--db", url, "--source", str(shop)],
+                                capture_output=True, text=True, env=env)
+        if loaded.returncode:
+            raise RuntimeError(f"pipeline on {shop} failed: {loaded.stderr[-2000:]}")
         (out / "loaded").touch()
     return url
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -35,10 +36,14 @@ def build(out: Path, lines: int) -> str:
     url = f"duckdb:///{(out / 'warehouse.duckdb').resolve()}"
     if not (out / "loaded").exists():
         orders = int(lines / LINES_PER_ORDER)
-        subprocess.run([CLI, "generate", "--orders", str(orders), "--out", str(out / "shop")],
-                       check=True, capture_output=True)
+        env = {**os.environ, "PREFECT_HOME": str((out / ".prefect").resolve()),
+               "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "1800"}
+        if not (out / "generated").exists():
+            subprocess.run([CLI, "generate", "--orders", str(orders), "--out",
+                            str(out / "shop")], check=True, capture_output=True, env=env)
+            (out / "generated").touch()
         subprocess.run([CLI, "pipeline", "--db", url, "--source", str(out / "shop")],
-                       check=True, capture_output=True)
+                       check=True, capture_output=True, env=env)
         (out / "loaded").touch()
     return url
 

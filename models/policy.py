@@ -290,7 +290,7 @@ def _group(reason: pl.Expr) -> pl.Expr:
 def _regime_of(frame: pl.DataFrame, regimes: pl.DataFrame) -> pl.DataFrame:
     """`frame` with the policy regime of each order date (null outside every policy)."""
     ranges = regimes.select("regime", "effective_from", "effective_to")
-    joined = frame.sort("order_date").join_asof(
+    joined = frame.sort("order_date", maintain_order=True).join_asof(
         ranges.sort("effective_from"), left_on="order_date", right_on="effective_from",
         strategy="backward")
     inside = pl.col("effective_to").is_null() | (pl.col("order_date") <= pl.col("effective_to"))
@@ -611,7 +611,7 @@ def cohort(learned: Learned, scenario: Scenario, date_from: date | None,
         ~(scope & pl.col("lag").is_not_null() & (pl.col("lag") >= scenario.window_days)
           & (window.is_null() | (scenario.window_days < window))).alias("kept"))
     cells = customer.with_columns(pl.col("regime").fill_null(-1)).group_by(
-        "cat", "regime", "group", "exchange", "scope", "kept", "block").agg(
+        "cat", "regime", "group", "exchange", "scope", "kept", "block", maintain_order=True).agg(
         *(pl.col(c).sum() for c in SUMS if c != "lines"), pl.len().alias("lines"))
     fee_lines = (pl.col("scope") & (pl.col("group") == GROUPS.index("choice"))
                  & (pl.col("fee_base") > 0))
@@ -621,17 +621,18 @@ def cohort(learned: Learned, scenario: Scenario, date_from: date | None,
     more_fee = fee_lines & pl.lit(scenario.label_fee > 0) | (
         fee_lines & (pl.lit(scenario.restocking_fee_pct) > pl.col("fee0")))
     cut = ~pl.col("kept")
-    per_customer = customer.sort("requested_date").group_by("customer_id").agg(
+    per_customer = customer.sort("requested_date", "customer_id").group_by(
+        "customer_id", maintain_order=True).agg(
         pl.col("block").first(), pl.col("later_spend").first(),
         new_fee.any().alias("new_fee"), removed.any().alias("removed"),
         (more_fee | cut | removed).any().alias("affected"))
-    customers = per_customer.group_by("block").agg(
+    customers = per_customer.group_by("block", maintain_order=True).agg(
         pl.len().alias("returning"), pl.col("affected").sum(),
         pl.col("later_spend").sum().alias("later_spend"),
         pl.col("later_spend").filter(pl.col("new_fee")).sum().alias("spend_new_fee"),
         pl.col("later_spend").filter(pl.col("removed")).sum().alias("spend_removed"))
     rto_cost = np.zeros(BLOCKS)
-    rto_blocks = rto.group_by("block").agg(pl.col("net_cost").sum())
+    rto_blocks = rto.group_by("block", maintain_order=True).agg(pl.col("net_cost").sum())
     rto_cost[rto_blocks["block"].to_numpy()] = rto_blocks["net_cost"].to_numpy()
     observed = {
         "units_returned": float(customer["quantity"].sum()),

@@ -40,8 +40,9 @@ def test_the_cohorts_own_policy_reproduces_its_kpis(learned, warehouse_url):
     assert result.metric("net_cost")["baseline"] == pytest.approx(kpis["net_return_cost"],
                                                                   abs=0.01)
     assert result.metric("units_returned")["point"] == pytest.approx(kpis["units_returned"])
+    # fees are recomputed from each refund, the feed rounded them to cents line by line
     assert result.metric("net_cost")["point"] == pytest.approx(kpis["net_return_cost"],
-                                                               abs=0.05)
+                                                               rel=1e-4)
 
 
 def test_the_history_shows_a_deadline_rush(learned):
@@ -146,8 +147,8 @@ def test_simulate_prints_the_documented_json(warehouse_url, tmp_path, monkeypatc
 def test_simulate_refuses_a_percentage_for_a_share(warehouse_url):
     result = runner.invoke(app, ["simulate", "--window-days", "7", "--restocking-fee-pct",
                                  "10", "--db", warehouse_url])
-    assert result.exit_code != 0
-    assert "0.0<=x<=1.0" in result.output or "1.0" in result.output
+    assert result.exit_code == 2
+    assert "restocking" in result.output
 
 
 def test_oracle_backtest_a_shop_regenerated_under_policy_b_falls_in_the_interval(
