@@ -117,21 +117,28 @@ def label_cost(learned: policy.Learned, period: tuple[date, date]) -> float:
 
 
 def run(orders: int, seed: int, out: Path, cases: tuple[Case, ...],
-        parallel: int = 4) -> dict[str, object]:
+        parallel: int = 4, built_only: bool = False) -> dict[str, object]:
     """The backtest: one row per case, plus the planted-change check; also returned as a dict."""
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     base_url = build(out / "A", orders, seed)
     learned = policy.learned_for(base_url, seed=0, cache_dir=out / "cache")
     label = label_cost(learned, PERIOD)
+    def b_dir(i: int, case: Case) -> Path:
+        return out / f"B{i}_{case.window_days}_{int(case.fee * 100)}_{int(case.free_label)}"
+
     def build_b(i: int, case: Case) -> str:
-        b_dir = out / f"B{i}_{case.window_days}_{int(case.fee * 100)}_{int(case.free_label)}"
-        b_dir.mkdir(parents=True, exist_ok=True)
-        return build(b_dir, orders, seed, policy_file(case, b_dir / "policy.csv"))
+        b_dir(i, case).mkdir(parents=True, exist_ok=True)
+        return build(b_dir(i, case), orders, seed, policy_file(case, b_dir(i, case)
+                                                                / "policy.csv"))
+
+    if built_only:  # evaluate the scenarios whose shops are already loaded
+        cases = tuple(c for i, c in enumerate(cases) if (b_dir(i, c) / "loaded").exists())
 
     # the regenerated shops are independent: build them side by side
+    indices = [CASES.index(c) if c in CASES else i for i, c in enumerate(cases)]
     with ThreadPoolExecutor(max_workers=parallel) as pool:
-        b_urls = list(pool.map(build_b, range(len(cases)), cases))
+        b_urls = list(pool.map(build_b, indices, cases))
     rows = []
     for case, b_url in zip(cases, b_urls, strict=True):
         actual = kpis(b_url, PERIOD)
@@ -180,9 +187,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "data" / "backtest")
     parser.add_argument("--small", action="store_true", help="two scenarios only")
     parser.add_argument("--parallel", type=int, default=4, help="shops built at once")
+    parser.add_argument("--built-only", action="store_true",
+                        help="evaluate only the scenarios whose shops are already loaded")
     args = parser.parse_args()
     report = run(args.orders, args.seed, args.out / f"{args.orders}_{args.seed}",
-                 SMALL_CASES if args.small else CASES, args.parallel)
+                 SMALL_CASES if args.small else CASES, args.parallel, args.built_only)
     table: pl.DataFrame = report.pop("table")  # type: ignore[assignment]
     with pl.Config(tbl_rows=-1, tbl_cols=-1, tbl_width_chars=250, fmt_str_lengths=40):
         for metric in ("units_returned", "net_cost"):
