@@ -225,6 +225,66 @@ def kpis(
 
 
 @app.command()
+def simulate(
+    window_days: Annotated[int, typer.Option("--window-days", min=1,
+                                             help="Return window, days after delivery.")],
+    restocking_fee_pct: Annotated[float, typer.Option(
+        "--restocking-fee-pct", min=0.0, max=1.0,
+        help="Share of the refund kept on returns that are not the shop's fault (0.10 = 10%).")]
+    = 0.0,
+    label_fee: Annotated[float, typer.Option(
+        "--label-fee", min=0.0, help="Flat fee per return the customer pays (shop currency).")]
+    = 0.0,
+    exchange_bonus: Annotated[float, typer.Option(
+        "--exchange-bonus", min=0.0, max=1.0,
+        help="Extra store credit for choosing an exchange, as a share of the item's value.")]
+    = 0.0,
+    category: Annotated[list[str] | None, typer.Option(
+        "--category", help="Apply the scenario to this category only (repeatable).")] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="First order date, YYYY-MM-DD.")]
+    = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Last order date, YYYY-MM-DD.")]
+    = None,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap and assumption draws.")] = 0,
+    save: Annotated[str | None, typer.Option(
+        "--save", help="Save the scenario under this name (the Policy Lab compares them).")]
+    = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (stable keys).")] = False,
+    db: DbOption = None,
+) -> None:
+    """What a return policy would do to the orders of a period, against what happened
+    (docs/policy-lab.md): units returned, money, customers, with 80% intervals."""
+    from models import policy
+    from warehouse.engine import warehouse_exists
+
+    url = database_url(db)
+    start, end = _parse_date(date_from, "--from"), _parse_date(date_to, "--to")
+    if not warehouse_exists(url):
+        raise _fail(f"no warehouse at {url}", "run `returnlens pipeline --source DIR` first")
+    try:
+        scenario = policy.Scenario(window_days, restocking_fee_pct, label_fee, exchange_bonus,
+                                   tuple(category) if category else None)
+        learned = policy.learned_for(url, seed=seed)
+        result = policy.simulate(learned, scenario, start, end, seed=seed)
+    except ValueError as error:
+        raise _fail(str(error), "see `returnlens simulate --help`") from None
+    if save:
+        policy.save_scenario(url, result, save)
+    if as_json:
+        sys.stdout.write(json.dumps(result.as_json()) + "\n")
+        return
+    table = Table("", "baseline", "scenario", "80% interval", "naive (truncation)",
+                  title=f"{scenario.label()} on orders {date_from or 'start'} – "
+                        f"{date_to or 'end'}")
+    for row in result.table.to_dicts():
+        fmt = "{:,.2f}" if row["money"] else "{:,.0f}"
+        table.add_row(row["label"], fmt.format(row["baseline"]), fmt.format(row["point"]),
+                      f"{fmt.format(row['low'])} – {fmt.format(row['high'])}",
+                      fmt.format(row["naive"]))
+    Console().print(table)
+
+
+@app.command()
 def serve(
     db: DbOption = None,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",

@@ -5,6 +5,17 @@ The CLI, the dashboard and the models read the warehouse through these functions
 else. Values are always bound parameters; column names in SQL text come from constants here.
 """
 
-from warehouse.read import carriers, costs, filters, kpis, products, quality, runs, vendors
+from warehouse.read import (
+    carriers,
+    costs,
+    filters,
+    kpis,
+    policy,
+    products,
+    quality,
+    runs,
+    vendors,
+)
 
-__all__ = ["carriers", "costs", "filters", "kpis", "products", "quality", "runs", "vendors"]
+__all__ = ["carriers", "costs", "filters", "kpis", "policy", "products", "quality", "runs",
+           "vendors"]
