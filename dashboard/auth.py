@@ -29,7 +29,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Flask, Response, current_app, has_request_context, redirect, request
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
-from dashboard.serving import CALLBACK_PATH, declared_ids
+from dashboard.serving import CALLBACK_PATH, declared_ids, parse_id
 
 ROLES = ("finance", "category", "ops", "admin")
 ADMIN = "admin"
@@ -221,7 +221,8 @@ def callback_pages(app: dash.Dash, body: dict[str, Any]) -> set[str]:
     declares (not the ids the request claims), and by the path a location input carries."""
     prefixes = _page_prefixes()
     spec = app.callback_map[body["output"]]
-    ids = [*declared_ids(body["output"]), *(i["id"] for i in (*spec["inputs"], *spec["state"]))]
+    ids = [*declared_ids(body["output"]),
+           *(parse_id(i["id"]) for i in (*spec["inputs"], *spec["state"]))]
     pages = {path for component_id in ids for prefix, path in prefixes.items()
              if _id_text(component_id).startswith(f"{prefix}-")}
     for declared, sent in zip(spec["inputs"], body["inputs"], strict=True):

@@ -59,25 +59,29 @@ def _longest_string(value: Any, depth: int = 0) -> int:
     return 0
 
 
+def parse_id(component_id: Any) -> Any:
+    """A component id as Dash declares it: text, or a pattern-matching id (kept as JSON)."""
+    if isinstance(component_id, str) and component_id.startswith("{"):
+        return json.loads(component_id)
+    return component_id
+
+
 def declared_ids(spec: str) -> list[Any]:
     """The component ids in a callback's output key ('..a.children...b.figure..', or one
     'id.prop'; pattern-matching ids are JSON)."""
     parts = spec[2:-2].split("...") if spec.startswith("..") else [spec]
-    ids = []
-    for part in parts:
-        text = part.rsplit(".", 1)[0]
-        ids.append(json.loads(text) if text.startswith("{") else text)
-    return ids
+    return [parse_id(part.rsplit(".", 1)[0]) for part in parts]
 
 
 def _matches(declared: dict[str, Any], sent: Any) -> bool:
     """Whether an entry of a callback request fits its declared input (wildcards expand)."""
-    if isinstance(declared["id"], dict):
+    pattern = parse_id(declared["id"])
+    if isinstance(pattern, dict):
         entries = sent if isinstance(sent, list) else [sent]
         return all(isinstance(e, dict) and isinstance(e.get("id"), dict)
                    and e.get("property") == declared["property"]
-                   and e["id"].keys() == declared["id"].keys()
-                   and all(e["id"][k] == v for k, v in declared["id"].items()
+                   and e["id"].keys() == pattern.keys()
+                   and all(e["id"][k] == v for k, v in pattern.items()
                            if not isinstance(v, list))
                    for e in entries)
     return (isinstance(sent, dict) and sent.get("id") == declared["id"]

@@ -90,6 +90,7 @@ def pipeline_command(
     """Load SOURCE into the warehouse and rebuild the marts."""
     _setup_logging(verbose)
     from flows.conform import FileRejected
+    from flows.interrupt import stop_on_interrupt
     from flows.pipeline import pipeline
     from flows.sources import source_kinds
 
@@ -102,6 +103,7 @@ def pipeline_command(
     url = database_url(db)
     console.print(f"[bold]pipeline[/] {source} ({source_kind}) → {url}  "
                   "(Prefect start-up can take ~20 s)")
+    stop_on_interrupt()  # Ctrl-C: stop now, publish nothing, exit 130
     try:
         summary = pipeline(source=source, db=url, source_kind=source_kind)
     except FileRejected as exc:

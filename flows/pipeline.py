@@ -19,12 +19,14 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy.engine import Connection
 
+from flows import interrupt
 from flows.conform import (
     ROW,
     Conformed,
     FileRejected,
     SourceFile,
     discover,
+    name_list,
     read_batches,
     type_rows,
 )
@@ -142,7 +144,7 @@ def gate_and_load(conn: Connection, source_file: SourceFile, run_id: str, opened
         run_id=pl.lit(run_id), feed=pl.lit(feed.name), file_name=pl.lit(name)))
     notes = []
     if extra:
-        notes.append(f"extra columns ignored: {', '.join(extra)}")
+        notes.append(f"extra columns ignored: {name_list(extra)}")
     all_warnings = pl.concat(warnings)
     if not all_warnings.is_empty():
         first = all_warnings.row(0, named=True)
@@ -193,6 +195,8 @@ def build_warehouse_layer(conn: Connection, layer: str) -> int:
 def _file_outcome(conn: Connection, source_file: SourceFile, run_id: str, opened: date,
                   horizon: datetime) -> FileOutcome:
     name = source_file.path.name
+    if source_file.refused:
+        return FileOutcome(source_file.feed.name, name, "rejected", message=source_file.refused)
     previous = load.file_already_loaded(conn, source_file.sha256)
     if previous is not None:
         return FileOutcome(source_file.feed.name, name, "resent",
@@ -225,7 +229,7 @@ def pipeline(source: Path, db: str | None = None, source_kind: str = "files") ->
     if not files:
         raise FileRejected(f"{source}: no feed files found; expected files named like "
                            "orders.parquet, returns.csv, carrier_scans_2025-01.parquet")
-    with write_session(url) as conn:
+    with interrupt.publish_window() as window, write_session(url) as conn:
         load.ensure_schema(conn)
         for feed in FEEDS.values():
             for source_file in (f for f in files if f.feed is feed):
@@ -268,4 +272,5 @@ def pipeline(source: Path, db: str | None = None, source_kind: str = "files") ->
             load.record(conn, "source_notes", [
                 {"run_id": run_id, "source_kind": source_kind, "note": key, "value": value}
                 for key, value in summary.report.notes.items()])
+        window.open()  # leaving the block publishes: Ctrl-C waits for it from here
     return summary

@@ -83,7 +83,8 @@ def failed_expectations(runs: pl.DataFrame) -> pl.DataFrame:
 
 
 TABLES = {
-    "runs": lambda: data.load(read.runs.recent_runs, 20),
+    "runs": lambda: data.load(read.runs.recent_runs, 20).with_columns(
+        source=pl.col("source").str.replace(r"^.*[/\\]", "")),  # the folder, not server path
     "files": lambda: data.load(read.quality.recent_files, 5),
     "quarantine-summary": lambda: data.load(read.quality.quarantine_by_run),
     "quarantine": lambda: quarantined_rows(),
