@@ -11,6 +11,10 @@ between page views. Every request is counted; the figure that matters is the 95t
     RETURNLENS_LT_USER=loadtest RETURNLENS_LT_PASSWORD=... locust -f bench/load_test.py \
         --headless -u 50 -r 10 -t 120s --host http://127.0.0.1:8050 --csv /tmp/lt
 
+Locust runs from a virtualenv of its own (`uv venv /tmp/locust-venv && uv pip install
+--python /tmp/locust-venv/bin/python locust`): it needs urllib3 2, the project's test tools
+pin urllib3 1.26.
+
 docs/benchmarks.md records the figures and the exact commands.
 """
 

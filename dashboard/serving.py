@@ -205,6 +205,6 @@ def run_gunicorn(factory: Callable[[], Flask], host: str, port: int, workers: in
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     _Gunicorn(factory, {
         "bind": bind, "workers": workers, "threads": threads, "worker_class": "gthread",
-        "timeout": 120, "graceful_timeout": 10, "keepalive": 5, "accesslog": None,
+        "timeout": 120, "graceful_timeout": 10, "keepalive": 30, "accesslog": None,
         "errorlog": "-", "loglevel": "warning", "limit_request_line": 8190,
     }).run()

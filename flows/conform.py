@@ -89,14 +89,17 @@ def discover(source_dir: Path) -> list[SourceFile]:
     return found
 
 
+def _looks_utf16(path: Path) -> bool:
+    """Whether a text file is UTF-16: a byte-order mark, or zero bytes between characters."""
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+    return head.startswith((b"\xff\xfe", b"\xfe\xff")) or (
+        len(head) >= 4 and head.count(b"\x00") >= len(head) // 4)
+
+
 def _locate_csv_problem(path: Path) -> str:
     """Where a CSV stops being readable: the line with bad bytes or a wrong field count."""
     raw = path.read_bytes()
-    utf16 = raw.startswith((b"\xff\xfe", b"\xfe\xff")) or (
-        len(raw) >= 4 and raw[:200].count(b"\x00") >= len(raw[:200]) // 3)
-    if utf16:
-        return ("it is encoded as UTF-16, not UTF-8 (byte-order mark or zero bytes between "
-                "characters); re-export the file as UTF-8")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -129,6 +132,10 @@ def _batches(source: SourceFile, batch_rows: int) -> Iterator[pl.DataFrame]:
     Yields at least one frame (empty for a header-only file) so that the header is checked.
     """
     path = source.path
+    if path.suffix == ".csv" and _looks_utf16(path):  # polars panics on its zero bytes
+        raise FileRejected(f"{path.name}: cannot be read as csv: it is encoded as UTF-16, not "
+                           "UTF-8 (byte-order mark or zero bytes between characters); "
+                           "re-export the file as UTF-8")
     try:
         scan = (pl.scan_csv(path, infer_schema=False) if path.suffix == ".csv"
                 else pl.scan_parquet(path))
@@ -141,7 +148,7 @@ def _batches(source: SourceFile, batch_rows: int) -> Iterator[pl.DataFrame]:
             yield pl.DataFrame(schema={ROW: pl.Int64, **schema})
     except FileRejected:
         raise
-    except Exception as exc:  # polars raises several types for unreadable input
+    except (Exception, pl.exceptions.PanicException) as exc:  # polars: many types, even panics
         detail = _locate_csv_problem(path) if path.suffix == ".csv" else \
             _without_folder(str(exc), path)
         raise FileRejected(f"{path.name}: cannot be read as {path.suffix[1:]}: {detail}") \

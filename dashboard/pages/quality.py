@@ -61,7 +61,7 @@ def coverage() -> pl.DataFrame:
 def quarantined_rows() -> pl.DataFrame:
     """The 1,000 most recent quarantined rows; the original record, and the message of a
     customer field, hidden from roles that do not see customer data."""
-    rows = data.load(read.quality.quarantined_rows, 1000)
+    rows = data.load(read.quality.quarantined_rows, None, 1000)
     if auth.can_see_customer_data():
         return rows
     personal = pl.struct("feed", "field").is_in(

@@ -49,9 +49,9 @@ def team_server(warehouse_url: str, tmp_path: Path) -> Iterator[str]:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             try:
-                requests.get(f"{url}/login", timeout=2)
+                requests.get(f"{url}/login", timeout=10)
                 break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening, or a worker still starting
                 assert process.poll() is None, process.stdout.read()
                 time.sleep(0.5)
         yield url
