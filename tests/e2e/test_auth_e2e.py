@@ -27,7 +27,7 @@ def secured(warehouse_url: str, tmp_path: Path) -> dash.Dash:
 
 
 def _sign_in(dash_duo: Any, name: str) -> None:
-    dash_duo.driver.get(dash_duo.server_url + "/login")
+    dash_duo.driver.get(dash_duo.server.url + "/login")
     dash_duo.find_element("#login-username").send_keys(name)
     dash_duo.find_element("#login-password").send_keys(PASSWORDS[name])
     dash_duo.find_element("#login-button").click()
@@ -41,7 +41,7 @@ def _nav_pages(dash_duo: Any) -> list[str]:
 @pytest.mark.parametrize("name", ["fin", "cat", "ops", "adm"])
 def test_e2e_auth_001_signing_in_shows_exactly_the_roles_pages(
         dash_duo: Any, secured: dash.Dash, name: str) -> None:
-    dash_duo.start_server(secured)
+    dash_duo.start_server(secured, navigate=False)  # / is the sign-in page
     role = ROLES[name]
     expected = [p["name"] for p in dash.page_registry.values()
                 if auth.may_open(role, p["path"])]
@@ -61,7 +61,7 @@ def test_e2e_auth_001_signing_in_shows_exactly_the_roles_pages(
 
 def test_e2e_auth_002_a_finance_session_cannot_call_a_carriers_callback(
         dash_duo: Any, secured: dash.Dash) -> None:
-    dash_duo.start_server(secured)
+    dash_duo.start_server(secured, navigate=False)  # / is the sign-in page
     _sign_in(dash_duo, "fin")
     dash_duo.wait_for_element(PAGES["/"], timeout=30)
 
@@ -74,7 +74,7 @@ def test_e2e_auth_002_a_finance_session_cannot_call_a_carriers_callback(
 
     assert post("carriers-kpis.children") == 403
     assert post("costs-kpis.children") == 200
-    dash_duo.driver.get(dash_duo.server_url + "/carriers")
+    dash_duo.driver.get(dash_duo.server.url + "/carriers")
     assert "not open to the finance role" in dash_duo.driver.page_source
 
 
@@ -93,7 +93,7 @@ def _drill_down(dash_duo: Any) -> str:
 def test_e2e_auth_003_comments_are_masked_for_a_user_without_customer_data(
         dash_duo: Any, secured: dash.Dash, shop: dict[str, pl.DataFrame], name: str,
         masked: bool) -> None:
-    dash_duo.start_server(secured)
+    dash_duo.start_server(secured, navigate=False)  # / is the sign-in page
     _sign_in(dash_duo, name)
     dash_duo.wait_for_element(PAGES["/products"], timeout=30)
 
@@ -111,12 +111,12 @@ def test_e2e_auth_003_comments_are_masked_for_a_user_without_customer_data(
 
 def test_e2e_auth_004_sign_out_returns_to_the_sign_in_page(
         dash_duo: Any, secured: dash.Dash) -> None:
-    dash_duo.start_server(secured)
+    dash_duo.start_server(secured, navigate=False)  # / is the sign-in page
     _sign_in(dash_duo, "ops")
     dash_duo.wait_for_element(PAGES["/carriers"], timeout=30)
 
     dash_duo.find_element("#nav-sign-out").click()
 
     dash_duo.wait_for_element("#login-button", timeout=20)
-    dash_duo.driver.get(dash_duo.server_url + "/carriers")
+    dash_duo.driver.get(dash_duo.server.url + "/carriers")
     until(lambda: "/login" in dash_duo.driver.current_url, timeout=10)
