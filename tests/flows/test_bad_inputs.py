@@ -340,7 +340,7 @@ def test_ctrl_c_stops_the_run_publishes_nothing_and_the_next_run_does_the_work(
             os.killpg(run.pid, signal.SIGINT)  # Ctrl-C in a terminal: the whole group
             break
     started = time.monotonic()
-    rest, _ = run.communicate(timeout=60)
+    _, rest = run.communicate(timeout=60)
 
     assert run.returncode == 130, "".join(log) + rest
     assert time.monotonic() - started < 10
