@@ -101,6 +101,7 @@ def pipeline_command(
 ) -> None:
     """Load SOURCE into the warehouse and rebuild the marts."""
     _setup_logging(verbose)
+    from flows.interrupt import stop_on_interrupt
     from flows.pipeline import pipeline
     from flows.records import FileRejected
     from flows.sources import source_kinds
@@ -115,6 +116,7 @@ def pipeline_command(
     url = database_url(db)
     console.print(f"[bold]pipeline[/] {source} ({source_kind}) → {url}  "
                   "(Prefect start-up can take ~20 s)")
+    stop_on_interrupt()  # Ctrl-C: stop now, publish nothing, exit 130
     try:
         summary = pipeline(source=source, db=url, source_kind=source_kind)
     except FileRejected as exc:
@@ -224,6 +226,73 @@ def kpis(
     Console().print(table)
 
 
+UsersOption = Annotated[Path | None, typer.Option(
+    "--users", help="Users file (YAML, argon2 hashes); default RETURNLENS_USERS_FILE, else "
+                    "data/users.yaml. Sign-in is required whenever one is in use.")]
+users_app = typer.Typer(no_args_is_help=True, help="Dashboard users and their roles.")
+app.add_typer(users_app, name="users")
+
+
+def _users_file(explicit: Path | None) -> Path:
+    return explicit or Settings().resolved_users_file
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="User name to sign in with.")],
+    role: Annotated[str, typer.Option(help="finance, category, ops or admin.")],
+    users: UsersOption = None,
+    customer_data: Annotated[bool | None, typer.Option(
+        "--customer-data/--no-customer-data",
+        help="Show customer ids and free text; default: category and admin do.")] = None,
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Read the password from standard input (for scripts).")]
+    = False,
+) -> None:
+    """Add a dashboard user (or replace their role and password)."""
+    from dashboard.auth import ROLES, AuthConfigError, add_user
+
+    if role not in ROLES:
+        raise _fail(f"unknown role {role!r}", f"roles: {', '.join(ROLES)}")
+    password = (sys.stdin.readline().rstrip("\n") if password_stdin else
+                typer.prompt("password", hide_input=True, confirmation_prompt=True))
+    if len(password) < 8:
+        raise _fail("password shorter than 8 characters", "choose a longer one")
+    path = _users_file(users)
+    try:
+        add_user(path, name, role, password, customer_data)
+    except AuthConfigError as exc:
+        raise _fail(str(exc), "fix or remove the users file") from None
+    console.print(f"user [bold]{name}[/] ({role}) in {path}")
+
+
+@users_app.command("remove")
+def users_remove(name: str, users: UsersOption = None) -> None:
+    """Remove a dashboard user."""
+    from dashboard.auth import remove_user
+
+    path = _users_file(users)
+    if not remove_user(path, name):
+        raise _fail(f"no user {name!r} in {path}", "`returnlens users list` shows who is there")
+    console.print(f"removed {name} from {path}")
+
+
+@users_app.command("list")
+def users_list(users: UsersOption = None) -> None:
+    """List dashboard users and their roles."""
+    from dashboard.auth import AuthConfigError, load_users
+
+    path = _users_file(users)
+    try:
+        config = load_users(path)
+    except AuthConfigError as exc:
+        raise _fail(str(exc), "add one: returnlens users add NAME --role ROLE") from None
+    table = Table("user", "role", "customer data", title=str(path))
+    for user in config.users.values():
+        table.add_row(user.name, user.role, "shown" if user.customer_data else "masked")
+    Console().print(table)
+
+
 @app.command()
 def simulate(
     window_days: Annotated[int, typer.Option("--window-days", min=1,
@@ -287,20 +356,51 @@ def simulate(
 @app.command()
 def serve(
     db: DbOption = None,
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    host: Annotated[str, typer.Option(help="Interface to listen on; anything but localhost "
+                                           "requires sign-in (--users).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8050,
-    debug: Annotated[bool, typer.Option("--debug", help="Dash debug mode (reloads on edits).")]
-    = False,
+    users: UsersOption = None,
+    allowed_host: Annotated[list[str] | None, typer.Option(
+        "--allowed-host", help="Host name browsers use to reach the dashboard (repeatable); "
+                               "localhost and this machine's names are always allowed.")] = None,
+    workers: Annotated[int | None, typer.Option(
+        help="gunicorn worker processes; default one per CPU core.")] = None,
+    threads: Annotated[int, typer.Option(help="Threads per worker.")] = 8,
+    debug: Annotated[bool, typer.Option(
+        "--debug", help="Flask's development server with Dash debug mode (reloads on edits); "
+                        "never for a team.")] = False,
 ) -> None:
-    """Serve the dashboard over the warehouse at http://HOST:PORT."""
+    """Serve the dashboard over the warehouse at http://HOST:PORT (gunicorn)."""
     from dashboard.app import create_app
+    from dashboard.auth import AuthConfigError, load_users
+    from dashboard.serving import default_allowed_hosts, default_workers, is_local, run_gunicorn
     from warehouse.engine import warehouse_exists
 
     url = database_url(db)
     if not warehouse_exists(url):
         raise _fail(f"no warehouse at {url}", "run `returnlens pipeline --source DIR` first")
-    console.print(f"[bold]dashboard[/] on http://{host}:{port}/ over {url}")
-    create_app(url).run(host=host, port=port, debug=debug)
+    path = _users_file(users)
+    config = None
+    if users is not None or not is_local(host):
+        try:
+            config = load_users(path)
+        except AuthConfigError as exc:
+            raise _fail(
+                f"serving on {host} needs sign-in, and {exc}",
+                "create users first: returnlens users add NAME --role finance|category|ops|admin"
+                f" (writes {path}); then pass --users {path}, or serve on 127.0.0.1") from None
+    allowed = [*default_allowed_hosts(host), *(allowed_host or [])]
+    n_workers = workers or default_workers()
+    console.print(f"[bold]dashboard[/] on http://{host}:{port}/ over {url}; "
+                  + (f"sign-in required ({len(config.users)} users in {path})" if config
+                     else "no sign-in (localhost only)")
+                  + ("; development server (--debug)" if debug
+                     else f"; gunicorn, {n_workers} workers × {threads} threads"))
+    if debug:
+        create_app(url, config, allowed).run(host=host, port=port, debug=True)
+        return
+    run_gunicorn(lambda: create_app(url, config, allowed).server, host, port, n_workers,
+                 threads)
 
 
 @app.command()

@@ -19,7 +19,15 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy.engine import Connection
 
-from flows.conform import Conformed, SourceFile, discover, read_batches, type_rows
+from flows import interrupt
+from flows.conform import (
+    Conformed,
+    SourceFile,
+    discover,
+    name_list,
+    read_batches,
+    type_rows,
+)
 from flows.quality import Gate, gate, horizon_now
 from flows.records import ROW, FileRejected
 from flows.sources import AdapterReport, get_adapter
@@ -135,7 +143,7 @@ def gate_and_load(conn: Connection, source_file: SourceFile, run_id: str, opened
         run_id=pl.lit(run_id), feed=pl.lit(feed.name), file_name=pl.lit(name)))
     notes = []
     if extra:
-        notes.append(f"extra columns ignored: {', '.join(extra)}")
+        notes.append(f"extra columns ignored: {name_list(extra)}")
     all_warnings = pl.concat(warnings)
     if not all_warnings.is_empty():
         first = all_warnings.row(0, named=True)
@@ -192,6 +200,8 @@ def update_warehouse_layer(conn: Connection, layer: str, run_id: str) -> int:
 def _file_outcome(conn: Connection, source_file: SourceFile, run_id: str, opened: date,
                   horizon: datetime) -> FileOutcome:
     name = source_file.path.name
+    if source_file.refused:
+        return FileOutcome(source_file.feed.name, name, "rejected", message=source_file.refused)
     previous = load.file_already_loaded(conn, source_file.sha256)
     if previous is not None:
         return FileOutcome(source_file.feed.name, name, "resent",
@@ -224,7 +234,7 @@ def pipeline(source: Path, db: str | None = None, source_kind: str = "files") ->
     if not files:
         raise FileRejected(f"{source}: no feed files found; expected files named like "
                            "orders.parquet, returns.csv, carrier_scans_2025-01.parquet")
-    with write_session(url) as conn:
+    with interrupt.publish_window() as window, write_session(url) as conn:
         load.ensure_schema(conn)
         before = incremental.row_counts(conn)
         for feed in FEEDS.values():
@@ -274,4 +284,5 @@ def pipeline(source: Path, db: str | None = None, source_kind: str = "files") ->
             load.record(conn, "source_notes", [
                 {"run_id": run_id, "source_kind": source_kind, "note": key, "value": value}
                 for key, value in summary.report.notes.items()])
+        window.open()  # leaving the block publishes: Ctrl-C waits for it from here
     return summary

@@ -328,3 +328,15 @@ def test_quality_page_shows_the_failed_expectations_and_the_quarantined_rows(
     assert "refund_within_paid" in text(expectations)
     assert "more than the" in text(expectations)
     assert "refund_within_paid" in text(quarantined) and "rejected" in text(quarantined)
+
+
+def test_quality_page_shows_the_source_folder_not_its_server_path(
+        no_scans_warehouse_url: str, small_shop_dir: Path) -> None:
+    from dashboard.app import create_app
+
+    create_app(no_scans_warehouse_url)
+
+    _, _, runs, *_ = page("quality").update_quality("/quality")
+
+    assert str(small_shop_dir.parent) not in text(runs)
+    assert "no_scans_shop" in text(runs)  # the folder the run read, by name

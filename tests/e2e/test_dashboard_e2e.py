@@ -95,7 +95,7 @@ def test_e2e_004_the_navbar_keeps_the_filters(dash_duo: Any, warehouse_url: str)
     dash_duo.wait_for_page(url=dash_duo.server_url + "/?region=SG")
     dash_duo.wait_for_element("#overview-kpi-orders", timeout=30)
 
-    _click(dash_duo, dash_duo.find_element("#nav-link-carriers"))
+    _click(dash_duo, dash_duo.find_element('[id*=\'"page":"carriers"\']'))
 
     dash_duo.wait_for_element("#carriers-scorecard-table table", timeout=30)
     until(lambda: dash_duo.driver.current_url.endswith("/carriers?region=SG"), timeout=10)
