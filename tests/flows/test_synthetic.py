@@ -238,3 +238,19 @@ def test_identifiers_stay_unique_across_slices(monkeypatch):
     for name in ("returns", "carrier_scans", "reviews"):
         key = FEEDS[name].key
         assert sliced.feeds[name].select(key).is_duplicated().sum() == 0
+
+
+def test_a_last_slice_of_late_orders_without_returns_scans_or_reviews_is_generated(monkeypatch):
+    import numpy as np
+
+    from flows.sources import synthetic
+    from flows.sources.synthetic.demand import orders_per_day
+
+    per_day = orders_per_day(np.random.default_rng([5, 1]), 3000)
+    monkeypatch.setattr(synthetic, "CHUNK_ORDERS", int(per_day[:-3].sum()))  # last 3 days alone
+    last = list(synthetic.simulate(3000, seed=5))[-1]
+    assert last.feeds["orders"].height > 0
+    for name in ("returns", "carrier_scans", "reviews"):
+        assert last.feeds[name].height == 0, name
+        assert last.feeds[name].schema == FEEDS[name].schema, name
+    assert last.truth["return_probability"].height == last.feeds["orders"].height
