@@ -141,16 +141,18 @@ def label_as_of(frame: pl.DataFrame, cut: datetime) -> pl.DataFrame:
     return with_h.filter(pl.col("ordered_at") <= cut).with_columns(
         window_closes_at=closes,
         labelled=closes <= cut,
-        returned_by_cut=pl.col("first_return_at").is_not_null() & (pl.col("first_return_at") <= cut),
+        returned_by_cut=pl.col("first_return_at").is_not_null()
+        & (pl.col("first_return_at") <= cut),
     ).with_columns(
-        label=(pl.col("returned_by_cut") & (pl.col("first_return_at") <= pl.col("window_closes_at")))
-        .cast(pl.Int8),
+        label=(pl.col("returned_by_cut")
+               & (pl.col("first_return_at") <= pl.col("window_closes_at"))).cast(pl.Int8),
     )
 
 
 def snapshot_time(frame: pl.DataFrame) -> datetime:
     """The latest moment the data knows about: its last order or return request."""
-    return max(frame["ordered_at"].max(), frame["first_return_at"].max() or frame["ordered_at"].max())
+    last_order = frame["ordered_at"].max()
+    return max(last_order, frame["first_return_at"].max() or last_order)
 
 
 def split_by_time(labelled: pl.DataFrame, params: Params) -> pl.Series:
@@ -219,7 +221,24 @@ class Trained:
 
     def predict(self, frame: pl.DataFrame) -> np.ndarray:
         """Calibrated return probabilities of the lines of a prepared frame."""
-        return self.model.predict_proba(_inputs(frame))[:, 1]
+        return predict(self.model, frame)
+
+
+def predict(model: CalibratedClassifierCV, frame: pl.DataFrame) -> np.ndarray:
+    """Calibrated return probabilities of the lines of a prepared frame (none: empty array)."""
+    if frame.is_empty():
+        return np.zeros(0)
+    return model.predict_proba(_inputs(frame))[:, 1]
+
+
+def bayes_roc_auc(test_scores: pl.DataFrame, true_probability: pl.DataFrame) -> float:
+    """ROC-AUC of the true return probabilities (order_id, line_id, p_return) on the test lines:
+    the ceiling no model of these lines can beat."""
+    joined = test_scores.join(true_probability, on=["order_id", "line_id"], how="inner")
+    if joined.height != test_scores.height:
+        raise ValueError(f"the truth has probabilities for {joined.height} of the "
+                         f"{test_scores.height} test lines: is it this warehouse's shop?")
+    return float(roc_auc_score(joined["label"].to_numpy(), joined["p_return"].to_numpy()))
 
 
 def fit_calibrated(train: pl.DataFrame, valid: pl.DataFrame,
@@ -235,8 +254,7 @@ def _scores(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
             "brier": float(brier_score_loss(y, p))}
 
 
-def train(prepared: pl.DataFrame, cut: datetime, params: Params,
-          evaluate: bool = True) -> Trained:
+def train(prepared: pl.DataFrame, cut: datetime, params: Params) -> Trained:
     """Label `prepared` as of `cut`, split it by time, fit, and judge on the test period."""
     labelled = label_as_of(prepared, cut).filter(pl.col("labelled"))
     if labelled.height < 100 or labelled["label"].n_unique() < 2:
@@ -261,14 +279,29 @@ def train(prepared: pl.DataFrame, cut: datetime, params: Params,
     }
     test_scores = test.select("order_id", "line_id", "category", "label").with_columns(
         score=pl.Series(score))
-    if not evaluate:
-        return Trained(model, params, metrics, pl.DataFrame(), pl.DataFrame(), test_scores)
     baselines = _baselines(part["train"], part["valid"], test, params)
     metrics["baselines"] = baselines
     metrics["baseline_roc_auc"] = max(b["roc_auc"] for b in baselines.values())
     metrics["best_baseline"] = max(baselines, key=lambda k: baselines[k]["roc_auc"])
     return Trained(model, params, metrics, calibration_table(y, score),
                    importances(model, test, params), test_scores, baselines)
+
+
+def fit_latest(prepared: pl.DataFrame, cut: datetime, params: Params) -> Trained:
+    """The model to score with at `cut`: every line labelled by then, the newest `valid_share`
+    of order days held back for the isotonic calibration (no test period)."""
+    labelled = label_as_of(prepared, cut).filter(pl.col("labelled"))
+    if labelled.height < 100 or labelled["label"].n_unique() < 2:
+        raise ValueError(f"only {labelled.height} lines have a closed return window at {cut}: "
+                         "too few (or no returns at all) to learn return risk from")
+    valid_start = labelled["order_date"].quantile(1 - params.valid_share, interpolation="lower")
+    train_rows = labelled.filter(pl.col("order_date") < valid_start)
+    valid = labelled.filter(pl.col("order_date") >= valid_start)
+    model = fit_calibrated(train_rows, valid, params)
+    metrics = {"lines_train": train_rows.height, "lines_valid": valid.height,
+               "train_from": str(train_rows["order_date"].min()),
+               "valid_to": str(valid["order_date"].max())}
+    return Trained(model, params, metrics, pl.DataFrame(), pl.DataFrame(), pl.DataFrame())
 
 
 def _baselines(train_rows: pl.DataFrame, valid: pl.DataFrame, test: pl.DataFrame,

@@ -25,6 +25,7 @@ from warehouse.read._sql import read_frame
 SIZE_REASONS = ("size_too_small", "size_too_large")
 BAD_CONDITIONS = ("used", "empty_box", "wrong_item")  # what inspection finds on abused returns
 
+OUTCOME_COLUMNS = ("first_return_at", "units_returned", "refund_amount", "rto")  # not features
 # (stream, partition key, [(feature, aggregate over the earlier events)]): the histories.
 _BEFORE = "RANGE BETWEEN UNBOUNDED PRECEDING AND INTERVAL '1 microsecond' PRECEDING"
 _RECENT = "RANGE BETWEEN INTERVAL '30 days' PRECEDING AND INTERVAL '1 microsecond' PRECEDING"
@@ -141,7 +142,8 @@ category_price AS (
 ),
 policy AS (SELECT * FROM staging.stg_return_policy),
 final AS (
-    SELECT l.order_id, l.line_id, l.customer_id, l.sku, l.product_id, l.ordered_at, l.order_date,
+    SELECT l.order_id, l.line_id, l.customer_id, l.sku, l.product_id, dp.product_name,
+           l.ordered_at, l.order_date,
            l.category, l.size, l.vendor_id, l.channel, l.payment_method, l.ship_region,
            l.quantity, l.unit_price, l.net_value,
            CASE WHEN l.gross_value > 0 THEN l.discount_amount / l.gross_value ELSE 0 END
@@ -162,6 +164,7 @@ final AS (
     JOIN orders o ON o.order_id = l.order_id
     JOIN in_order io ON io.order_id = l.order_id AND io.product_id = l.product_id
     LEFT JOIN category_price cp ON cp.category = l.category
+    LEFT JOIN core.dim_products dp ON dp.sku = l.sku
     {history_joins}
     LEFT JOIN outcome oc ON oc.order_id = l.order_id AND oc.line_id = l.line_id
     LEFT JOIN policy pol
@@ -184,7 +187,7 @@ def _history_sql() -> tuple[str, str, str]:
                     "WHERE is_line = 1\n)")
         for name, agg, _frame in features:
             value = f"{stream}_h.{name}"
-            columns.append(value if not agg.startswith("SUM") else f"COALESCE({value}, 0) AS {name}")
+            columns.append(f"COALESCE({value}, 0) AS {name}" if agg.startswith("SUM") else value)
         joins.append(f"JOIN {stream}_history {stream}_h ON {stream}_h.order_id = l.order_id "
                      f"AND {stream}_h.line_id = l.line_id")
     return ",\n".join(ctes), ",\n           ".join(columns), "\n    ".join(joins)
