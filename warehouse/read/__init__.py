@@ -5,6 +5,7 @@ The CLI, the dashboard and the models read the warehouse through these functions
 else. Values are always bound parameters; column names in SQL text come from constants here.
 """
 
-from warehouse.read import carriers, costs, filters, kpis, products, quality, risk, runs
+from warehouse.read import abuse, carriers, costs, filters, kpis, products, quality, risk, runs
 
-__all__ = ["carriers", "costs", "filters", "kpis", "products", "quality", "risk", "runs"]
+__all__ = ["abuse", "carriers", "costs", "filters", "kpis", "products", "quality", "risk",
+           "runs"]
