@@ -13,6 +13,7 @@ PAGES = {  # path → an element that exists only once the page's data has arriv
     "/costs": "#costs-kpi-net-cost",
     "/carriers": "#carriers-scorecard-table table",
     "/quality": "#quality-runs-table table",
+    "/risk": "#risk-card-loaded",
 }
 
 
