@@ -103,17 +103,17 @@ def return_sizes(labelled: pl.DataFrame) -> tuple[float, float]:
 
 
 def open_at(prepared: pl.DataFrame, cut: datetime) -> pl.DataFrame:
-    """Lines ordered by `cut`, inside their return window then, and not returned yet."""
+    """Lines ordered by `cut`, inside their return window then, not returned and not RTO'd."""
     known = return_risk.label_as_of(prepared, cut)
-    return known.filter(~pl.col("labelled") & ~pl.col("returned_by_cut"))
+    return known.filter(~pl.col("labelled") & ~pl.col("returned_by_cut")
+                        & ~pl.col("rto_by_cut"))
 
 
 def reserve_with(model: return_risk.Trained, prepared: pl.DataFrame,
                  cut: datetime) -> dict[str, float]:
     """The reserve at `cut` from a model and the lag curve and sizes known at `cut`."""
-    known = return_risk.label_as_of(prepared, cut)
-    labelled = known.filter(pl.col("labelled"))
-    open_lines = known.filter(~pl.col("labelled") & ~pl.col("returned_by_cut"))
+    labelled = return_risk.label_as_of(prepared, cut).filter(pl.col("labelled"))
+    open_lines = open_at(prepared, cut)
     units_per_return, refund_per_value = return_sizes(labelled)
     p = model.predict(open_lines) if open_lines.height else np.zeros(0)
     found = reserve_at(open_lines, p, lag_curves(labelled), cut, units_per_return,

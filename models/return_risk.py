@@ -2,8 +2,10 @@
 point-in-time features that `warehouse.features` builds, judged against honest baselines.
 
 - Labels: a line is labelled once its return window has closed (its horizon, below, has passed
-  by the cut-off); its label is a customer return requested within the horizon. RTOs are not
-  positives (see warehouse/features.py). Lines still inside their window are "open": scored.
+  by the cut-off); its label is a customer return requested within the horizon. The model
+  predicts returns of parcels that reach the customer: a line known to have gone back to the
+  shop undelivered (RTO) by the cut-off can no longer be returned by its customer and is left
+  out, neither labelled nor open. Lines still inside their window are "open": scored.
 - Split by time: train on the oldest labelled order days, calibrate (isotonic) on the next
   ones, test on the newest, so the test period is the future of everything the model saw.
 - Model: scikit-learn's HistGradientBoostingClassifier, calibrated on the validation period;
@@ -134,13 +136,16 @@ def horizons(frame: pl.DataFrame) -> pl.Series:
 
 
 def label_as_of(frame: pl.DataFrame, cut: datetime) -> pl.DataFrame:
-    """`frame` with what was known at `cut`: whether each line's window had closed (labelled),
-    whether it had been returned by then, and its label (returned within its horizon)."""
+    """`frame` with what was known at `cut`: whether each line's window had closed (labelled,
+    unless it was an RTO), whether it had been returned by then, and its label (returned within
+    its horizon)."""
     with_h = frame.with_columns(horizons(frame).alias("horizon_days"))
     closes = pl.col("ordered_at") + pl.duration(seconds=pl.col("horizon_days") * 86_400)
+    rto_by_cut = pl.col("rto_at").is_not_null() & (pl.col("rto_at") <= cut)
     return with_h.filter(pl.col("ordered_at") <= cut).with_columns(
         window_closes_at=closes,
-        labelled=closes <= cut,
+        rto_by_cut=rto_by_cut,
+        labelled=(closes <= cut) & rto_by_cut.not_(),
         returned_by_cut=pl.col("first_return_at").is_not_null()
         & (pl.col("first_return_at") <= cut),
     ).with_columns(

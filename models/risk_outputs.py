@@ -24,7 +24,7 @@ def line_scores(prepared: pl.DataFrame, model: CalibratedClassifierCV,
     still comes back after `cut`, and the units and refund that would bring."""
     known = return_risk.label_as_of(prepared, cut)
     labelled = known.filter(pl.col("labelled"))
-    open_lines = known.filter(~pl.col("labelled"))
+    open_lines = known.filter(~pl.col("labelled") & ~pl.col("rto_by_cut"))
     p = return_risk.predict(model, open_lines)
     not_yet = ~open_lines["returned_by_cut"].to_numpy()
     q = np.zeros(open_lines.height)

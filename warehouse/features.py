@@ -9,9 +9,10 @@ event stream ordered by time, so nothing dated at or after the order can reach i
 (tests/warehouse/test_features.py changes the future and checks).
 
 The frame also carries what is *not* a feature: the outcome of the line (`first_return_at`,
-`units_returned`, `refund_amount`, RTO) so that callers can label it as of any cut-off. The
-label is a customer return (the customer sent it back); an RTO (the parcel never reached the
-customer) is a delivery failure, not a return decision, and is not a positive.
+`units_returned`, `refund_amount`, `rto_at`) so that callers can label it as of any cut-off.
+The label is a customer return (the customer sent it back); an RTO (the parcel never reached
+the customer) is a delivery failure, not a return decision: models/return_risk.py leaves RTO'd
+lines out of its population instead of counting them as non-returns.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from warehouse.read._sql import read_frame
 SIZE_REASONS = ("size_too_small", "size_too_large")
 BAD_CONDITIONS = ("used", "empty_box", "wrong_item")  # what inspection finds on abused returns
 
-OUTCOME_COLUMNS = ("first_return_at", "units_returned", "refund_amount", "rto")  # not features
+OUTCOME_COLUMNS = ("first_return_at", "units_returned", "refund_amount", "rto_at")  # not features
 # (stream, partition key, [(feature, aggregate over the earlier events)]): the histories.
 _BEFORE = "RANGE BETWEEN UNBOUNDED PRECEDING AND INTERVAL '1 microsecond' PRECEDING"
 _RECENT = "RANGE BETWEEN INTERVAL '30 days' PRECEDING AND INTERVAL '1 microsecond' PRECEDING"
@@ -118,7 +119,7 @@ outcome AS (
                AS units_returned,
            SUM(CASE WHEN return_type = 'customer_return' THEN refund_amount ELSE 0 END)
                AS refund_amount,
-           MAX(CASE WHEN return_type = 'rto' THEN 1 ELSE 0 END) AS rto
+           MIN(CASE WHEN return_type = 'rto' THEN requested_at END) AS rto_at
     FROM rets
     GROUP BY order_id, line_id
 ),
@@ -159,7 +160,7 @@ final AS (
            oc.first_return_at,
            COALESCE(oc.units_returned, 0) AS units_returned,
            COALESCE(oc.refund_amount, 0) AS refund_amount,
-           COALESCE(oc.rto, 0) AS rto
+           oc.rto_at
     FROM lines l
     JOIN orders o ON o.order_id = l.order_id
     JOIN in_order io ON io.order_id = l.order_id AND io.product_id = l.product_id

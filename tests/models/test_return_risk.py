@@ -16,10 +16,11 @@ T0 = datetime(2025, 1, 1)
 def _lines(**columns: list) -> pl.DataFrame:
     n = len(next(iter(columns.values())))
     base = {"order_id": [f"o{i}" for i in range(n)], "line_id": [1] * n,
-            "ordered_at": [T0] * n, "first_return_at": [None] * n,
+            "ordered_at": [T0] * n, "first_return_at": [None] * n, "rto_at": [None] * n,
             "promised_days": [2.0] * n, "window_days": [14] * n}
     base.update(columns)
     frame = pl.DataFrame(base, schema_overrides={"first_return_at": pl.Datetime("us"),
+                                                 "rto_at": pl.Datetime("us"),
                                                  "ordered_at": pl.Datetime("us")})
     return frame.with_columns(order_date=pl.col("ordered_at").dt.date())
 
@@ -29,6 +30,13 @@ def test_a_line_is_labelled_only_once_its_window_has_closed() -> None:
     known = return_risk.label_as_of(lines, T0 + timedelta(days=31))
     # horizon = 2 promised + 14 window + 14 grace = 30 days
     assert known["labelled"].to_list() == [True, False]
+
+
+def test_a_line_that_went_back_undelivered_is_neither_labelled_nor_open() -> None:
+    lines = _lines(rto_at=[T0 + timedelta(days=5), None])
+    known = return_risk.label_as_of(lines, T0 + timedelta(days=40))
+    assert known["labelled"].to_list() == [False, True]
+    assert reserve.open_at(lines, T0 + timedelta(days=10)).height == 1
 
 
 def test_a_return_requested_after_the_cut_is_not_known_at_the_cut() -> None:
