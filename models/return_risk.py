@@ -52,7 +52,7 @@ NUMERIC = (
 FEATURES = CATEGORICAL + NUMERIC
 HORIZON_GRACE_DAYS = 14  # delivery later than promised, and requests on the last window day
 FALLBACK_HORIZON_QUANTILE = 0.95  # sources without a return policy: the lag most returns beat
-RATE_PRIOR_LINES = 5.0  # a few pseudo-lines pull the rates of short histories towards the mean
+RATE_PRIOR_LINES = 5.0  # pseudo-lines that keep rates of short histories small
 
 
 @dataclass(frozen=True)
@@ -79,9 +79,9 @@ class Params:
 
 
 def _rate(num: str, den: str) -> pl.Expr:
-    """num / den with a few pseudo-lines at the mean rate of that column pair (None-safe)."""
-    mean = (pl.col(num).sum() / pl.col(den).sum().clip(lower_bound=1))
-    return (pl.col(num) + RATE_PRIOR_LINES * mean) / (pl.col(den) + RATE_PRIOR_LINES)
+    """num / (den + a few pseudo-lines): short histories pulled towards 0, not to a mean that
+    would be computed over lines from after the order."""
+    return pl.col(num) / (pl.col(den) + RATE_PRIOR_LINES)
 
 
 def _days_between(later: str, earlier: str) -> pl.Expr:
@@ -118,15 +118,17 @@ def prepare(features: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def horizons(frame: pl.DataFrame) -> pl.Series:
+def horizons(frame: pl.DataFrame, cut: datetime | None = None) -> pl.Series:
     """Days after ordering by which a line's return window has surely closed.
 
     With a return policy: promised delivery + window + HORIZON_GRACE_DAYS. Without one (Online
     Retail II has neither policy nor delivery dates): the 95th percentile of the observed
-    order-to-request lag, so a line counts as 'not returned' once most returns would have come.
+    order-to-request lag of the returns requested by `cut`, so a line counts as 'not returned'
+    once most returns would have come.
     """
     lag = _days_between("first_return_at", "ordered_at")
-    observed = frame.select(lag.drop_nulls().quantile(FALLBACK_HORIZON_QUANTILE)).item()
+    seen = frame if cut is None else frame.filter(pl.col("first_return_at") <= cut)
+    observed = seen.select(lag.drop_nulls().quantile(FALLBACK_HORIZON_QUANTILE)).item()
     fallback = max(float(observed or 30.0), 1.0)
     return frame.select(
         (pl.col("promised_days").fill_null(0).clip(lower_bound=0)
@@ -139,7 +141,7 @@ def label_as_of(frame: pl.DataFrame, cut: datetime) -> pl.DataFrame:
     """`frame` with what was known at `cut`: whether each line's window had closed (labelled,
     unless it was an RTO), whether it had been returned by then, and its label (returned within
     its horizon)."""
-    with_h = frame.with_columns(horizons(frame).alias("horizon_days"))
+    with_h = frame.with_columns(horizons(frame, cut).alias("horizon_days"))
     closes = pl.col("ordered_at") + pl.duration(seconds=pl.col("horizon_days") * 86_400)
     rto_by_cut = pl.col("rto_at").is_not_null() & (pl.col("rto_at") <= cut)
     return with_h.filter(pl.col("ordered_at") <= cut).with_columns(
