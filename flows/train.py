@@ -135,7 +135,7 @@ def train(db: str | None = None, seed: int = 7, truth: Path | None = None,
                                                       "model_dir": str(folder)},
                                 metrics, snapshot),
         "abuse": publish_outputs(url, "abuse", abuse_tables, {"seed": seed},
-                                 {k: v for k, v in metrics.items() if k.startswith("fraud.")},
+                                 metrics["fraud"],
                                  snapshot),
     }
     log.info("trained return-risk model %s on snapshot %s", version, snapshot)
