@@ -100,3 +100,51 @@ def test_bracketing_counts_the_sizes_of_one_product_in_one_order(
         expected=pl.col("sku").n_unique(), found=pl.col("bracket_sizes").first())
     assert (sizes["expected"] == sizes["found"]).all()
     assert (sizes["expected"] > 1).any()
+
+
+FEATURE_INPUTS = (("core", "fct_order_lines"), ("core", "fct_returns"), ("core", "dim_products"),
+                  ("staging", "stg_return_policy"))
+
+
+@pytest.mark.postgres
+def test_postgresql_computes_the_same_features_as_duckdb(warehouse_url: str, postgres_url: str,
+                                                         tmp_path: Path) -> None:
+    from warehouse.load import sql_type
+
+    first_orders = ("SELECT DISTINCT order_id FROM core.fct_order_lines "
+                    "WHERE customer_id IN (SELECT customer_id FROM core.fct_order_lines "
+                    "ORDER BY ordered_at LIMIT 300)")
+    wanted = {
+        "fct_order_lines": f"SELECT * FROM core.fct_order_lines WHERE order_id IN ({first_orders})",
+        "fct_returns": f"SELECT * FROM core.fct_returns WHERE order_id IN ({first_orders})",
+        "dim_products": "SELECT * FROM core.dim_products",
+        "stg_return_policy": "SELECT * FROM staging.stg_return_policy",
+    }
+    frames = {}
+    with reader_engine(warehouse_url).connect() as conn:
+        for _schema, table in FEATURE_INPUTS:
+            frames[table] = pl.read_database(sa.text(wanted[table]), conn)
+    duck = f"duckdb:///{tmp_path / 'subset.duckdb'}"
+    for url in (duck, postgres_url):
+        with write_session(url) as conn:
+            for schema, table in FEATURE_INPUTS:
+                frame = frames[table]
+                conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+                columns = ", ".join(f'"{n}" {sql_type(t)}' for n, t in frame.schema.items())
+                conn.exec_driver_sql(f"CREATE TABLE {schema}.{table} ({columns})")
+                if frame.height:
+                    conn.execute(sa.text(
+                        f"INSERT INTO {schema}.{table} VALUES "
+                        f"({', '.join(':' + n for n in frame.columns)})"),
+                        frame.to_dicts())
+    on_duckdb = _features(duck).sort(KEYS)
+    on_postgres = _features(postgres_url).sort(KEYS)
+    assert on_duckdb.height > 300
+    for column in on_duckdb.columns:
+        left, right = on_duckdb[column], on_postgres[column]
+        assert left.is_null().to_list() == right.is_null().to_list(), column
+        if left.dtype.is_numeric():
+            assert (left.cast(pl.Float64) - right.cast(pl.Float64)).abs().fill_null(0).max() \
+                < 1e-6, column
+        else:
+            assert left.cast(pl.String).to_list() == right.cast(pl.String).to_list(), column
