@@ -51,7 +51,7 @@ NUMERIC = (
 )
 FEATURES = CATEGORICAL + NUMERIC
 HORIZON_GRACE_DAYS = 14  # delivery later than promised, and requests on the last window day
-FALLBACK_HORIZON_QUANTILE = 0.95  # sources without a return policy: the lag most returns beat
+FALLBACK_HORIZON_QUANTILE = 0.8  # sources without a return policy: the lag most returns beat
 RATE_PRIOR_LINES = 5.0  # pseudo-lines that keep rates of short histories small
 
 
