@@ -56,9 +56,7 @@ RESERVE_COLUMNS = (Col("as_of", "As of", "date"), Col("kind", "Kind"),
                    Col("units_low", "Units, 95 % low", "num"),
                    Col("units_high", "Units, 95 % high", "num"),
                    Col("actual_units", "Units that came back", "num"),
-                   Col("expected_refund", "Refunds expected", "money"),
-                   Col("refund_low", "Refunds, 95 % low", "money"),
-                   Col("refund_high", "Refunds, 95 % high", "money"))
+                   Col("expected_refund", "Refunds expected", "money"))
 
 
 def layout(**_query: str) -> html.Div:
@@ -117,9 +115,9 @@ def _kpis(card: dict[str, Any], reserve: pl.DataFrame) -> dbc.Row:
     risk = card["metrics"].get("return_risk", {})
     backtest = card["metrics"].get("reserve", {})
     current = reserve.filter(pl.col("kind") == "current") if reserve.height else reserve
-    now = (f"{format_value(current['expected_units'][0], 'num')} units "
-           f"({format_value(current['units_low'][0], 'num')}–"
-           f"{format_value(current['units_high'][0], 'num')})") if current.height else "–"
+    now = (f"{current['expected_units'][0]:,.0f} units "
+           f"({current['units_low'][0]:,.0f}–{current['units_high'][0]:,.0f}, 95 %)"
+           ) if current.height else "–"
     mape = backtest.get("backtest_mape")
     cards = [
         ("roc-auc", "ROC-AUC (test)", format_value(risk.get("roc_auc"), "num")),
