@@ -64,7 +64,8 @@ class Params:
     test_share: float = 0.15
     test_from: date | None = None  # the first test order day; default: the newest test_share
     max_iter: int = 300
-    learning_rate: float = 0.08
+    learning_rate: float = 0.05
+    max_depth: int = 3  # shallow trees: the return signals are mostly additive
     max_leaf_nodes: int = 31
     min_samples_leaf: int = 200
     l2_regularization: float = 1.0
@@ -197,10 +198,11 @@ def _boosting(params: Params) -> Pipeline:
     ], verbose_feature_names_out=False)
     model = HistGradientBoostingClassifier(
         max_iter=params.max_iter, learning_rate=params.learning_rate,
-        max_leaf_nodes=params.max_leaf_nodes, min_samples_leaf=params.min_samples_leaf,
-        l2_regularization=params.l2_regularization,
-        categorical_features=list(range(len(CATEGORICAL))), early_stopping=True,
-        validation_fraction=0.1, n_iter_no_change=20, random_state=params.seed)
+        max_depth=params.max_depth, max_leaf_nodes=params.max_leaf_nodes,
+        min_samples_leaf=params.min_samples_leaf, l2_regularization=params.l2_regularization,
+        categorical_features=list(range(len(CATEGORICAL))),
+        # no early stopping on a random tenth: it stopped at ~70 trees and lost 0.015 AUC
+        early_stopping=False, random_state=params.seed)
     return Pipeline([("encode", encode), ("model", model)])
 
 
