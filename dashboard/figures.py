@@ -488,3 +488,59 @@ def make_saved_scenarios_figure(saved: pl.DataFrame, currency: str) -> go.Figure
                     hovertemplate=f"%{{x}}: {currency} %{{y:,.0f}}<extra>baseline</extra>")
     fig.update_yaxes(tickformat=",.0f", title_text=f"Net return cost ({currency})")
     return _style(fig)
+
+
+def make_calibration_figure(calibration: pl.DataFrame) -> go.Figure:
+    """Predicted against observed return rate per score bin of the test period."""
+    if calibration.is_empty():
+        return empty_figure("No model trained yet")
+    top = max(calibration["mean_predicted"].max(), calibration["observed_rate"].max()) * 1.05
+    fig = go.Figure()
+    fig.add_scatter(x=[0, top], y=[0, top], mode="lines", name="Perfect calibration",
+                    line={"dash": "dot", "color": "#94a3b8"}, hoverinfo="skip")
+    fig.add_scatter(x=calibration["mean_predicted"].to_list(),
+                    y=calibration["observed_rate"].to_list(), mode="lines+markers",
+                    name="Model (test period)", marker={"color": PALETTE[0], "size": 8},
+                    customdata=calibration["lines"].to_list(),
+                    hovertemplate="predicted %{x:.1%} · observed %{y:.1%} · "
+                                  "%{customdata:,} lines<extra></extra>")
+    fig.update_xaxes(title="predicted return probability", tickformat=".0%")
+    fig.update_yaxes(title="observed return rate", tickformat=".0%")
+    return _style(fig)
+
+
+def make_importance_figure(importances: pl.DataFrame, top: int = 15) -> go.Figure:
+    """Permutation importance (drop in test ROC-AUC) of the most important features."""
+    if importances.is_empty():
+        return empty_figure("No model trained yet")
+    shown = importances.sort("importance", descending=True).head(top).reverse()
+    fig = go.Figure(go.Bar(x=shown["importance"].to_list(), y=shown["feature"].to_list(),
+                           orientation="h", marker_color=PALETTE[0],
+                           error_x={"array": shown["importance_std"].to_list()},
+                           hovertemplate="%{y}: ROC-AUC −%{x:.4f}<extra></extra>"))
+    fig.update_xaxes(title="drop in test ROC-AUC when shuffled")
+    return _style(fig, showlegend=False, margin={"l": 200})
+
+
+def make_reserve_figure(reserve: pl.DataFrame) -> go.Figure:
+    """Units expected back at each month end with the 95 % interval, beside what came back."""
+    if reserve.is_empty():
+        return empty_figure("No reserve computed yet")
+    fig = go.Figure()
+    x = reserve["as_of"].to_list()
+    fig.add_scatter(x=x, y=reserve["units_high"].to_list(), mode="lines",
+                    line={"width": 0}, showlegend=False, hoverinfo="skip")
+    fig.add_scatter(x=x, y=reserve["units_low"].to_list(), mode="lines", line={"width": 0},
+                    fill="tonexty", fillcolor="rgba(37, 99, 235, 0.15)",
+                    name="95 % interval", hoverinfo="skip")
+    fig.add_scatter(x=x, y=reserve["expected_units"].to_list(), mode="lines+markers",
+                    name="Expected units still to come back", marker={"color": PALETTE[0]},
+                    hovertemplate="%{x|%Y-%m-%d}: %{y:,.0f} units expected<extra></extra>")
+    if "actual_units" in reserve.columns:
+        done = reserve.filter(pl.col("actual_units").is_not_null())
+        fig.add_scatter(x=done["as_of"].to_list(), y=done["actual_units"].to_list(),
+                        mode="markers", name="Units that then came back",
+                        marker={"color": PALETTE[1], "symbol": "diamond", "size": 9},
+                        hovertemplate="%{x|%Y-%m-%d}: %{y:,.0f} units came back<extra></extra>")
+    fig.update_yaxes(title="units", tickformat=",.0f", rangemode="tozero")
+    return _style(fig)

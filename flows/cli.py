@@ -353,6 +353,81 @@ def simulate(
     Console().print(table)
 
 
+@app.command("train")
+def train_command(
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
+    truth: Annotated[Path | None, typer.Option(
+        "--truth", help="A synthetic shop's _truth/ folder: adds the Bayes ceiling and the "
+                        "abuse precision (read for that evaluation alone).")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed; same data and seed, same model.")] = 7,
+    test_from: Annotated[str | None, typer.Option(
+        "--test-from", help="First order day of the test period, YYYY-MM-DD; default the "
+                            "newest 15 % of labelled order days.")] = None,
+    backtest_cuts: Annotated[int, typer.Option(
+        "--backtest-cuts", min=0, help="Month ends to backtest the reserve at.")] = 6,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Train and judge the return-risk model, backtest the reserve, score abuse, publish."""
+    _setup_logging(verbose)
+    from flows.train import train
+
+    url = database_url(db)
+    start = _parse_date(test_from, "--test-from")
+    if truth is not None and not (truth / "return_probability.parquet").exists():
+        raise _fail(f"--truth {truth} has no return_probability.parquet",
+                    "pass a synthetic shop's _truth/ folder (returnlens generate writes one)")
+    console.print(f"[bold]train[/] on {url}  (Prefect start-up can take ~20 s)")
+    try:
+        summary = train(db=url, seed=seed, truth=truth, test_from=start,
+                        backtest_cuts=backtest_cuts)
+    except (ValueError, FileNotFoundError) as exc:
+        raise _fail(str(exc), "run `returnlens pipeline --source DIR` on enough history") \
+            from None
+    if as_json:
+        sys.stdout.write(json.dumps({**summary.metrics, "model": {
+            "version": summary.version, "path": str(summary.model_dir),
+            "snapshot": summary.snapshot}}, default=str) + "\n")
+        return
+    risk, found = summary.metrics["return_risk"], summary.metrics["reserve"]
+    table = Table("figure", "value", title=f"model {summary.version}")
+    for key in ("roc_auc", "pr_auc", "brier", "baseline_roc_auc", "bayes_roc_auc"):
+        if key in risk:
+            table.add_row(f"return risk {key}", f"{risk[key]:.4f}")
+    if found["backtest_mape"] is not None:
+        table.add_row("reserve backtest MAPE (units)", f"{found['backtest_mape']:.1%}")
+    for key in ("precision_at_1pct", "recall_at_1pct"):
+        value = summary.metrics["fraud"].get(key)
+        table.add_row(f"abuse {key}", "n/a (no labels)" if value is None else f"{value:.3f}")
+    table.add_row("model saved in", str(summary.model_dir))
+    Console().print(table)
+
+
+@app.command("score")
+def score_command(
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print what was scored as JSON.")]
+    = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Score the open order lines with the latest saved model and publish the scores."""
+    _setup_logging(verbose)
+    from flows.train import score
+
+    url = database_url(db)
+    try:
+        found = score(db=url)
+    except FileNotFoundError as exc:
+        raise _fail(str(exc), "`returnlens train` saves a model under data/models/") from None
+    except ValueError as exc:
+        raise _fail(str(exc), "run `returnlens train` again on this warehouse") from None
+    if as_json:
+        sys.stdout.write(json.dumps(found, default=str) + "\n")
+        return
+    console.print(f"scored {found['lines_scored']:,} open lines with model {found['version']}; "
+                  f"{found['expected_units']:,.0f} units expected back")
+
+
 @app.command()
 def serve(
     db: DbOption = None,

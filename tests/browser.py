@@ -14,6 +14,7 @@ PAGES = {  # path → an element that exists only once the page's data has arriv
     "/carriers": "#carriers-scorecard-table table",
     "/quality": "#quality-runs-table table",
     "/policy": "#policy-result-table table",
+    "/risk": "#risk-card-loaded",
 }
 
 

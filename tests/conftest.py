@@ -158,3 +158,19 @@ def postgres_url(postgres_server: str, request: pytest.FixtureRequest) -> str:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     admin.dispose()
     return f"{postgres_server}/{name}"
+
+
+@pytest.fixture(scope="session")
+def trained_warehouse(warehouse_url: str, shop_dir: Path,
+                      tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    """A copy of `warehouse_url` on which the training flow has run (seed 7, two backtest
+    cuts, abuse judged against the shop's truth); returns its URL and the models folder."""
+    from flows.train import train
+    from warehouse.engine import duckdb_path
+
+    root = tmp_path_factory.mktemp("trained")
+    shutil.copyfile(duckdb_path(warehouse_url), root / "returnlens.duckdb")
+    url = f"duckdb:///{root / 'returnlens.duckdb'}"
+    train(db=url, seed=7, truth=shop_dir / "_truth", backtest_cuts=2,
+          models_dir=root / "models")
+    return url, root / "models"

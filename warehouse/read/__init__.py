@@ -6,6 +6,7 @@ else. Values are always bound parameters; column names in SQL text come from con
 """
 
 from warehouse.read import (
+    abuse,
     carriers,
     costs,
     filters,
@@ -13,9 +14,10 @@ from warehouse.read import (
     policy,
     products,
     quality,
+    risk,
     runs,
     vendors,
 )
 
-__all__ = ["carriers", "costs", "filters", "kpis", "policy", "products", "quality", "runs",
-           "vendors"]
+__all__ = ["abuse", "carriers", "costs", "filters", "kpis", "policy", "products", "quality",
+           "risk", "runs", "vendors"]
