@@ -1,4 +1,5 @@
-# The two set-up commands of the README: `make demo` and `make test`.
+# The set-up commands of the README: `make demo`, `make test` (the full suite, as CI runs it) and
+# `make test-fast` (the edit loop: no browser, PostgreSQL, Prefect server, real data or slow tests).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -6,7 +7,7 @@ ORDERS ?= 50000
 
 ONLINE_RETAIL ?= ../shared/data/online_retail_ii/online_retail_ii_2009_2010.parquet
 
-.PHONY: install demo online-retail test system-deps lint bench
+.PHONY: install demo online-retail test test-fast system-deps lint bench
 
 $(BIN)/returnlens: pyproject.toml
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check uv
@@ -33,6 +34,11 @@ lint: install
 
 test: install system-deps lint
 	$(BIN)/pytest
+
+FAST := not e2e and not postgres and not prefect and not realdata and not slow
+
+test-fast: install lint
+	$(BIN)/pytest -m "$(FAST)"
 
 bench: install  # the dashboard figures are over the warehouse `make demo` built
 	$(BIN)/python bench/pipeline_bench.py

@@ -1,24 +1,27 @@
 """The ReturnLens dashboard: a Dash multi-page app over the warehouse's marts.
 
 `create_app(db_url)` builds the app; the pages live in dashboard/pages/ and read the warehouse
-only through dashboard.data (cached calls of warehouse.dashboard_queries). The global filters
-sit above every page and live in the URL's query string, so any view can be shared.
+only through dashboard.data (cached calls of the read layer, warehouse.read). The global filters
+sit above every page and live in the URL's query string, so any view can be shared. With a
+users file, sign-in is required and each role sees only its pages (dashboard.auth); with
+allowed hosts, other Host headers get a 400 (dashboard.serving).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
 import dash
 import dash_bootstrap_components as dbc
 import polars as pl
-from dash import Input, Output, State, callback_context, dcc, html, no_update
+from dash import ALL, Input, Output, State, callback_context, dcc, html, no_update
 from dash._callback import GLOBAL_CALLBACK_LIST, GLOBAL_CALLBACK_MAP
 
-from dashboard import data
+from dashboard import auth, data, serving
 from dashboard.components import filter_bar
-from dashboard.filters import KEYS, SEGMENTS, empty_state, parse_query, to_query
+from dashboard.filters import KEYS, SEGMENTS, checked_state, empty_state, parse_query, to_query
 from warehouse import read
 
 # Clientside: show the filters in the address bar without a reload or a page re-render.
@@ -54,13 +57,33 @@ def _filter_options() -> tuple[list[date], dict[str, list[str]]]:
     return months, {k: values.filter(pl.col("filter") == k)["value"].to_list() for k in SEGMENTS}
 
 
+def _page_key(page: dict[str, Any]) -> str:
+    return page["module"].rsplit(".", 1)[-1]
+
+
+def nav_link_id(page: str) -> dict[str, str]:
+    """The id of the navigation link to the page whose module is `page` (e.g. 'carriers')."""
+    return {"type": "nav-link", "page": page}
+
+
 def _navbar() -> dbc.Navbar:
+    """Links to the pages the signed-in role may open, and who is signed in."""
+    role = auth.current_role()
+    pages = [p for p in dash.page_registry.values() if auth.may_open(role, p["path"])]
     links = [dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"],
-                                     id=f"nav-link-{page['module'].rsplit('.', 1)[-1]}"))
-             for page in dash.page_registry.values()]
+                                     id=nav_link_id(_page_key(page))))
+             for page in pages]
+    account: list[Any] = []
+    if role is not None:
+        account = [html.Span(f"{auth.current_user_name()} · {role}", id="nav-user",
+                             className="navbar-text small me-2"),
+                   html.Form(html.Button("Sign out", id="nav-sign-out", type="submit",
+                                         className="btn btn-outline-light btn-sm"),
+                             method="POST", action=auth.LOGOUT_PATH, className="d-inline")]
     return dbc.Navbar(dbc.Container([
-        dbc.NavbarBrand("ReturnLens", href="/"),
+        dbc.NavbarBrand("ReturnLens", href=pages[0]["relative_path"] if pages else "/"),
         dbc.Nav(links, navbar=True, class_name="me-auto"),
+        html.Div(account, className="d-flex align-items-center"),
     ], fluid=True), color="dark", dark=True, class_name="py-1")
 
 
@@ -79,8 +102,7 @@ def _layout() -> html.Div:
 
 def _register_callbacks(app: dash.Dash) -> None:
     filter_ids = [f"filter-{k}-dropdown" for k in KEYS]
-    nav_ids = [f"nav-link-{p['module'].rsplit('.', 1)[-1]}" for p in dash.page_registry.values()]
-    paths = [p["relative_path"] for p in dash.page_registry.values()]
+    paths = {_page_key(p): p["relative_path"] for p in dash.page_registry.values()}
 
     @app.callback(
         [Output(i, "value") for i in filter_ids] + [Output("filters-store", "data")],
@@ -105,7 +127,7 @@ def _register_callbacks(app: dash.Dash) -> None:
             if state == current:
                 return [no_update] * (n + 1)
         else:
-            state = dict(zip(KEYS, values, strict=True))
+            state = checked_state(dict(zip(KEYS, values, strict=True)))
             state = {**state, **{k: sorted(state[k] or []) for k in SEGMENTS}}
             if state["from"] and state["to"] and state["from"] > state["to"]:
                 state["from"], state["to"] = state["to"], state["from"]
@@ -114,22 +136,26 @@ def _register_callbacks(app: dash.Dash) -> None:
         return [state[k] for k in KEYS] + [state]
 
     @app.callback(
-        [Output(i, "href") for i in nav_ids] + [Output(i, "active") for i in nav_ids]
-        + [Output("app-query", "children")],
+        Output(nav_link_id(ALL), "href"),
+        Output(nav_link_id(ALL), "active"),
+        Output("app-query", "children"),
         Input("filters-store", "data"),
         Input("app-location", "pathname"),
     )
-    def update_nav(state: dict[str, Any] | None, pathname: str | None) -> list[Any]:
+    def update_nav(state: dict[str, Any] | None, pathname: str | None) -> tuple[Any, ...]:
         """Navigation keeps the filters; the current page's link is highlighted."""
-        query = to_query(state)
-        return [p + query for p in paths] + [p == (pathname or "/") for p in paths] + [query]
+        query = to_query(checked_state(state) if state is not None else None)
+        shown = [paths[o["id"]["page"]] for o in callback_context.outputs_list[0]]
+        return [p + query for p in shown], [p == (pathname or "/") for p in shown], query
 
     app.clientside_callback(_REPLACE_URL, Output("app-url-sync", "children"),
                             Input("app-query", "children"), prevent_initial_call=True)
 
 
-def create_app(db_url: str) -> dash.Dash:
-    """The dashboard over the warehouse at `db_url` (a SQLAlchemy URL)."""
+def create_app(db_url: str, users: auth.UsersFile | None = None,
+               allowed_hosts: Iterable[str] | None = None) -> dash.Dash:
+    """The dashboard over the warehouse at `db_url` (a SQLAlchemy URL); sign-in required when
+    `users` is given, Host headers checked when `allowed_hosts` is."""
     # Page modules register their callbacks with dash.callback each time an app imports them;
     # drop what an earlier app in this process registered but never served.
     GLOBAL_CALLBACK_LIST.clear()
@@ -138,5 +164,8 @@ def create_app(db_url: str) -> dash.Dash:
     app.server.config[data.CONFIG_KEY] = db_url
     app.layout = _layout
     _register_callbacks(app)
+    serving.harden(app, allowed_hosts)
+    if users is not None:
+        auth.install(app, users)
     return app
 

@@ -1,7 +1,7 @@
 """Cached access to the warehouse for the dashboard's callbacks.
 
-Every read goes through `load(query, *args)`: a function of warehouse.dashboard_queries (or
-warehouse.queries) called with an open read-only connection, its result cached per warehouse
+Every read goes through `load(query, *args)`: a function of the read layer (warehouse.read,
+one module per subject) called with an open read-only connection, its result cached per warehouse
 version. The version is the DuckDB files' inode, size and modification time (the pipeline
 and the derived outputs publish new files by atomic rename) or, on PostgreSQL, the latest
 pipeline run and output publication; a publication therefore invalidates the cache without a

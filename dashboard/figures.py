@@ -424,3 +424,147 @@ def make_coverage_figure(coverage: pl.DataFrame) -> go.Figure:
     fig.update_xaxes(tickformat=".0%", range=[0, 1.02], title="rows with a value")
     fig.update_yaxes(autorange="reversed", type="category")
     return _style(fig, showlegend=False, height=max(400, 16 * data.height))
+
+
+def make_policy_waterfall_figure(steps: list[tuple[str, float]], start: tuple[str, float],
+                                 end: tuple[str, float], currency: str) -> go.Figure:
+    """Baseline net cost → the change in each money column → the scenario's net cost.
+
+    Floating bars in one bar trace, as make_waterfall_figure (the served plotly.js bundle has
+    no waterfall trace); rises in cost orange, savings green, the two totals dark.
+    """
+    labels, bases, heights, colours, custom = [start[0]], [min(0.0, start[1])], \
+        [abs(start[1])], ["#111827"], [(start[1], start[1])]
+    running = start[1]
+    for label, amount in steps:
+        before, running = running, running + amount
+        labels.append(label)
+        bases.append(min(before, running))
+        heights.append(abs(amount))
+        colours.append("#f97316" if amount >= 0 else "#10b981")
+        custom.append((amount, running))
+    labels.append(end[0])
+    bases.append(min(0.0, end[1]))
+    heights.append(abs(end[1]))
+    colours.append("#111827")
+    custom.append((end[1], end[1]))
+    last = len(labels) - 1
+    fig = go.Figure(go.Bar(
+        x=labels, y=heights, base=bases, marker_color=colours, customdata=custom,
+        text=[f"{a:,.0f}" if i in (0, last) else f"{a:+,.0f}"
+              for i, (a, _) in enumerate(custom)], textposition="outside", cliponaxis=False,
+        hovertemplate=f"%{{x}}: {currency} %{{customdata[0]:,.2f}}<br>running total "
+                      f"{currency} %{{customdata[1]:,.2f}}<extra></extra>"))
+    fig.update_yaxes(tickformat=",.0f", title_text=f"Net return cost ({currency})")
+    return _style(fig, showlegend=False)
+
+
+def make_tornado_figure(sensitivity: pl.DataFrame, point: float, currency: str) -> go.Figure:
+    """Scenario net cost as each input moves over its range, the others at their point:
+    one horizontal floating bar per input, widest swing on top, the point as a line."""
+    if sensitivity.is_empty():
+        return empty_figure("No inputs to vary.")
+    rows = sensitivity.sort("swing")
+    fig = go.Figure(go.Bar(
+        y=rows["label"].to_list(), x=(rows["net_cost_high"] - rows["net_cost_low"]).to_list(),
+        base=rows["net_cost_low"].to_list(), orientation="h", marker_color=PALETTE[0],
+        customdata=list(zip(rows["net_cost_low"].to_list(), rows["net_cost_high"].to_list(),
+                            rows["range"].to_list(), strict=True)),
+        hovertemplate=f"%{{y}}<br>{currency} %{{customdata[0]:,.0f}} to "
+                      f"%{{customdata[1]:,.0f}}<br>over %{{customdata[2]}}<extra></extra>"))
+    fig.add_vline(x=point, line_dash="dash", line_color="#111827",
+                  annotation_text="point estimate", annotation_position="top")
+    fig.update_xaxes(tickformat=",.0f", title_text=f"Scenario net return cost ({currency})")
+    return _style(fig, showlegend=False, margin={"l": 290, "r": 20, "t": 30, "b": 40})
+
+
+def make_estimates_figure(rows: list[dict[str, float]], metric_label: str) -> go.Figure:
+    """Baseline, naive truncation and simulator (with its 80% interval) side by side."""
+    names = [r["name"] for r in rows]
+    values = [r["value"] for r in rows]
+    plus = [r.get("high", r["value"]) - r["value"] for r in rows]
+    minus = [r["value"] - r.get("low", r["value"]) for r in rows]
+    fig = go.Figure(go.Bar(
+        x=names, y=values, marker_color=[PALETTE[7], PALETTE[1], PALETTE[0]][: len(rows)],
+        error_y={"type": "data", "array": plus, "arrayminus": minus, "visible": True},
+        text=[f"{v:,.0f}" for v in values], textposition="inside",
+        hovertemplate="%{x}: %{y:,.0f}<extra></extra>"))
+    fig.update_yaxes(tickformat=",.0f", title_text=metric_label)
+    return _style(fig, showlegend=False)
+
+
+def make_saved_scenarios_figure(saved: pl.DataFrame, currency: str) -> go.Figure:
+    """Net return cost of each saved scenario with its 80% interval, against its baseline."""
+    if saved.is_empty():
+        return empty_figure("No saved scenarios yet: simulate one and save it.")
+    fig = go.Figure()
+    fig.add_bar(x=saved["name"].to_list(), y=saved["net_cost_point"].to_list(),
+                name="scenario", marker_color=PALETTE[0],
+                error_y={"type": "data", "visible": True,
+                         "array": (saved["net_cost_high"] - saved["net_cost_point"]).to_list(),
+                         "arrayminus": (saved["net_cost_point"]
+                                        - saved["net_cost_low"]).to_list()},
+                hovertemplate=f"%{{x}}: {currency} %{{y:,.0f}}<extra>scenario</extra>")
+    fig.add_scatter(x=saved["name"].to_list(), y=saved["net_cost_baseline"].to_list(),
+                    mode="markers", name="baseline (what happened)",
+                    marker={"symbol": "line-ew-open", "size": 28, "color": "#111827",
+                            "line": {"width": 3}},
+                    hovertemplate=f"%{{x}}: {currency} %{{y:,.0f}}<extra>baseline</extra>")
+    fig.update_yaxes(tickformat=",.0f", title_text=f"Net return cost ({currency})")
+    return _style(fig)
+
+
+def make_calibration_figure(calibration: pl.DataFrame) -> go.Figure:
+    """Predicted against observed return rate per score bin of the test period."""
+    if calibration.is_empty():
+        return empty_figure("No model trained yet")
+    top = max(calibration["mean_predicted"].max(), calibration["observed_rate"].max()) * 1.05
+    fig = go.Figure()
+    fig.add_scatter(x=[0, top], y=[0, top], mode="lines", name="Perfect calibration",
+                    line={"dash": "dot", "color": "#94a3b8"}, hoverinfo="skip")
+    fig.add_scatter(x=calibration["mean_predicted"].to_list(),
+                    y=calibration["observed_rate"].to_list(), mode="lines+markers",
+                    name="Model (test period)", marker={"color": PALETTE[0], "size": 8},
+                    customdata=calibration["lines"].to_list(),
+                    hovertemplate="predicted %{x:.1%} · observed %{y:.1%} · "
+                                  "%{customdata:,} lines<extra></extra>")
+    fig.update_xaxes(title="predicted return probability", tickformat=".0%")
+    fig.update_yaxes(title="observed return rate", tickformat=".0%")
+    return _style(fig)
+
+
+def make_importance_figure(importances: pl.DataFrame, top: int = 15) -> go.Figure:
+    """Permutation importance (drop in test ROC-AUC) of the most important features."""
+    if importances.is_empty():
+        return empty_figure("No model trained yet")
+    shown = importances.sort("importance", descending=True).head(top).reverse()
+    fig = go.Figure(go.Bar(x=shown["importance"].to_list(), y=shown["feature"].to_list(),
+                           orientation="h", marker_color=PALETTE[0],
+                           error_x={"array": shown["importance_std"].to_list()},
+                           hovertemplate="%{y}: ROC-AUC −%{x:.4f}<extra></extra>"))
+    fig.update_xaxes(title="drop in test ROC-AUC when shuffled")
+    return _style(fig, showlegend=False, margin={"l": 200})
+
+
+def make_reserve_figure(reserve: pl.DataFrame) -> go.Figure:
+    """Units expected back at each month end with the 95 % interval, beside what came back."""
+    if reserve.is_empty():
+        return empty_figure("No reserve computed yet")
+    fig = go.Figure()
+    x = reserve["as_of"].to_list()
+    fig.add_scatter(x=x, y=reserve["units_high"].to_list(), mode="lines",
+                    line={"width": 0}, showlegend=False, hoverinfo="skip")
+    fig.add_scatter(x=x, y=reserve["units_low"].to_list(), mode="lines", line={"width": 0},
+                    fill="tonexty", fillcolor="rgba(37, 99, 235, 0.15)",
+                    name="95 % interval", hoverinfo="skip")
+    fig.add_scatter(x=x, y=reserve["expected_units"].to_list(), mode="lines+markers",
+                    name="Expected units still to come back", marker={"color": PALETTE[0]},
+                    hovertemplate="%{x|%Y-%m-%d}: %{y:,.0f} units expected<extra></extra>")
+    if "actual_units" in reserve.columns:
+        done = reserve.filter(pl.col("actual_units").is_not_null())
+        fig.add_scatter(x=done["as_of"].to_list(), y=done["actual_units"].to_list(),
+                        mode="markers", name="Units that then came back",
+                        marker={"color": PALETTE[1], "symbol": "diamond", "size": 9},
+                        hovertemplate="%{x|%Y-%m-%d}: %{y:,.0f} units came back<extra></extra>")
+    fig.update_yaxes(title="units", tickformat=",.0f", rangemode="tozero")
+    return _style(fig)

@@ -1,17 +1,80 @@
-"""The global filters as they travel: URL query string ⇄ store data ⇄ warehouse Filters."""
+"""The global filters as they travel: URL query string ⇄ store data ⇄ warehouse Filters.
+
+Store data comes back from the browser with every callback, so anyone can send anything: it is
+checked here (months are months, values are short lists of short strings) and refused with a
+400, which also keeps oversized values out of the dashboard's caches.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Collection
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlencode
 
 from dash.exceptions import PreventUpdate
+from werkzeug.exceptions import BadRequest
 
 from warehouse.read.filters import Filters
 
 SEGMENTS = ("category", "channel", "region")
 KEYS = ("from", "to", *SEGMENTS)
+MAX_VALUE_CHARS = 200  # longer than any category, channel, region, SKU or carrier name
+MAX_VALUES = 200  # values of one filter
+MAX_QUERY_CHARS = 8192
+_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+T = TypeVar("T")
+
+
+class BadInput(BadRequest):
+    """A callback input that no page control could have sent: answered with a 400."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(description=message)
+
+
+def text_value(value: Any, what: str, *, optional: bool = True) -> str | None:
+    """`value` if it is a string of at most MAX_VALUE_CHARS (or None when `optional`)."""
+    if value is None and optional:
+        return None
+    if not isinstance(value, str):
+        raise BadInput(f"{what}: expected text, got {type(value).__name__}")
+    if len(value) > MAX_VALUE_CHARS:
+        raise BadInput(f"{what}: {len(value):,} characters, at most {MAX_VALUE_CHARS}")
+    return value
+
+
+def choice(value: T, allowed: Collection[Any], what: str) -> T:
+    """`value` if it is one of `allowed` (a control's options), else a 400."""
+    try:
+        ok = value in allowed
+    except TypeError:  # unhashable (a list or dict where a value belongs)
+        ok = False
+    if not ok:
+        shown = repr(value) if len(repr(value)) <= 40 else f"{repr(value)[:40]}…"
+        raise BadInput(f"{what}: {shown} is not one of the options")
+    return value
+
+
+def checked_state(state: Any) -> dict[str, Any]:
+    """Store data as the filter bar writes it, or a 400 saying what is wrong with it."""
+    if not isinstance(state, dict):
+        raise BadInput(f"filters: expected an object, got {type(state).__name__}")
+    for key in ("from", "to"):
+        month = text_value(state.get(key), f"filter {key!r}")
+        if month is not None and not _MONTH.fullmatch(month):
+            shown = month if len(month) <= 20 else f"{month[:20]}…"
+            raise BadInput(f"filter {key!r}: {shown!r} is not a month (YYYY-MM)")
+    for key in SEGMENTS:
+        items = state.get(key) or []
+        if not isinstance(items, list):
+            raise BadInput(f"filter {key!r}: expected a list, got {type(items).__name__}")
+        if len(items) > MAX_VALUES:
+            raise BadInput(f"filter {key!r}: {len(items):,} values, at most {MAX_VALUES}")
+        for item in items:
+            text_value(item, f"filter {key!r}", optional=False)
+    return state
 
 
 def empty_state() -> dict[str, Any]:
@@ -26,7 +89,7 @@ def parse_query(search: str | None, months: set[str] | None = None,
     Months and values not offered (when `months`/`values` are given) are dropped, and a
     reversed month range is put the right way round.
     """
-    query = parse_qs((search or "").lstrip("?"))
+    query = parse_qs((search or "")[:MAX_QUERY_CHARS].lstrip("?"))
     state = empty_state()
     for key in ("from", "to"):
         value = (query.get(key) or [None])[0]
@@ -55,9 +118,11 @@ def _month(value: str | None) -> date | None:
 
 
 def to_filters(state: dict[str, Any] | None) -> Filters:
-    """Warehouse Filters from store data; stops the callback while the store is not set yet."""
+    """Warehouse Filters from store data; stops the callback while the store is not set yet,
+    and answers 400 to data the filter bar cannot have written."""
     if state is None:
         raise PreventUpdate
+    state = checked_state(state)
     return Filters(
         month_from=_month(state.get("from")), month_to=_month(state.get("to")),
         categories=tuple(state.get("category") or ()), channels=tuple(state.get("channel") or ()),

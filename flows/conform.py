@@ -18,18 +18,15 @@ from pathlib import Path
 
 import polars as pl
 
+from flows.quality import missing_columns
+from flows.records import ISSUE_SCHEMA, ROW, FileRejected
 from warehouse.contract import FEEDS, FILE_FORMATS, Column, Feed
 
-ROW = "_row"  # 1-based data row number within the source file (CSV line = row + 1)
 _TS_FORMATS = (
     "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d",
 )
 _TZ_FORMATS = ("%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M:%S%z")
-
-
-class FileRejected(Exception):
-    """The whole file cannot be taken as the feed it claims to be."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +37,7 @@ class SourceFile:
     path: Path
     size_bytes: int
     sha256: str
+    refused: str | None = None  # why the file is not read at all (a link leaving the folder)
 
 
 @dataclass(frozen=True)
@@ -49,7 +47,7 @@ class Conformed:
     source: SourceFile
     rows_read: int
     typed: pl.DataFrame  # ROW + contract columns; a value that did not parse is null
-    type_issues: pl.DataFrame  # flows.quality.ISSUE_SCHEMA, rule 'type'
+    type_issues: pl.DataFrame  # flows.records.ISSUE_SCHEMA, rule 'type'
     original: pl.DataFrame  # every column as read + ROW: what quarantine keeps of a bad row
     extra_columns: tuple[str, ...]
 
@@ -66,10 +64,12 @@ def discover(source_dir: Path) -> list[SourceFile]:
     """Feed files in `source_dir`: `<feed>.<fmt>` or `<feed>_<anything>.<fmt>`, load order.
 
     Reference tables come first, then feeds, each feed's files in name order so that a later
-    file's corrections win. Sub-folders (such as the synthetic shop's `_truth/`) are never read.
+    file's corrections win. Sub-folders (such as the synthetic shop's `_truth/`) are never read,
+    nor is a symbolic link that points outside the folder (it is listed as refused, unread).
     """
     if not source_dir.is_dir():
         raise FileNotFoundError(f"source folder {source_dir} does not exist")
+    root = source_dir.resolve()
     found = []
     for feed in FEEDS.values():
         for path in sorted(source_dir.iterdir()):
@@ -77,8 +77,21 @@ def discover(source_dir: Path) -> list[SourceFile]:
             if path.is_file() and ext in FILE_FORMATS and (
                 stem == feed.name or stem.startswith(feed.name + "_")
             ):
+                if not path.resolve().is_relative_to(root):
+                    found.append(SourceFile(feed, path, 0, "", refused=(
+                        f"{path.name}: a link to a file outside the source folder; refused, "
+                        "not read (copy the file into the folder instead)")))
+                    continue
                 found.append(SourceFile(feed, path, path.stat().st_size, _sha256(path)))
     return found
+
+
+def _looks_utf16(path: Path) -> bool:
+    """Whether a text file is UTF-16: a byte-order mark, or zero bytes between characters."""
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+    return head.startswith((b"\xff\xfe", b"\xfe\xff")) or (
+        len(head) >= 4 and head.count(b"\x00") >= len(head) // 4)
 
 
 def _locate_csv_problem(path: Path) -> str:
@@ -116,6 +129,10 @@ def _batches(source: SourceFile, batch_rows: int) -> Iterator[pl.DataFrame]:
     Yields at least one frame (empty for a header-only file) so that the header is checked.
     """
     path = source.path
+    if path.suffix == ".csv" and _looks_utf16(path):  # polars panics on its zero bytes
+        raise FileRejected(f"{path.name}: cannot be read as csv: it is encoded as UTF-16, not "
+                           "UTF-8 (byte-order mark or zero bytes between characters); "
+                           "re-export the file as UTF-8")
     try:
         scan = (pl.scan_csv(path, infer_schema=False) if path.suffix == ".csv"
                 else pl.scan_parquet(path))
@@ -128,10 +145,33 @@ def _batches(source: SourceFile, batch_rows: int) -> Iterator[pl.DataFrame]:
             yield pl.DataFrame(schema={ROW: pl.Int64, **schema})
     except FileRejected:
         raise
-    except Exception as exc:  # polars raises several types for unreadable input
-        detail = _locate_csv_problem(path) if path.suffix == ".csv" else str(exc)
+    except (Exception, pl.exceptions.PanicException) as exc:  # polars: many types, even panics
+        detail = _locate_csv_problem(path) if path.suffix == ".csv" else \
+            _without_folder(str(exc), path)
         raise FileRejected(f"{path.name}: cannot be read as {path.suffix[1:]}: {detail}") \
             from exc
+
+
+def _without_folder(message: str, path: Path) -> str:
+    """`message` with the file's folder taken out: messages show paths relative to the source
+    folder, never where it sits on the server."""
+    for folder in {str(path.parent.resolve()), str(path.parent)}:
+        message = message.replace(folder + "/", "")
+    return message
+
+
+MAX_NAMES_LISTED = 10
+
+
+def name_list(names: tuple[str, ...] | list[str]) -> str:
+    """The first MAX_NAMES_LISTED names, and how many more were left out (bounded messages)."""
+    shown = ", ".join(n[:60] for n in names[:MAX_NAMES_LISTED])
+    more = len(names) - MAX_NAMES_LISTED
+    return f"{shown} and {more:,} more" if more > 0 else shown
+
+
+def _nested(dtype: pl.DataType) -> bool:
+    return isinstance(dtype, pl.List | pl.Array | pl.Struct | pl.Object)
 
 
 def _delimiter_hint(columns: list[str]) -> str:
@@ -147,6 +187,8 @@ def _parse(col: Column, raw: pl.Expr, source_dtype: pl.DataType) -> pl.Expr:
     target = col.dtype
     if source_dtype == target:
         return raw
+    if target == pl.Int64 and source_dtype.is_float():  # 2.5 is not a quantity: null, an issue
+        return pl.when(raw == raw.round(0)).then(raw.cast(pl.Int64, strict=False))
     if source_dtype != pl.String:
         return raw.cast(target, strict=False)
     text = raw.str.strip_chars()
@@ -183,9 +225,8 @@ def type_rows(feed: Feed, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFra
     """Cast `frame` (ROW + at least the contract columns) to the contract's types.
 
     Returns the typed rows (a value that did not parse is null) and one issue per value that
-    did not parse (flows.quality.ISSUE_SCHEMA, rule 'type').
+    did not parse (flows.records.ISSUE_SCHEMA, rule 'type').
     """
-    from flows.quality import ISSUE_SCHEMA
 
     typed = frame.select(ROW, *[
         _parse(c, pl.col(c.name), frame.schema[c.name]).alias(c.name) for c in feed.columns])
@@ -213,19 +254,24 @@ def read_batches(source: SourceFile, opened: date, horizon: datetime,
     turns out unreadable part-way raises FileRejected then: the caller must not keep the
     batches it has seen.
     """
-    from flows.quality import missing_columns
 
     feed = source.feed
     extra: tuple[str, ...] = ()
     for number, frame in enumerate(_batches(source, batch_rows or BATCH_ROWS)):
         if number == 0:
             found = [c for c in frame.columns if c != ROW]
+            nested = [c for c in found if _nested(frame.schema[c])]
+            if nested:
+                raise FileRejected(
+                    f"{source.path.name}: column(s) {name_list(nested)} hold lists or structs "
+                    f"({frame.schema[nested[0]]}); a {feed.name} file has one plain value per "
+                    "field")
             missing = missing_columns(feed, frame.drop(ROW), opened, horizon)
             if missing:
                 raise FileRejected(
                     f"{source.path.name}: missing required column(s) {', '.join(missing)}; a "
                     f"{feed.name} file has the columns {', '.join(feed.column_names)} "
-                    f"(found: {', '.join(found) or 'none'}){_delimiter_hint(found)}")
+                    f"(found: {name_list(found) or 'none'}){_delimiter_hint(found)}")
             extra = tuple(c for c in found if c not in feed.column_names)
         typed, issues = type_rows(feed, frame)
         yield Conformed(source, frame.height, typed, issues, frame, extra)

@@ -19,18 +19,19 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from sqlalchemy.engine import Connection
 
+from flows import interrupt
 from flows.conform import (
-    ROW,
     Conformed,
-    FileRejected,
     SourceFile,
     discover,
+    name_list,
     read_batches,
     type_rows,
 )
 from flows.quality import Gate, gate, horizon_now
+from flows.records import ROW, FileRejected
 from flows.sources import AdapterReport, get_adapter
-from warehouse import load
+from warehouse import incremental, load
 from warehouse.contract import FEEDS, Feed
 from warehouse.engine import write_session
 from warehouse.settings import Settings, database_url
@@ -166,7 +167,7 @@ def _gate_and_load(conn: Connection, source_file: SourceFile, run_id: str, opene
         run_id=pl.lit(run_id), feed=pl.lit(feed.name), file_name=pl.lit(name)))
     notes = []
     if extra:
-        notes.append(f"extra columns ignored: {', '.join(extra)}")
+        notes.append(f"extra columns ignored: {name_list(extra)}")
     all_warnings = pl.concat(warnings)
     if not all_warnings.is_empty():
         first = all_warnings.row(0, named=True)
@@ -214,9 +215,17 @@ def build_warehouse_layer(conn: Connection, layer: str) -> int:
     return build_layer(conn, layer)
 
 
+@task(cache_policy=NO_CACHE)
+def update_warehouse_layer(conn: Connection, layer: str, run_id: str) -> int:
+    """Recompute the partitions of one layer that the run's new rows fall in."""
+    return incremental.update_layer(conn, layer, run_id)
+
+
 def _file_outcome(conn: Connection, source_file: SourceFile, run_id: str, opened: date,
                   horizon: datetime) -> FileOutcome:
     name = source_file.path.name
+    if source_file.refused:
+        return FileOutcome(source_file.feed.name, name, "rejected", message=source_file.refused)
     previous = load.file_already_loaded(conn, source_file.sha256)
     if previous is not None:
         return FileOutcome(source_file.feed.name, name, "resent",
@@ -245,8 +254,9 @@ def pipeline(source: Path, db: str | None = None, source_kind: str = "files") ->
     if not files:
         raise FileRejected(f"{source}: no feed files found; expected files named like "
                            "orders.parquet, returns.csv, carrier_scans_2025-01.parquet")
-    with write_session(url) as conn:
+    with interrupt.publish_window() as window, write_session(url) as conn:
         load.ensure_schema(conn)
+        before = incremental.row_counts(conn)
         for feed in FEEDS.values():
             for source_file in (f for f in files if f.feed is feed):
                 outcome = _file_outcome(conn, source_file, run_id, opened, horizon)
@@ -268,8 +278,14 @@ def pipeline(source: Path, db: str | None = None, source_kind: str = "files") ->
                 summary.released[feed.name] = released
                 log.info("released %s waiting %s rows whose parent arrived", released,
                          feed.name)
+        update = incremental.plan(conn, run_id, before)
+        log.info("%s: %s", "incremental rebuild" if update.incremental else "full rebuild",
+                 update.reason)
         for layer in LAYERS:
-            build_warehouse_layer(conn, layer)
+            if update.incremental:
+                update_warehouse_layer(conn, layer, run_id)
+            else:
+                build_warehouse_layer(conn, layer)
             log.info("built %s", layer)
         load.record(conn, "runs", [{
             "run_id": run_id, "started_at": started, "finished_at": load.utcnow(),
@@ -288,4 +304,5 @@ def pipeline(source: Path, db: str | None = None, source_kind: str = "files") ->
             load.record(conn, "source_notes", [
                 {"run_id": run_id, "source_kind": source_kind, "note": key, "value": value}
                 for key, value in summary.report.notes.items()])
+        window.open()  # leaving the block publishes: Ctrl-C waits for it from here
     return summary

@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 import polars as pl
 
-from flows.conform import ROW
+from flows.records import ISSUE_SCHEMA, ROW
 from warehouse.contract import FEEDS, Feed
 
 EPOCH = datetime(1970, 1, 1)
@@ -34,10 +34,6 @@ VALIDATION_SCHEMA = pl.Schema({
     "expectation": pl.String(), "rule": pl.String(), "column_name": pl.String(),
     "severity": pl.String(), "success": pl.Boolean(), "element_count": pl.Int64(),
     "unexpected_count": pl.Int64(), "example": pl.String(),
-})
-ISSUE_SCHEMA = pl.Schema({
-    ROW: pl.Int64(), "field": pl.String(), "rule": pl.String(), "severity": pl.String(),
-    "message": pl.String(),
 })
 
 

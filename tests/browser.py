@@ -13,6 +13,8 @@ PAGES = {  # path → an element that exists only once the page's data has arriv
     "/costs": "#costs-kpi-net-cost",
     "/carriers": "#carriers-scorecard-table table",
     "/quality": "#quality-runs-table table",
+    "/policy": "#policy-result-table table",
+    "/risk": "#risk-card-loaded",
 }
 
 

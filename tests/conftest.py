@@ -1,5 +1,6 @@
-"""Shared fixtures: a small synthetic shop, warehouses built from it by the real Prefect
-pipeline on DuckDB and on a throwaway PostgreSQL server, and a Prefect test harness."""
+"""Shared fixtures: small synthetic shops, warehouses built from them by the real Prefect
+pipeline on DuckDB and on a throwaway PostgreSQL server, and a Prefect test harness; and the
+tiers: markers that tell slow tests apart, and a check that the real data is where it should be."""
 
 from __future__ import annotations
 
@@ -11,13 +12,44 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 import flows  # noqa: F401  (quiet, offline Prefect settings before prefect is imported)
 from flows.sources.synthetic import generate_shop
+from tests.flows.sources.extracts import ALLOW_MISSING, REAL_DATA, SHARED_DATA
 
 SHOP_ORDERS = 40_000
 SHOP_SEED = 11
+
+# Tests that use one of these fixtures get the marker, so the fast tier never starts them.
+MARK_BY_FIXTURE = {"postgres_server": "postgres", "prefect_harness": "prefect",
+                   "retail_extract": "realdata", "olist_extract": "realdata"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark tests by the costly fixtures they use."""
+    for item in items:
+        for fixture, marker in MARK_BY_FIXTURE.items():
+            if fixture in item.fixturenames:
+                item.add_marker(marker)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Refuse to run real-data tests without the real data, unless the user opted out.
+
+    Runs once `-m` has deselected, so a tier without real-data tests never needs the data.
+    """
+    if not any(item.get_closest_marker("realdata") for item in session.items):
+        return
+    missing = [path for path in REAL_DATA if not path.exists()]
+    if missing and os.environ.get(ALLOW_MISSING) != "1":
+        raise pytest.UsageError(
+            f"real data not found: {', '.join(map(str, missing))} absent. The public datasets are "
+            f"expected in {SHARED_DATA} (RETURNLENS_SHARED_DATA; by default ../shared/data beside "
+            f"the repository, see the README there). To run without them on purpose, deselect "
+            f"them (-m 'not realdata') or set {ALLOW_MISSING}=1 to skip them.")
 
 
 @pytest.fixture(scope="session")
@@ -34,6 +66,20 @@ def shop_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small synthetic shop written as Parquet feed files (with its _truth/)."""
     out = tmp_path_factory.mktemp("shop")
     generate_shop(SHOP_ORDERS, SHOP_SEED).write(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def shop(shop_dir: Path) -> dict[str, pl.DataFrame]:
+    """Every feed file of the test shop as a frame."""
+    return {p.stem: pl.read_parquet(p) for p in shop_dir.glob("*.parquet")}
+
+
+@pytest.fixture(scope="session")
+def small_shop_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small shop (1,500 orders) for warehouses built per test module."""
+    out = tmp_path_factory.mktemp("small_shop")
+    generate_shop(1500, 5).write(out)
     return out
 
 
@@ -112,3 +158,19 @@ def postgres_url(postgres_server: str, request: pytest.FixtureRequest) -> str:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     admin.dispose()
     return f"{postgres_server}/{name}"
+
+
+@pytest.fixture(scope="session")
+def trained_warehouse(warehouse_url: str, shop_dir: Path,
+                      tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    """A copy of `warehouse_url` on which the training flow has run (seed 7, two backtest
+    cuts, abuse judged against the shop's truth); returns its URL and the models folder."""
+    from flows.train import train
+    from warehouse.engine import duckdb_path
+
+    root = tmp_path_factory.mktemp("trained")
+    shutil.copyfile(duckdb_path(warehouse_url), root / "returnlens.duckdb")
+    url = f"duckdb:///{root / 'returnlens.duckdb'}"
+    train(db=url, seed=7, truth=shop_dir / "_truth", backtest_cuts=2,
+          models_dir=root / "models")
+    return url, root / "models"

@@ -29,6 +29,8 @@ REASON_CODES = (
 # Reasons the shop, a vendor or a carrier is at fault for: no restocking fee applies.
 FAULT_REASONS = ("defective", "damaged_in_transit", "wrong_item", "not_as_described")
 DEFECT_REASONS = ("defective", "not_as_described")
+# Inspection conditions that say the product itself was faulty (vendor quality counts them).
+DEFECT_CONDITIONS = ("defective", "damaged")
 RESOLUTIONS = ("refund", "exchange", "store_credit")
 CONDITIONS = ("new", "like_new", "used", "damaged", "defective", "empty_box", "wrong_item")
 DISPOSITIONS = ("restock", "refurbish", "liquidate", "return_to_vendor", "dispose")

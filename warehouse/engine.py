@@ -92,7 +92,10 @@ def reader_engine(url: str) -> Engine:
     @sa.event.listens_for(engine, "connect")
     def _attach_models(dbapi_connection, _record) -> None:  # noqa: ANN001
         if derived.exists():
-            dbapi_connection.execute(f"ATTACH {_quoted(derived)} AS models (READ_ONLY)")
+            # connections to one file in one process share a database: a second connection
+            # opened while the first is open finds `models` attached already
+            dbapi_connection.execute(
+                f"ATTACH IF NOT EXISTS {_quoted(derived)} AS models (READ_ONLY)")
 
     return engine
 

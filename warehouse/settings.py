@@ -16,8 +16,15 @@ class Settings(BaseSettings):
     database_url: str | None = None
     data_dir: Path = Path("data")
     shop_opened_on: date = date(2000, 1, 1)  # timestamps before it are data errors
+    currency: str = "USD"  # ISO 4217 code of the money in the feeds, shown beside amounts
     duckdb_memory_limit: str = "3GB"  # for the pipeline's DuckDB writer; it spills beyond
     writer_wait_seconds: float = 6 * 3600  # how long a writer waits for another to finish
+    users_file: Path | None = None  # the dashboard's users and roles (returnlens users add)
+
+    @property
+    def resolved_users_file(self) -> Path:
+        """The configured users file, else users.yaml under data_dir."""
+        return self.users_file or self.data_dir / "users.yaml"
 
     @property
     def resolved_database_url(self) -> str:

@@ -2,24 +2,59 @@
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 
 from sqlalchemy.engine import Connection
 
-from warehouse.contract import FEEDS
+from warehouse.contract import DEFECT_CONDITIONS, DEFECT_REASONS, FAILURE_REASONS, FEEDS
 
 LAYERS = ("staging", "core", "marts")
+_CODE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-def _statements(layer: str) -> list[str]:
+def _codes(values: tuple[str, ...]) -> tuple[str, ...]:
+    """Contract codes, checked to be plain identifiers before they are written into SQL."""
+    bad = [v for v in values if not _CODE.match(v)]
+    if bad:
+        raise ValueError(f"contract codes must be lower-case identifiers: {bad}")
+    return values
+
+
+def contract_lists() -> dict[str, str]:
+    """The SQL the marts take from the data contract, by the {{name}} that stands for it."""
+    return {
+        "failure_reason_counts": ",\n           ".join(
+            f"CAST(SUM(CASE WHEN failure_reason = '{r}' THEN 1 ELSE 0 END) AS BIGINT) "
+            f"AS failed_{r}" for r in _codes(FAILURE_REASONS)),
+        "defect_reasons": ", ".join(f"'{r}'" for r in _codes(DEFECT_REASONS)),
+        "defect_conditions": ", ".join(f"'{c}'" for c in _codes(DEFECT_CONDITIONS)),
+    }
+
+
+def _render(text: str) -> str:
+    """`text` with every {{name}} replaced by the contract's list; an unknown name is an error."""
+    lists = contract_lists()
+
+    def fill(match: re.Match[str]) -> str:
+        if match.group(1) not in lists:
+            raise KeyError(f"warehouse/sql uses {{{{{match.group(1)}}}}}, which the contract "
+                           f"does not provide; known: {', '.join(lists)}")
+        return lists[match.group(1)]
+
+    return re.sub(r"\{\{(\w+)\}\}", fill, text)
+
+
+def statements(layer: str) -> list[str]:
+    """The SQL statements of `layer`'s files, contract lists rendered, comments dropped."""
     files = sorted(p for p in resources.files("warehouse.sql").iterdir()
                    if p.name.endswith(f"_{layer}.sql"))
-    text = "\n".join(p.read_text(encoding="utf-8") for p in files)
+    text = _render("\n".join(p.read_text(encoding="utf-8") for p in files))
     lines = [ln for ln in text.splitlines() if not ln.lstrip().startswith("--")]
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
 
 
-def _coverage_statements() -> list[str]:
+def coverage_statements() -> list[str]:
     """marts.data_coverage: per contract field, how many loaded rows carry a value.
 
     It is what lets every page say what the loaded source can and cannot answer (Online Retail
@@ -38,9 +73,9 @@ def build_layer(conn: Connection, layer: str) -> int:
     """Rebuild every table and view of `layer`; returns how many statements ran."""
     if layer not in LAYERS:
         raise ValueError(f"unknown layer {layer!r}; layers are {', '.join(LAYERS)}")
-    statements = _statements(layer)
+    todo = statements(layer)
     if layer == "marts":
-        statements += _coverage_statements()
-    for statement in statements:
+        todo += coverage_statements()
+    for statement in todo:
         conn.exec_driver_sql(statement)
-    return len(statements)
+    return len(todo)

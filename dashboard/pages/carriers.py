@@ -22,7 +22,7 @@ from dashboard.components import (
     send_csv,
     table_card,
 )
-from dashboard.filters import to_filters
+from dashboard.filters import choice, text_value, to_filters
 from models import stats
 from warehouse import read
 from warehouse.contract import FAILURE_REASONS, code_label
@@ -183,7 +183,7 @@ def update_carriers(state: dict[str, Any] | None) -> tuple[Any, ...]:
 )
 def update_trend(state: dict[str, Any] | None, carrier: str | None) -> tuple[Any, ...]:
     """Weekly NPR per carrier, or per region of one carrier; NPR by weekday."""
-    filters = to_filters(state)
+    filters, carrier = to_filters(state), text_value(carrier, "carrier")
     weekly = data.load(read.carriers.carrier_weekly, filters)
     weekdays = data.load(read.carriers.npr_by_weekday, filters)
     if carrier:
@@ -206,7 +206,7 @@ def update_trend(state: dict[str, Any] | None, carrier: str | None) -> tuple[Any
 )
 def update_times(state: dict[str, Any] | None, measure: str) -> tuple[Any, ...]:
     """Attempts until pickup, the distribution of a time, and per-carrier percentiles."""
-    filters = to_filters(state)
+    filters, measure = to_filters(state), choice(measure, MEASURES, "measure")
     attempts = data.load(read.carriers.pickup_attempts, filters).with_columns(
         outcome=pl.when(pl.col("picked_up"))
         .then(pl.format("picked up at attempt {}", pl.col("attempts")))
@@ -232,6 +232,6 @@ def update_times(state: dict[str, Any] | None, measure: str) -> tuple[Any, ...]:
 )
 def export_table(_clicks: int, state: dict[str, Any] | None) -> dict[str, Any]:
     """Every row of a Carriers table as CSV."""
-    name = callback_context.triggered_id["table"]
+    name = choice(callback_context.triggered_id["table"], TABLES, "table")
     return send_csv(TABLES[name](to_filters(state)),
                            f"returnlens-carriers-{name}.csv")

@@ -21,7 +21,7 @@ from dashboard.components import (
     send_csv,
     table_card,
 )
-from dashboard.filters import to_filters
+from dashboard.filters import choice, to_filters
 from warehouse import read
 from warehouse.read.filters import Filters
 
@@ -190,6 +190,7 @@ def update_costs(state: dict[str, Any] | None) -> tuple[Any, ...]:
 )
 def update_breakdown(state: dict[str, Any] | None, by: str) -> tuple[Any, ...]:
     """Cost of returns per segment of the chosen dimension."""
+    by = choice(by, DIMENSIONS, "break down by")
     frame = cost_table(to_filters(state), by)
     return (figures.make_cost_breakdown_figure(frame, by),
             frame_table(frame.sort("net_cost", descending=True),
@@ -224,6 +225,7 @@ def update_recovery(state: dict[str, Any] | None) -> tuple[Any, ...]:
 )
 def export_table(_clicks: int, state: dict[str, Any] | None, by: str) -> dict[str, Any]:
     """Every row of a Costs table as CSV."""
-    name = callback_context.triggered_id["table"]
+    name = choice(callback_context.triggered_id["table"], TABLES, "table")
+    by = choice(by, DIMENSIONS, "break down by")
     return send_csv(TABLES[name](to_filters(state), by),
                            f"returnlens-costs-{name}.csv")

@@ -22,7 +22,7 @@ from dashboard.components import (
     send_csv,
     table_card,
 )
-from dashboard.filters import to_filters
+from dashboard.filters import choice, to_filters
 from models import stats
 from warehouse import read
 from warehouse.read.filters import Filters
@@ -55,6 +55,7 @@ MOVER_COLUMNS = {
                        Col("attempts_current", "Attempts now", "int")),
 }
 
+PERIODS = (7, 28)  # days of the "top problems" windows
 
 def layout(**_query: str) -> html.Div:
     """The Overview page (filters come from the global filter bar)."""
@@ -70,8 +71,7 @@ def layout(**_query: str) -> html.Div:
         ]),
         html.H5("Top problems", className="mt-2"),
         dbc.RadioItems(id="overview-period-radio", inline=True, value=7,
-                       options=[{"label": "last 7 days", "value": 7},
-                                {"label": "last 28 days", "value": 28}]),
+                       options=[{"label": f"last {d} days", "value": d} for d in PERIODS]),
         html.Div(id="overview-period-text", className="small text-muted mb-2"),
         dbc.Row([
             dbc.Col(table_card("overview", "sku-movers", "SKUs returned more"), lg=6),
@@ -215,7 +215,7 @@ def mover_table(name: str, filters: Filters, days: int) -> pl.DataFrame:
 )
 def update_movers(state: dict[str, Any] | None, days: int) -> tuple[Any, ...]:
     """What moved most in the latest 7 or 28 days against the period before."""
-    filters = to_filters(state)
+    filters, days = to_filters(state), choice(days, PERIODS, "period")
     current, previous = mover_windows(filters, days)
     tables = [frame_table(mover_table(name, filters, days), columns, max_rows=10)
               for name, columns in MOVER_COLUMNS.items()]
@@ -233,6 +233,7 @@ def update_movers(state: dict[str, Any] | None, days: int) -> tuple[Any, ...]:
 )
 def export_table(_clicks: int, state: dict[str, Any] | None, days: int) -> dict[str, Any]:
     """Every row of a 'top problems' table as CSV."""
-    name = dash.callback_context.triggered_id["table"]
+    name = choice(dash.callback_context.triggered_id["table"], MOVER_COLUMNS, "table")
+    days = choice(days, PERIODS, "period")
     return send_csv(mover_table(name, to_filters(state), days),
                            f"returnlens-{name}.csv")

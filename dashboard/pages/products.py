@@ -12,7 +12,7 @@ import dash_bootstrap_components as dbc
 import polars as pl
 from dash import ALL, MATCH, Input, Output, State, callback, callback_context, dcc, html
 
-from dashboard import data, figures
+from dashboard import auth, data, figures
 from dashboard.components import (
     Col,
     RowLink,
@@ -23,7 +23,7 @@ from dashboard.components import (
     send_csv,
     table_card,
 )
-from dashboard.filters import to_filters
+from dashboard.filters import BadInput, choice, text_value, to_filters
 from models import stats
 from warehouse import read
 from warehouse.read.filters import Filters
@@ -32,6 +32,7 @@ dash.register_page(__name__, path="/products", name="Products", order=1,
                    title="ReturnLens · Products")
 
 EMPTY_DRILL: dict[str, str | None] = {"category": None, "product_id": None, "sku": None}
+GROUPS = ("drill", "size", "vendor_id")  # the group radio's values
 DRILL_LINK = RowLink("products-drill-click", "link")  # a table's names drill down ("level:key")
 LEVEL_LABELS = {"category": "Category", "product_id": "Product", "sku": "SKU", "size": "Size",
                 "vendor_id": "Vendor"}
@@ -54,9 +55,8 @@ def layout(**_query: str) -> html.Div:
             dbc.Col(html.Div(id="products-breadcrumb"), md=8),
             dbc.Col(dbc.RadioItems(
                 id="products-group-radio", inline=True, value="drill",
-                options=[{"label": "drill level", "value": "drill"},
-                         {"label": "by size", "value": "size"},
-                         {"label": "by vendor", "value": "vendor_id"}]),
+                options=[{"label": label, "value": value} for label, value in zip(
+                    ("drill level", "by size", "by vendor"), GROUPS, strict=True)]),
                 md=4, class_name="text-md-end"),
         ], class_name="mb-2 align-items-center"),
         dbc.Row([
@@ -195,9 +195,11 @@ def defect_vendor_table(filters: Filters, drill: dict[str, Any]) -> pl.DataFrame
 
 
 def feedback_table(drill: dict[str, Any]) -> pl.DataFrame:
-    """Return comments and reviews of the drilled-into SKU (no rows, with their columns, when
-    no SKU is drilled into, so its download still has a header)."""
-    return data.load(read.products.sku_feedback, drill.get("sku") or "")
+    """Return comments and reviews of the drilled-into SKU (the text hidden from roles that
+    do not see customer data; no rows, with their columns, when no SKU is drilled into, so
+    its download still has a header)."""
+    return auth.mask_customer_data(data.load(read.products.sku_feedback, drill.get("sku") or ""),
+                                   ("feedback_text",))
 
 
 TABLES = {
@@ -208,6 +210,13 @@ TABLES = {
     "cohorts": lambda f, d, g: cohort_table(f, d),
     "feedback": lambda f, d, g: feedback_table(d),
 }
+
+
+def checked_drill(drill: Any) -> dict[str, Any]:
+    """The drill store as the page writes it ({category, product_id, sku}), or a 400."""
+    if not isinstance(drill, dict) or set(drill) - set(EMPTY_DRILL):
+        raise BadInput("drill: expected category, product_id and sku")
+    return {k: text_value(drill.get(k), f"drill {k}") for k in EMPTY_DRILL}
 
 
 def breadcrumb(drill: dict[str, Any]) -> html.Div:
@@ -240,16 +249,23 @@ def drill(click: dict[str, Any] | None, _crumbs: list[int | None],
     if not callback_context.triggered or not callback_context.triggered[0]["value"]:
         raise dash.exceptions.PreventUpdate  # crumbs appearing, not clicked
     trigger = callback_context.triggered_id
+    current = checked_drill(current)
     if trigger != "products-drill-click":
         keep = ("category", "product_id", "sku")
-        cut = keep.index(trigger["index"]) + 1 if trigger["index"] in keep else 0
+        index = trigger.get("index") if isinstance(trigger, dict) else None
+        cut = keep.index(index) + 1 if index in keep else 0
         return {k: current.get(k) if i < cut else None for i, k in enumerate(keep)}
-    level, value = click["value"].split(":", 1)
+    link = text_value(click.get("value") if isinstance(click, dict) else None, "drill click")
+    level, _, value = (link or "").partition(":")
+    choice(level, ("category", "product_id", "sku"), "drill level")
     state = dict(current)
     state[level] = value
     if level in ("product_id", "sku"):
         skus = data.load(read.products.sku_totals, Filters())
-        row = skus.filter(pl.col(level) == value).row(0, named=True)
+        rows = skus.filter(pl.col(level) == value)
+        if rows.is_empty():
+            raise BadInput(f"drill: no {LEVEL_LABELS[level]} {value!r}")
+        row = rows.row(0, named=True)
         state["category"], state["product_id"] = row["category"], row["product_id"]
     return state
 
@@ -271,6 +287,7 @@ def _links(frame: pl.DataFrame, level: str) -> pl.DataFrame:
 def update_cohorts(state: dict[str, Any] | None, drill_state: dict[str, Any],
                    group: str) -> tuple[Any, ...]:
     """Cohort heatmap, the selection's trend, the level table and the cohort table."""
+    drill_state, group = checked_drill(drill_state), choice(group, GROUPS, "group")
     filters = to_filters(state)
     level = drill_level(drill_state, group)
     label = LEVEL_LABELS[level]
@@ -298,6 +315,7 @@ def update_cohorts(state: dict[str, Any] | None, drill_state: dict[str, Any],
 )
 def update_reasons(state: dict[str, Any] | None, drill_state: dict[str, Any]) -> Any:
     """The reason Pareto of the selection."""
+    drill_state = checked_drill(drill_state)
     filters = drill_filters(to_filters(state), drill_state)
     if data.source_lacks("returns", "reason_code"):
         return figures.empty_figure("The loaded source carries no return reasons")
@@ -316,6 +334,7 @@ def update_reasons(state: dict[str, Any] | None, drill_state: dict[str, Any]) ->
 )
 def update_outliers(state: dict[str, Any] | None, drill_state: dict[str, Any]) -> tuple[Any, ...]:
     """SKUs and vendors against their category: funnel plot and rankings."""
+    drill_state = checked_drill(drill_state)
     filters = to_filters(state)
     judged = sku_excess(filters, drill_state, "units_returned").with_columns(
         expected_returns=pl.col("units_sold") * pl.col("group_rate"),
@@ -347,6 +366,7 @@ def update_outliers(state: dict[str, Any] | None, drill_state: dict[str, Any]) -
 )
 def update_feedback(drill_state: dict[str, Any]) -> Any:
     """The return comments and reviews of the drilled-into SKU."""
+    drill_state = checked_drill(drill_state)
     if not drill_state.get("sku"):
         return notice("Click a SKU in a table above to read its return comments and reviews.")
     if data.source_lacks("returns", "reason_text") and data.source_lacks("reviews"):
@@ -372,6 +392,7 @@ def update_feedback(drill_state: dict[str, Any]) -> Any:
 def export_table(_clicks: int, state: dict[str, Any] | None, drill_state: dict[str, Any],
                  group: str) -> dict[str, Any]:
     """Every row of a Products table as CSV."""
-    name = callback_context.triggered_id["table"]
+    name = choice(callback_context.triggered_id["table"], TABLES, "table")
+    drill_state, group = checked_drill(drill_state), choice(group, GROUPS, "group")
     frame = TABLES[name](to_filters(state), drill_state, group)
     return send_csv(frame, f"returnlens-products-{name}.csv")

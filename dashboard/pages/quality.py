@@ -9,7 +9,7 @@ import dash_bootstrap_components as dbc
 import polars as pl
 from dash import MATCH, Input, Output, callback, callback_context, dcc, html
 
-from dashboard import data, figures
+from dashboard import auth, data, figures
 from dashboard.components import (
     Col,
     format_value,
@@ -21,6 +21,7 @@ from dashboard.components import (
     send_csv,
     table_card,
 )
+from dashboard.filters import choice
 from warehouse import read
 
 dash.register_page(__name__, path="/quality", name="Data quality", order=4,
@@ -58,17 +59,36 @@ def coverage() -> pl.DataFrame:
         pl.col("share_with_value").fill_null(0.0))
 
 
+def quarantined_rows() -> pl.DataFrame:
+    """The 1,000 most recent quarantined rows; the original record, and the message of a
+    customer field, hidden from roles that do not see customer data."""
+    rows = data.load(read.quality.quarantined_rows, None, 1000)
+    if auth.can_see_customer_data():
+        return rows
+    personal = pl.struct("feed", "field").is_in(
+        [{"feed": f, "field": c} for f, c in auth.CUSTOMER_FIELDS])
+    return auth.mask_customer_data(rows, ("record",)).with_columns(
+        message=pl.when(personal).then(pl.lit(auth.MASK)).otherwise("message"))
+
+
 def recent_runs() -> pl.DataFrame:
-    """The latest pipeline runs, newest first."""
-    return data.load(read.runs.recent_runs, 20)
+    """The latest pipeline runs, newest first (the source's folder, not its server path)."""
+    return data.load(read.runs.recent_runs, 20).with_columns(
+        source=pl.col("source").str.replace(r"^.*[/\\]", ""))
 
 
 def failed_expectations(runs: pl.DataFrame | None = None) -> pl.DataFrame:
-    """The latest run's Great Expectations results that did not pass, with an example each."""
+    """The latest run's Great Expectations results that did not pass, with an example each
+    (hidden for customer fields from roles that do not see customer data)."""
     runs = recent_runs() if runs is None else runs
-    if runs.is_empty():
-        return data.load(read.quality.validation_results, "")
-    return data.load(read.quality.validation_results, runs["run_id"][0])
+    failed = data.load(read.quality.validation_results,
+                       "" if runs.is_empty() else runs["run_id"][0])
+    if auth.can_see_customer_data():
+        return failed
+    personal = pl.struct(feed="feed", field="column_name").is_in(
+        [{"feed": f, "field": c} for f, c in auth.CUSTOMER_FIELDS])
+    return failed.with_columns(example=pl.when(personal).then(pl.lit(auth.MASK))
+                               .otherwise("example"))
 
 
 TABLES = {
@@ -76,7 +96,7 @@ TABLES = {
     "expectations": failed_expectations,
     "files": lambda: data.load(read.quality.recent_files, 5),
     "quarantine-summary": lambda: data.load(read.quality.quarantine_by_run),
-    "quarantine": lambda: data.load(read.quality.quarantined_rows, None, 1000),
+    "quarantine": quarantined_rows,
     "coverage": coverage,
 }
 
@@ -193,5 +213,5 @@ def update_quality(_pathname: str | None) -> tuple[Any, ...]:
 )
 def export_table(_clicks: int) -> dict[str, Any]:
     """Every row of a Data quality table as CSV."""
-    name = callback_context.triggered_id["table"]
+    name = choice(callback_context.triggered_id["table"], TABLES, "table")
     return send_csv(TABLES[name](), f"returnlens-quality-{name}.csv")

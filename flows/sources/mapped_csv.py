@@ -20,7 +20,7 @@ from typing import Any
 import polars as pl
 import yaml
 
-from flows.conform import FileRejected
+from flows.records import FileRejected
 from flows.sources import AdapterReport, register
 from flows.sources.tabular import read_table, share, text, write_feed
 from warehouse.contract import FEEDS, Feed

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import polars as pl
 
-from flows.conform import FileRejected
+from flows.records import FileRejected
 from flows.sources import AdapterReport, register
 from flows.sources.tabular import (
     number,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
-from flows.conform import FileRejected
+from flows.records import FileRejected
 from warehouse.contract import FEEDS
 
 TABLE_SUFFIXES = (".parquet", ".csv", ".xlsx", ".xlsm", ".xls")

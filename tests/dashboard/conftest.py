@@ -1,5 +1,5 @@
-"""Fixtures of the dashboard tests: the app over the test warehouse, the shop's files as
-frames, a shop big enough for the planted truths, and small warehouses for edge cases."""
+"""Fixtures of the dashboard tests: the app over the test warehouse, a shop big enough for the
+planted truths, and small warehouses for edge cases."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from pathlib import Path
 from types import ModuleType
 
 import dash
-import polars as pl
 import pytest
 
 from tests.conftest import SHOP_ORDERS
@@ -31,12 +30,6 @@ def page(name: str) -> ModuleType:
 
 
 @pytest.fixture(scope="session")
-def shop(shop_dir: Path) -> dict[str, pl.DataFrame]:
-    """Every feed file of the test shop as a frame."""
-    return {p.stem: pl.read_parquet(p) for p in shop_dir.glob("*.parquet")}
-
-
-@pytest.fixture(scope="session")
 def truth_shop(shop_dir: Path, warehouse_url: str, prefect_harness: None,
                tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """(shop folder, warehouse URL) of a shop of at least TRUTH_ORDERS orders."""
@@ -50,16 +43,6 @@ def truth_shop(shop_dir: Path, warehouse_url: str, prefect_harness: None,
     url = f"duckdb:///{tmp_path_factory.mktemp('truth_wh') / 'returnlens.duckdb'}"
     pipeline(source=out, db=url)
     return out, url
-
-
-@pytest.fixture(scope="session")
-def small_shop_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small shop (1,500 orders) for warehouses built per test module."""
-    from flows.sources.synthetic import generate_shop
-
-    out = tmp_path_factory.mktemp("small_shop")
-    generate_shop(1500, 5).write(out)
-    return out
 
 
 @pytest.fixture(scope="session")

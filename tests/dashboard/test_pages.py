@@ -14,8 +14,8 @@ import pytest
 from dashboard.components import format_value
 from tests.dashboard.conftest import page
 from tests.dashboard.helpers import call_triggered, find, table_rows, text
-from tests.dashboard.reference import lines_enriched, pickup_attempts, returns_enriched
 from tests.reference import reference_kpis
+from tests.shop_reference import lines_enriched, pickup_attempts, returns_enriched
 from warehouse.contract import code_label
 
 STATE = {"from": "2025-01", "to": "2025-06", "category": [], "channel": [], "region": []}
@@ -345,3 +345,13 @@ def test_the_breadcrumb_names_a_one_size_product_once(app: dash.Dash) -> None:
         {"category": "gifts", "product_id": "20952", "sku": "20952"})
 
     assert text(crumbs).split() == ["All", "categories", "›", "gifts", "›", "20952"]
+def test_quality_page_shows_the_source_folder_not_its_server_path(
+        no_scans_warehouse_url: str, small_shop_dir: Path) -> None:
+    from dashboard.app import create_app
+
+    create_app(no_scans_warehouse_url)
+
+    _, _, runs, *_ = page("quality").update_quality("/quality")
+
+    assert str(small_shop_dir.parent) not in text(runs)
+    assert "no_scans_shop" in text(runs)  # the folder the run read, by name

@@ -8,7 +8,6 @@ import pytest
 from selenium.webdriver.chrome.options import Options
 
 from tests.browser import headless_chromium
-from tests.dashboard.conftest import shop  # noqa: F401  (the shop's feed files as frames)
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 

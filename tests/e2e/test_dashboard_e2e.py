@@ -3,7 +3,6 @@ and live in the URL, drill-downs reach a SKU's comments, CSV exports match the p
 
 from __future__ import annotations
 
-import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ from dash.testing.wait import until
 from dashboard.app import create_app
 from dashboard.components import format_value
 from tests.browser import PAGES
-from tests.dashboard.reference import returns_enriched
+from tests.shop_reference import returns_enriched
 
 pytestmark = pytest.mark.e2e
 
@@ -96,7 +95,7 @@ def test_e2e_004_the_navbar_keeps_the_filters(dash_duo: Any, warehouse_url: str)
     dash_duo.wait_for_page(url=dash_duo.server_url + "/?region=SG")
     dash_duo.wait_for_element("#overview-kpi-orders", timeout=30)
 
-    _click(dash_duo, dash_duo.find_element("#nav-link-carriers"))
+    _click(dash_duo, dash_duo.find_element('[id*=\'"page":"carriers"\']'))
 
     dash_duo.wait_for_element("#carriers-scorecard-table table", timeout=30)
     until(lambda: dash_duo.driver.current_url.endswith("/carriers?region=SG"), timeout=10)
@@ -139,8 +138,8 @@ def test_e2e_006_csv_export_downloads_and_matches_the_page(
     _click(dash_duo, dash_duo.find_element('[id*="costs-export-button"][id*="by-month"]'))
 
     target = download_dir / "returnlens-costs-by-month.csv"
-    until(lambda: target.exists() and target.stat().st_size > 0, timeout=20)
-    time.sleep(0.2)  # let Chromium finish writing
+    # Chromium writes into a .crdownload file and renames it when done: wait for the rename.
+    until(lambda: target.exists() and not any(download_dir.glob("*.crdownload")), timeout=20)
     exported = pl.read_csv(target)
     assert exported.height == 6
     shown = dash_duo.find_element("#costs-kpi-net-cost .kpi-value").text

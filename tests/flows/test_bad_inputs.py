@@ -8,7 +8,11 @@ every file of the run.
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +24,8 @@ import sqlalchemy as sa
 
 from flows.pipeline import RunSummary, pipeline
 from flows.sources.synthetic import generate_shop
+from tests.processes import REPO, RETURNLENS, prefect_env
+from warehouse import read
 from warehouse.engine import reader_engine
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -128,6 +134,30 @@ def ragged_row(shop: Path) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def parquet_fractional_quantity(shop: Path) -> None:
+    f = frame(shop, "orders").with_columns(pl.col("quantity").cast(pl.Float64))
+    f = f.with_columns(quantity=pl.when(pl.int_range(pl.len()) == 0).then(2.5)
+                       .otherwise(pl.col("quantity")))
+    (shop / "orders.csv").unlink()
+    f.write_parquet(shop / "orders.parquet")
+
+
+def parquet_with_a_list_column(shop: Path) -> None:
+    frame(shop, "returns").head(5).with_columns(
+        photos=pl.concat_list(pl.col("return_id"), pl.col("sku"))).write_parquet(
+        shop / "returns_app.parquet")
+
+
+def link_outside_the_folder(shop: Path) -> None:
+    (shop / "vendors_linked.csv").symlink_to("/etc/passwd")
+
+
+def ten_thousand_extra_columns(shop: Path) -> None:
+    f = frame(shop, "carrier_scans")
+    f.with_columns(pl.lit("x").alias(f"extra_{i}") for i in range(10_000)).write_csv(
+        shop / "carrier_scans.csv")
+
+
 CUSTOMER_RETURN = pl.col("return_type") == "customer_return"
 RECEIVED = CUSTOMER_RETURN & pl.col("received_at").is_not_null()
 
@@ -211,6 +241,18 @@ CASES: dict[str, Case] = {
                                       "received_at 2024-01-01 00:00:00 is before the request",
                                       quarantined=1, rule="received_after_request"),
     "mixed time zones": Case(mixed_time_zones, "orders.csv", "loaded"),
+    "fractional quantity in parquet": Case(parquet_fractional_quantity, "orders.parquet",
+                                           "loaded", "quantity expected Int64, got '2.5'",
+                                           quarantined=1, rule="type"),
+    "list column in parquet": Case(parquet_with_a_list_column, "returns_app.parquet",
+                                   "rejected", "column(s) photos hold lists or structs"),
+    "utf-16 text": Case(rewrite_text("regions", lambda t: t, encoding="utf-16"), "regions.csv",
+                        "rejected", "encoded as UTF-16, not UTF-8"),
+    "link outside the source folder": Case(link_outside_the_folder, "vendors_linked.csv",
+                                           "rejected", "a link to a file outside the source "
+                                                       "folder; refused, not read"),
+    "ten thousand extra columns": Case(ten_thousand_extra_columns, "carrier_scans.csv",
+                                       "loaded", "extra_8, extra_9 and 9,990 more"),
     "unknown sku is only a warning": Case(set_cell("orders", "sku", "NOT-IN-CATALOGUE"),
                                           "orders.csv", "loaded",
                                           "refers to a product in the catalogue"),
@@ -260,6 +302,59 @@ def test_bad_input_ends_with_the_expected_outcome(name, base_shop, tmp_path):
             outcome.message, kept["message"].to_list())
     for f in summary.files:  # nothing lost, in any file of the run
         assert f.rows_read == f.rows_loaded + f.rows_quarantined + f.duplicates, f.file_name
+
+
+def test_messages_stay_short_and_name_no_server_path(base_shop, tmp_path):
+    summary, url = run_case(CASES["ten thousand extra columns"], base_shop, tmp_path)
+    outcome = next(f for f in summary.files if f.file_name == "carrier_scans.csv")
+    assert len(outcome.message) < 500
+    summary, _ = run_case(CASES["list column in parquet"], base_shop, tmp_path / "nested")
+    assert all(str(tmp_path) not in f.message for f in summary.files)
+
+
+def test_a_link_outside_the_folder_is_never_read(base_shop, tmp_path):
+    summary, url = run_case(CASES["link outside the source folder"], base_shop, tmp_path)
+    with reader_engine(url).connect() as conn:
+        recorded = conn.execute(sa.text("SELECT sha256, size_bytes FROM audit.files "
+                                        "WHERE file_name = 'vendors_linked.csv'")).one()
+    assert tuple(recorded) == ("", 0)
+    assert next(f for f in summary.files if f.file_name == "vendors.csv").status == "loaded"
+
+
+def test_ctrl_c_stops_the_run_publishes_nothing_and_the_next_run_does_the_work(
+        base_shop, tmp_path):
+    shop, url = tmp_path / "shop", f"duckdb:///{tmp_path / 'w.duckdb'}"
+    shutil.copytree(base_shop, shop)
+    held_back = (shop / "orders.csv").read_bytes()
+    (shop / "orders.csv").unlink()
+    pipeline(source=shop, db=url)
+    before = kpis_and_counts(url)
+    (shop / "orders.csv").write_bytes(held_back)
+    run = subprocess.Popen([str(RETURNLENS), "pipeline", "--source", str(shop), "--db", url,
+                            "-v"], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+                           env=prefect_env(), cwd=REPO, start_new_session=True)
+    log = []
+    for line in run.stderr:
+        log.append(line)
+        if "orders.csv" in line:
+            os.killpg(run.pid, signal.SIGINT)  # Ctrl-C in a terminal: the whole group
+            break
+    started = time.monotonic()
+    _, rest = run.communicate(timeout=60)
+
+    assert run.returncode == 130, "".join(log) + rest
+    assert time.monotonic() - started < 10
+    assert "published nothing" in rest
+    assert kpis_and_counts(url) == before
+    summary = pipeline(source=shop, db=url)
+    assert next(f for f in summary.files if f.file_name == "orders.csv").status == "loaded"
+    assert kpis_and_counts(url) != before
+
+
+def kpis_and_counts(url: str) -> tuple[dict, dict]:
+    """What a reader sees: every table's row count and the KPIs."""
+    with reader_engine(url).connect() as conn:
+        return read.runs.table_row_counts(conn), read.kpis.kpis(conn)
 
 
 def test_timestamps_with_an_offset_land_in_utc(base_shop, tmp_path):

@@ -38,6 +38,7 @@ def cli_shop(tmp_path_factory):
     return tmp_path, shop, db, loaded
 
 
+@pytest.mark.slow  # each command a subprocess that starts its own temporary Prefect server
 def test_generate_pipeline_kpis_from_the_command_line(cli_shop):
     tmp_path, shop, db, loaded = cli_shop
     assert (shop / "orders.csv").exists() and (shop / "_truth").is_dir()
@@ -54,6 +55,7 @@ def test_generate_pipeline_kpis_from_the_command_line(cli_shop):
     assert abs(got["refund_value"] - expected["refund_value"]) < 0.01
 
 
+@pytest.mark.slow  # cli_shop's subprocesses
 def test_the_pipeline_prints_its_own_report_without_library_chatter(cli_shop):
     output = cli_shop[3].stdout + cli_shop[3].stderr
     assert "loaded orders.csv" in output
@@ -120,3 +122,35 @@ def test_the_kpi_table_prints_rates_as_percentages(cli_shop):
 
     row = next(line for line in printed.stdout.splitlines() if "return_rate_units" in line)
     assert f"{rate:.1%}" in row
+def test_generate_under_a_policy_file_writes_that_policy(tmp_path):
+    (tmp_path / "policy.csv").write_text(
+        "policy_id,effective_from,effective_to,window_days,restocking_fee_pct,"
+        "free_return_shipping\nFLAT7,2024-01-01,,7,0.05,false\n")
+    result = runner.invoke(app, ["generate", "--orders", "500", "--out", str(tmp_path / "shop"),
+                                 "--policy", str(tmp_path / "policy.csv")])
+    assert result.exit_code == 0, result.output
+    policy = pl.read_parquet(tmp_path / "shop" / "return_policy.parquet")
+    assert policy["policy_id"].to_list() == ["FLAT7"]
+
+
+def test_generate_with_a_bad_policy_file_names_the_file_row_and_field(tmp_path):
+    (tmp_path / "policy.csv").write_text(
+        "policy_id,effective_from,effective_to,window_days,restocking_fee_pct,"
+        "free_return_shipping\nA,2024-01-01,,-3,0,true\n")
+    result = runner.invoke(app, ["generate", "--orders", "500", "--out", str(tmp_path / "shop"),
+                                 "--policy", str(tmp_path / "policy.csv")])
+    assert result.exit_code == 2
+    assert "policy.csv, row 1, field window_days" in " ".join(result.output.split())
+    assert not (tmp_path / "shop").exists()
+
+
+def test_generate_with_a_policy_that_leaves_days_uncovered_writes_nothing(tmp_path):
+    (tmp_path / "policy.csv").write_text(
+        "policy_id,effective_from,effective_to,window_days,restocking_fee_pct,"
+        "free_return_shipping\nLATE,2024-03-01,,30,0,true\n")
+    result = runner.invoke(app, ["generate", "--orders", "500", "--out", str(tmp_path / "shop"),
+                                 "--policy", str(tmp_path / "policy.csv")])
+    assert result.exit_code == 2
+    assert "policy.csv: no policy covers apparel orders on 2024-01-01" in " ".join(
+        result.output.split())
+    assert not (tmp_path / "shop").exists()

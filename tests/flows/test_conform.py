@@ -6,7 +6,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from flows.conform import Conformed, FileRejected, discover, read_batches
+from flows.conform import Conformed, discover, read_batches
+from flows.records import FileRejected
 
 OPENED, HORIZON = date(2000, 1, 1), datetime(2030, 1, 1)
 

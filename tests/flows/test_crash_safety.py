@@ -57,7 +57,7 @@ def run_and_kill(source: Path, url: str, marker: str) -> None:
     assert proc.returncode == -signal.SIGKILL, f"{marker!r} never logged:\n{''.join(seen)}"
 
 
-@pytest.fixture(params=["duckdb", "postgresql"])
+@pytest.fixture(params=["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def store(request, tmp_path) -> str:
     if request.param == "duckdb":
         return f"duckdb:///{tmp_path / 'w.duckdb'}"

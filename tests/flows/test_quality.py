@@ -5,8 +5,8 @@ from datetime import date, datetime
 import polars as pl
 import pytest
 
-from flows.conform import ROW
-from flows.quality import ISSUE_SCHEMA, gate, suite
+from flows.quality import gate, suite
+from flows.records import ISSUE_SCHEMA, ROW
 from warehouse.contract import FEEDS
 
 OPENED, HORIZON = date(2020, 1, 1), datetime(2026, 1, 1)

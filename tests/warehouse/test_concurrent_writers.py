@@ -18,7 +18,7 @@ from warehouse.engine import reader_engine, write_session
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 
-@pytest.fixture(params=["duckdb", "postgresql"])
+@pytest.fixture(params=["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "duckdb":
         return f"duckdb:///{tmp_path / 'w.duckdb'}"
@@ -95,3 +95,32 @@ def test_a_second_writer_waits_for_the_first_and_says_so(store, deliveries):
     assert proc.returncode == 0, rest
     statuses, _ = runs_and_files(store)
     assert statuses == ["succeeded"]
+
+
+def test_a_run_that_gives_up_waiting_says_why_without_a_traceback(deliveries, tmp_path,
+                                                                    monkeypatch):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    monkeypatch.setenv("RETURNLENS_WRITER_WAIT_SECONDS", "0.5")
+    url = f"duckdb:///{tmp_path / 'w.duckdb'}"
+    holding, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with write_session(url):
+            holding.set()
+            release.wait(timeout=120)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert holding.wait(timeout=60)
+    try:
+        result = CliRunner().invoke(app, ["pipeline", "--source", str(deliveries[0]),
+                                          "--db", url])
+    finally:
+        release.set()
+        holder.join()
+    said = " ".join(result.output.split())
+    assert result.exit_code == 2, said
+    assert "still being written" in said and "Traceback" not in said

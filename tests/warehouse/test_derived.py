@@ -15,7 +15,7 @@ from warehouse import derived
 from warehouse.engine import duckdb_path, reader_engine, write_session
 
 
-@pytest.fixture(params=["duckdb", "postgresql"])
+@pytest.fixture(params=["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A small warehouse with one pipeline-layer table, on each store."""
     url = (f"duckdb:///{tmp_path / 'w.duckdb'}" if request.param == "duckdb"

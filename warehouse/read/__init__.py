@@ -5,6 +5,19 @@ The CLI, the dashboard and the models read the warehouse through these functions
 else. Values are always bound parameters; column names in SQL text come from constants here.
 """
 
-from warehouse.read import carriers, costs, filters, kpis, products, quality, runs
+from warehouse.read import (
+    abuse,
+    carriers,
+    costs,
+    filters,
+    kpis,
+    policy,
+    products,
+    quality,
+    risk,
+    runs,
+    vendors,
+)
 
-__all__ = ["carriers", "costs", "filters", "kpis", "products", "quality", "runs"]
+__all__ = ["abuse", "carriers", "costs", "filters", "kpis", "policy", "products", "quality",
+           "risk", "runs", "vendors"]

@@ -1,8 +1,5 @@
 -- Marts: named after the questions users bring; the dashboard and the KPIs read only these.
--- Retired (nothing read them; the dashboard aggregates marts.returns_daily): dropped so a
--- warehouse built before keeps no stale copy.
-DROP TABLE IF EXISTS marts.sku_return_reasons;
-DROP TABLE IF EXISTS marts.return_costs;
+-- A name in double braces stands for a list the data contract owns (transform.py renders it).
 
 DROP TABLE IF EXISTS marts.daily_kpis;
 CREATE TABLE marts.daily_kpis AS
@@ -48,16 +45,7 @@ final AS (
            CAST(SUM(failed) AS BIGINT) AS failed_attempts,
            CAST(SUM(CASE WHEN attempt = 1 THEN 1 ELSE 0  END) AS BIGINT) AS first_attempts,
            CAST(SUM(CASE WHEN attempt = 1 THEN failed ELSE 0  END) AS BIGINT) AS first_attempts_failed,
-           CAST(SUM(CASE WHEN failure_reason = 'customer_not_available' THEN 1 ELSE 0  END) AS BIGINT)
-               AS failed_customer_not_available,
-           CAST(SUM(CASE WHEN failure_reason = 'wrong_address_or_phone' THEN 1 ELSE 0  END) AS BIGINT)
-               AS failed_wrong_address_or_phone,
-           CAST(SUM(CASE WHEN failure_reason = 'product_not_ready' THEN 1 ELSE 0  END) AS BIGINT)
-               AS failed_product_not_ready,
-           CAST(SUM(CASE WHEN failure_reason = 'customer_cancelled' THEN 1 ELSE 0  END) AS BIGINT)
-               AS failed_customer_cancelled,
-           CAST(SUM(CASE WHEN failure_reason = 'courier_did_not_attempt' THEN 1 ELSE 0  END) AS BIGINT)
-               AS failed_courier_did_not_attempt
+           {{failure_reason_counts}}
     FROM attempts
     GROUP BY carrier, region, attempt_date, weekday
 )
@@ -81,9 +69,9 @@ WITH sold AS (
 returned AS (
     SELECT vendor_id, category, order_month,
            CAST(SUM(quantity) AS BIGINT) AS units_returned,
-           CAST(SUM(CASE WHEN reason_code IN ('defective', 'not_as_described') THEN quantity ELSE 0  END) AS BIGINT)
+           CAST(SUM(CASE WHEN reason_code IN ({{defect_reasons}}) THEN quantity ELSE 0  END) AS BIGINT)
                AS defect_units,
-           CAST(SUM(CASE WHEN condition IN ('defective', 'damaged') THEN quantity ELSE 0  END) AS BIGINT)
+           CAST(SUM(CASE WHEN condition IN ({{defect_conditions}}) THEN quantity ELSE 0  END) AS BIGINT)
                AS inspected_defective_units
     FROM core.fct_returns
     WHERE return_type = 'customer_return' AND vendor_id IS NOT NULL

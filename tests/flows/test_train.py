@@ -1,0 +1,105 @@
+"""The training flow and the `train` / `score` commands: judged metrics, a versioned model on
+disk, outputs in the warehouse, and the same model from the same data and seed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+from flows.train import score, train
+from models import registry
+from warehouse import read
+from warehouse.engine import reader_engine
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def cli_run(trained_warehouse: tuple[str, Path], shop_dir: Path,
+            tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
+    """`returnlens train --json --truth` on the trained copy, models in a fresh folder."""
+    url, _ = trained_warehouse
+    data_dir = tmp_path_factory.mktemp("data")
+    result = runner.invoke(app, ["train", "--db", url, "--json", "--truth",
+                                 str(shop_dir / "_truth"), "--seed", "7",
+                                 "--backtest-cuts", "2"],
+                           env={"RETURNLENS_DATA_DIR": str(data_dir)})
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout.strip().splitlines()[-1]), data_dir
+
+
+def test_train_json_prints_the_judged_figures(cli_run: tuple[dict, Path]) -> None:
+    metrics, _ = cli_run
+    risk = metrics["return_risk"]
+    for key in ("roc_auc", "pr_auc", "brier", "baseline_roc_auc", "bayes_roc_auc"):
+        assert isinstance(risk[key], float), key
+    assert risk["roc_auc"] > risk["baselines"]["category_rate"]["roc_auc"] + 0.03
+    assert risk["baseline_roc_auc"] == max(b["roc_auc"] for b in risk["baselines"].values())
+    # no model of what is known at ordering beats the true probabilities
+    assert risk["roc_auc"] < risk["bayes_roc_auc"]
+    assert 0 <= metrics["fraud"]["precision_at_1pct"] <= 1
+    assert 0 <= metrics["fraud"]["recall_at_1pct"] <= 1
+    assert metrics["reserve"]["cuts"] == 2
+    assert metrics["reserve"]["backtest_mape"] >= 0
+
+
+def test_same_data_and_seed_give_the_same_model_and_metrics(
+        cli_run: tuple[dict, Path], trained_warehouse: tuple[str, Path]) -> None:
+    url, models = trained_warehouse
+    metrics, data_dir = cli_run
+    first = registry.load(registry.latest(models))[1]["metrics"]
+    second = registry.load(registry.latest(data_dir / "models"))[1]["metrics"]
+    assert first == second
+    assert first["return_risk"] == metrics["return_risk"]
+
+
+def test_without_truth_fraud_figures_are_null_and_say_why(trained_warehouse: tuple[str, Path],
+                                                          tmp_path: Path) -> None:
+    url, _ = trained_warehouse
+    found = train(db=url, seed=7, backtest_cuts=0, models_dir=tmp_path)
+    assert found.metrics["fraud"]["precision_at_1pct"] is None
+    assert "no abuse labels" in found.metrics["fraud"]["note"]
+    assert "bayes_roc_auc" not in found.metrics["return_risk"]
+    assert (found.model_dir / "model.joblib").exists()
+    saved = json.loads((found.model_dir / "metadata.json").read_text())
+    assert saved["snapshot"] == found.snapshot and saved["features"]
+    assert saved["params"]["seed"] == 7
+
+
+def test_training_publishes_scores_skus_customers_and_the_reserve(
+        trained_warehouse: tuple[str, Path]) -> None:
+    url, _ = trained_warehouse
+    with reader_engine(url).connect() as conn:
+        card = read.risk.model_card(conn)
+        tables = {t: read.risk.risk_table(conn, t) for t in read.risk.TABLES}
+        queue = read.abuse.review_queue(conn, limit=10)
+    assert card is not None and card["snapshot"]
+    assert tables["risk_line_scores"]["p_return"].is_between(0, 1).all()
+    assert tables["risk_skus"].height > 0 and tables["risk_customers"].height > 0
+    assert set(tables["risk_reserve"]["kind"]) == {"backtest", "current"}
+    assert tables["risk_calibration"].height == 10
+    assert queue.height == 10
+
+
+def test_score_rescores_the_open_lines_with_the_saved_model(
+        trained_warehouse: tuple[str, Path]) -> None:
+    url, models = trained_warehouse
+    found = score(db=url, models_dir=models)
+    with reader_engine(url).connect() as conn:
+        scored = read.risk.open_line_count(conn)
+        card = read.risk.model_card(conn)
+    assert found["lines_scored"] == scored > 0
+    assert card["params"]["scored_only"] is True
+
+
+def test_score_without_a_saved_model_says_what_to_do(trained_warehouse: tuple[str, Path],
+                                                      tmp_path: Path) -> None:
+    url, _ = trained_warehouse
+    result = runner.invoke(app, ["score", "--db", url],
+                           env={"RETURNLENS_DATA_DIR": str(tmp_path)})
+    assert result.exit_code == 2
+    assert "returnlens train" in result.output
