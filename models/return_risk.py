@@ -38,7 +38,7 @@ CATEGORICAL = ("category", "size", "channel", "payment_method", "ship_region", "
 NUMERIC = (
     "quantity", "unit_price", "net_value", "discount_depth", "price_vs_category",
     "promised_days", "order_lines", "order_units", "order_value", "bracket_sizes",
-    "cust_prior_orders", "cust_prior_lines", "cust_prior_units", "cust_prior_value",
+    "cust_prior_orders", "cust_prior_lines", "cust_prior_units", "cust_prior_value_cents",
     "cust_prior_returns", "cust_prior_return_units", "cust_prior_size_returns",
     "cust_prior_defect_returns", "cust_prior_rto", "cust_prior_bad_condition",
     "cust_return_rate", "cust_tenure_days", "cust_days_since_last_order",

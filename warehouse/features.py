@@ -35,7 +35,8 @@ _HISTORIES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
         ("cust_prior_orders", "SUM(new_order)", _BEFORE),
         ("cust_prior_lines", "SUM(is_line)", _BEFORE),
         ("cust_prior_units", "SUM(units)", _BEFORE),
-        ("cust_prior_value", "SUM(line_value)", _BEFORE),
+        # in whole cents: a window sum of floats differs in its last bits with the order summed
+        ("cust_prior_value_cents", "SUM(line_cents)", _BEFORE),
         ("cust_prior_returns", "SUM(is_return)", _BEFORE),
         ("cust_prior_return_units", "SUM(return_units)", _BEFORE),
         ("cust_prior_size_returns", "SUM(size_return)", _BEFORE),
@@ -86,14 +87,15 @@ rets AS (
 ),
 events AS (
     SELECT order_id, line_id, customer_id, sku, product_id, vendor_id, ordered_at AS event_at,
-           1 AS is_line, new_order, quantity AS units, net_value AS line_value,
+           1 AS is_line, new_order, quantity AS units,
+           CAST(ROUND(net_value * 100) AS BIGINT) AS line_cents,
            ordered_at AS line_at, CAST(NULL AS TIMESTAMP) AS return_at,
            0 AS is_return, 0 AS return_units, 0 AS size_return, 0 AS small_return,
            0 AS large_return, 0 AS defect_return, 0 AS is_rto, 0 AS bad_condition
     FROM lines
     UNION ALL
     SELECT NULL, NULL, customer_id, sku, product_id, vendor_id, requested_at,
-           0, 0, 0, 0.0, CAST(NULL AS TIMESTAMP),
+           0, 0, 0, 0, CAST(NULL AS TIMESTAMP),
            CASE WHEN return_type = 'customer_return' THEN requested_at END,
            CASE WHEN return_type = 'customer_return' THEN 1 ELSE 0 END,
            CASE WHEN return_type = 'customer_return' THEN quantity ELSE 0 END,
@@ -106,7 +108,7 @@ events AS (
     FROM rets
     UNION ALL
     SELECT NULL, NULL, customer_id, sku, product_id, vendor_id, received_at,
-           0, 0, 0, 0.0, CAST(NULL AS TIMESTAMP), CAST(NULL AS TIMESTAMP),
+           0, 0, 0, 0, CAST(NULL AS TIMESTAMP), CAST(NULL AS TIMESTAMP),
            0, 0, 0, 0, 0, 0, 0, 1
     FROM rets
     WHERE received_at IS NOT NULL AND condition IN :bad_conditions

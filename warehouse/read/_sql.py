@@ -25,7 +25,10 @@ def read_frame(conn: Connection, sql: str, params: dict[str, object] | None = No
     with warnings.catch_warnings():
         # polars notes that DuckDB's DB-API Arrow output costs a copy; it is small here
         warnings.filterwarnings("ignore", message="Arrow output on a DB-API result")
-        frame = pl.read_database(statement, conn, execute_options={"parameters": params})
+        # PostgreSQL rows arrive as Python values: infer types from all of them, or a column
+        # whose first hundred values are empty fails on the first value that is not
+        frame = pl.read_database(statement, conn, execute_options={"parameters": params},
+                                 infer_schema_length=None)
     # SUMs come back as DECIMAL (DuckDB HUGEINT, PostgreSQL NUMERIC): make them plain numbers
     return frame.with_columns(
         pl.col(name).cast(pl.Int64 if dtype.scale == 0 else pl.Float64)  # type: ignore[union-attr]
