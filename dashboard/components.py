@@ -192,8 +192,17 @@ def inert_csv(frame: pl.DataFrame) -> str:
         .otherwise(pl.col(c).cast(pl.String)).alias(c) for c in text).write_csv()
 
 
+NOTHING_PUBLISHED = "nothing to export yet: this table has not been computed for this warehouse"
+
+
 def send_csv(frame: pl.DataFrame, filename: str) -> dict[str, Any]:
-    """A dcc.Download payload of `frame` as inert CSV (see `inert_csv`)."""
+    """A dcc.Download payload of `frame` as inert CSV (see `inert_csv`).
+
+    A table that does not exist yet (a model never trained) has no columns; its file says so
+    rather than arriving empty.
+    """
+    if not frame.width:
+        frame = pl.DataFrame({"note": [NOTHING_PUBLISHED]})
     return dcc.send_string(inert_csv(frame), filename)
 
 

@@ -110,7 +110,10 @@ def _rate_with_interval() -> pl.Expr:
 
 def ranking() -> pl.DataFrame:
     """The published scorecard with a 'name (id)' label and the interval as text."""
-    return data.load(read.vendors.scorecard).with_columns(
+    published = data.load(read.vendors.scorecard)
+    if published.is_empty():
+        return published
+    return published.with_columns(
         vendor_label=pl.format("{} ({})", pl.col("vendor_name"), pl.col("vendor_id")),
         defect_interval=_interval(), defect_label=_rate_with_interval(),
         flag=pl.when(~pl.col("flagged")).then(pl.lit("no"))
@@ -123,16 +126,20 @@ def vendor_tables(vendor_id: str) -> dict[str, pl.DataFrame]:
     return data.load(read.vendors.vendor_outputs, vendor_id)
 
 
-def skus(vendor_id: str) -> pl.DataFrame:
+def skus(vendor_id: str | None) -> pl.DataFrame:
     """The vendor's SKUs, most defect lines first."""
+    if vendor_id is None or not vendor_tables(vendor_id)["vendors_skus"].width:
+        return pl.DataFrame()
     return vendor_tables(vendor_id)["vendors_skus"].sort(
         ["defect_lines", "sku"], descending=[True, False]).with_columns(
         top_cause=pl.col("top_text_cause").replace_strict(CAUSE_LABELS, default=None),
         defect_interval=_interval())
 
 
-def comments(vendor_id: str) -> pl.DataFrame:
+def comments(vendor_id: str | None) -> pl.DataFrame:
     """The vendor's representative comments and reviews, as the table shows them."""
+    if vendor_id is None or not vendor_tables(vendor_id)["vendors_comments"].width:
+        return pl.DataFrame()
     return vendor_tables(vendor_id)["vendors_comments"].with_columns(
         cause=pl.col("text_cause").replace_strict(CAUSE_LABELS, default=None),
         picked=pl.coalesce(pl.col("reason_code"),
