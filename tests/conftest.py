@@ -174,3 +174,18 @@ def trained_warehouse(warehouse_url: str, shop_dir: Path,
     train(db=url, seed=7, truth=shop_dir / "_truth", backtest_cuts=2,
           models_dir=root / "models")
     return url, root / "models"
+
+
+@pytest.fixture(autouse=True)
+def forget_the_dash_app_of_earlier_requests() -> Iterator[None]:
+    """Each test sees the app it created last.
+
+    Dash records the app that handled a request in a context variable of the calling thread
+    (`dash._get_app.app_context`), and `dash.get_app()` prefers it over the app created last; a
+    test that sent requests through a test client would otherwise lend its app (and its
+    warehouse) to every later test in the session.
+    """
+    yield
+    from dash._get_app import app_context
+
+    app_context.set(None)
