@@ -196,23 +196,34 @@ def warehouse_exists(url: str) -> bool:
 
 
 @contextmanager
-def write_session(url: str) -> Iterator[Connection]:
-    """A connection to the warehouse whose work becomes visible all at once when the block ends
-    without error; one writer at a time."""
+def _publishing_session(url: str, live: Path, pg_lock: str, what: str,
+                        pg_setup: tuple[str, ...] = ()) -> Iterator[Connection]:
+    """One writer at a time, its work visible all at once: on DuckDB a locked copy of `live`
+    renamed into place; on PostgreSQL one transaction under the advisory lock `pg_lock`."""
     if dialect_of(url) == "duckdb":
-        live = duckdb_path(url)
         live.parent.mkdir(parents=True, exist_ok=True)
-        with _file_lock(live.with_name(live.name + ".lock"), f"the warehouse {live}"), \
+        with _file_lock(live.with_name(live.name + ".lock"), f"{what} {live}"), \
                 _duckdb_copy_session(live) as conn:
             yield conn
         return
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
         with engine.begin() as conn:
-            _pg_lock(conn, "returnlens-warehouse", "the warehouse")
+            _pg_lock(conn, pg_lock, what)
+            for statement in pg_setup:
+                conn.exec_driver_sql(statement)
             yield conn
     finally:
         engine.dispose()
+
+
+@contextmanager
+def write_session(url: str) -> Iterator[Connection]:
+    """A connection to the warehouse whose work becomes visible all at once when the block ends
+    without error; one writer at a time."""
+    live = duckdb_path(url) if dialect_of(url) == "duckdb" else Path()
+    with _publishing_session(url, live, "returnlens-warehouse", "the warehouse") as conn:
+        yield conn
 
 
 @contextmanager
@@ -222,21 +233,10 @@ def derived_session(url: str) -> Iterator[Connection]:
     On DuckDB it is the sibling file (tables in its `main` schema, read as `models.<table>`); on
     PostgreSQL the warehouse itself (tables in the schema `models`).
     """
-    if dialect_of(url) == "duckdb":
-        live = derived_path(url)
-        live.parent.mkdir(parents=True, exist_ok=True)
-        with _file_lock(live.with_name(live.name + ".lock"), f"the derived outputs {live}"), \
-                _duckdb_copy_session(live) as conn:
-            yield conn
-        return
-    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-    try:
-        with engine.begin() as conn:
-            _pg_lock(conn, "returnlens-models", "the derived outputs")
-            conn.exec_driver_sql("CREATE SCHEMA IF NOT EXISTS models")
-            yield conn
-    finally:
-        engine.dispose()
+    live = derived_path(url) if dialect_of(url) == "duckdb" else Path()
+    with _publishing_session(url, live, "returnlens-models", "the derived outputs",
+                             ("CREATE SCHEMA IF NOT EXISTS models",)) as conn:
+        yield conn
 
 
 def is_duckdb(conn: Connection) -> bool:
