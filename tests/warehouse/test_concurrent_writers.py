@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -55,7 +56,9 @@ def runs_and_files(url: str) -> tuple[list[str], list[tuple[str, str]]]:
 def test_two_pipeline_runs_started_together_both_land(store, deliveries, tmp_path):
     first, second, whole = deliveries
     runs = [start_pipeline(first, store), start_pipeline(second, store)]
-    logs = [proc.communicate(timeout=600)[1] for proc in runs]
+    # read both logs at once: a writer blocked on a full stderr pipe would hold the lock forever
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        logs = list(pool.map(lambda proc: proc.communicate(timeout=600)[1], runs))
     assert [proc.returncode for proc in runs] == [0, 0], logs
     reference = f"duckdb:///{tmp_path / 'reference.duckdb'}"
     pipeline(source=whole, db=reference)
