@@ -41,10 +41,12 @@ def _setup_logging(verbose: bool) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(message)s", datefmt="[%X]",
                         handlers=[RichHandler(console=console, show_path=False)], force=True)
     logging.getLogger("returnlens").setLevel(logging.DEBUG if verbose else logging.INFO)
-    logging.getLogger("great_expectations").setLevel(logging.DEBUG if verbose else logging.ERROR)
+    # -v is about our run: Great Expectations' debug log is thousands of lines of its own
+    # class registry, so it says at most warnings
+    logging.getLogger("great_expectations").setLevel(logging.WARNING if verbose else logging.ERROR)
     for name in ("prefect", "prefect.flow_runs", "prefect.task_runs"):
         # Prefect logs a failed task's traceback; the CLI says what failed and what to do
-        logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.CRITICAL)
+        logging.getLogger(name).setLevel(logging.INFO if verbose else logging.CRITICAL)
 
 
 def _exit_on_sigterm() -> None:
