@@ -81,21 +81,25 @@ def _quoted(path: Path) -> str:
 def reader_engine(url: str) -> Engine:
     """An engine for reading: read-only for DuckDB, so readers never block the publisher.
 
-    On DuckDB each connection also attaches the derived outputs' file, when there is one, as
-    the catalog `models`.
+    On DuckDB each connection is a database of its own in memory that attaches the warehouse
+    file (read-only, as the default catalog) and the derived outputs' file, when there is one, as
+    the catalog `models`. DuckDB shares one database between the connections of a process that
+    open the same file, so a reader that opened the file itself would keep seeing the file it
+    found first for as long as any other connection in the process stayed open: a dashboard
+    under steady traffic would never see a later run or training.
     """
     if dialect_of(url) != "duckdb":
         return sa.create_engine(url, poolclass=sa.pool.NullPool)
-    engine = _duckdb_engine(duckdb_path(url), read_only=True)
+    live = duckdb_path(url)
     derived = derived_path(url)
+    engine = sa.create_engine("duckdb:///:memory:", poolclass=sa.pool.NullPool)
 
     @sa.event.listens_for(engine, "connect")
-    def _attach_models(dbapi_connection, _record) -> None:  # noqa: ANN001
+    def _attach(dbapi_connection, _record) -> None:  # noqa: ANN001
+        dbapi_connection.execute(f"ATTACH {_quoted(live)} AS warehouse (READ_ONLY)")
+        dbapi_connection.execute("USE warehouse")
         if derived.exists():
-            # connections to one file in one process share a database: a second connection
-            # opened while the first is open finds `models` attached already
-            dbapi_connection.execute(
-                f"ATTACH IF NOT EXISTS {_quoted(derived)} AS models (READ_ONLY)")
+            dbapi_connection.execute(f"ATTACH {_quoted(derived)} AS models (READ_ONLY)")
 
     return engine
 

@@ -62,6 +62,15 @@ def test_the_latest_publication_is_recorded_with_its_metrics_and_params(store):
     assert read_table(store, "risk_line_scores").height == 1
 
 
+def test_a_reader_opened_while_another_is_open_sees_the_latest_publication(store):
+    derived.publish(store, "risk", {"risk_line_scores": SCORES}, params={"seed": 1})
+    with reader_engine(store).connect() as older:
+        derived.publish(store, "risk", {"risk_line_scores": SCORES}, params={"seed": 2})
+        with reader_engine(store).connect() as newer:
+            assert derived.latest_output(newer, "risk")["params"] == {"seed": 2}
+        assert derived.latest_output(older, "risk") is not None
+
+
 def test_publishing_one_output_leaves_the_others(store):
     derived.publish(store, "risk", {"risk_line_scores": SCORES})
     derived.publish(store, "policy", {"policy_scenarios": pl.DataFrame({"a": [1]})})

@@ -64,6 +64,17 @@ def test_a_reader_sees_nothing_of_a_session_until_it_ends(tmp_path):
     assert count(url) == 2
 
 
+def test_a_new_reader_sees_the_latest_publication_while_an_older_reader_is_open(tmp_path):
+    url = f"duckdb:///{tmp_path / 'w.duckdb'}"
+    with write_session(url) as conn:
+        conn.exec_driver_sql("CREATE TABLE t AS SELECT 1 AS x")
+    with reader_engine(url).connect() as older:
+        with write_session(url) as conn:
+            conn.exec_driver_sql("INSERT INTO t VALUES (2)")
+        assert count(url) == 2
+        assert older.execute(sa.text("SELECT COUNT(*) FROM t")).scalar() == 1
+
+
 def test_a_writer_that_waits_too_long_gives_up_and_says_why(tmp_path, monkeypatch):
     monkeypatch.setenv("RETURNLENS_WRITER_WAIT_SECONDS", "0.5")
     url = f"duckdb:///{tmp_path / 'w.duckdb'}"
