@@ -152,8 +152,16 @@ def score(db: str | None = None, models_dir: Path | None = None) -> dict[str, An
     model, metadata = registry.load(folder)
     prepared, snapshot = build_features(url)
     cut = return_risk.snapshot_time(prepared)
-    lines = risk_outputs.line_scores(prepared, model, cut)
-    publish_outputs(url, "risk", {"risk_line_scores": lines},
+    with reader_engine(url).connect() as conn:
+        trained = read.risk.model_card(conn)
+        kept = {t: read.risk.risk_table(conn, t) for t in risk_outputs.CARD_TABLES} \
+            if trained else {}
+        reserve_rows = read.risk.risk_table(conn, "risk_reserve") if trained else pl.DataFrame()
+    backtest_rows = reserve_rows.filter(pl.col("kind") == "backtest").drop("kind") \
+        if not reserve_rows.is_empty() else reserve_rows
+    tables = risk_outputs.scoring_tables(prepared, model, cut, backtest_rows)
+    lines = tables["risk_line_scores"]
+    publish_outputs(url, "risk", {**tables, **{t: f for t, f in kept.items() if f.width}},
                     {**metadata["params"], "version": metadata["version"],
                      "model_dir": str(folder), "scored_only": True},
                     metadata["metrics"], snapshot)

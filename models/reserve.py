@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import polars as pl
+from sklearn.calibration import CalibratedClassifierCV
 
 from models import return_risk
 
@@ -109,13 +110,13 @@ def open_at(prepared: pl.DataFrame, cut: datetime) -> pl.DataFrame:
                         & ~pl.col("rto_by_cut"))
 
 
-def reserve_with(model: return_risk.Trained, prepared: pl.DataFrame,
+def reserve_with(model: CalibratedClassifierCV, prepared: pl.DataFrame,
                  cut: datetime) -> dict[str, float]:
-    """The reserve at `cut` from a model and the lag curve and sizes known at `cut`."""
+    """The reserve at `cut` from a fitted model and the lag curve and sizes known at `cut`."""
     labelled = return_risk.label_as_of(prepared, cut).filter(pl.col("labelled"))
     open_lines = open_at(prepared, cut)
     units_per_return, refund_per_value = return_sizes(labelled)
-    p = model.predict(open_lines) if open_lines.height else np.zeros(0)
+    p = return_risk.predict(model, open_lines)
     found = reserve_at(open_lines, p, lag_curves(labelled), cut, units_per_return,
                        refund_per_value)
     return {"as_of": cut, **found}
@@ -154,7 +155,7 @@ def backtest(prepared: pl.DataFrame, params: return_risk.Params, cuts: list[date
     rows = []
     for cut in cuts:
         model = return_risk.fit_latest(prepared, cut, params)
-        rows.append({**reserve_with(model, prepared, cut), **actual_after(prepared, cut)})
+        rows.append({**reserve_with(model.model, prepared, cut), **actual_after(prepared, cut)})
     frame = pl.DataFrame(rows)
     return frame.with_columns(
         units_error=pl.col("expected_units") - pl.col("actual_units"),

@@ -14,6 +14,8 @@ from models import reserve, return_risk
 
 TOP_ROWS = 200
 MIN_SKU_LINES = 5
+RESERVE_COLUMNS = ("as_of", "open_lines", "expected_lines", "expected_units", "units_low",
+                   "units_high", "expected_refund", "refund_low", "refund_high")
 FRAUD_NOTE = ("no abuse labels without --truth: the abuse scores are rules and anomaly signals; "
               "precision and recall need a synthetic shop's _truth/ folder")
 
@@ -103,26 +105,41 @@ def with_truth(metrics: dict[str, Any], truth: dict[str, Any] | None) -> dict[st
             "fraud": {**truth["fraud"], "note": "judged against _truth/abusers.parquet"}}
 
 
-def risk_tables(prepared: pl.DataFrame, judged: return_risk.Trained,
-                scorer: return_risk.Trained, backtest: pl.DataFrame, cut: datetime,
-                version: str) -> dict[str, pl.DataFrame]:
-    """Every table of output "risk"."""
-    scores = line_scores(prepared, scorer.model, cut)
-    current = reserve.reserve_with(scorer, prepared, cut)
-    reserve_rows = pl.DataFrame([{**current, "kind": "current"}])
-    if not backtest.is_empty():
-        past = backtest.select(*reserve_rows.drop("kind").columns, "actual_units",
-                               "actual_refund").with_columns(kind=pl.lit("backtest"))
-        reserve_rows = pl.concat([past, reserve_rows], how="diagonal_relaxed")
+def scoring_tables(prepared: pl.DataFrame, model: CalibratedClassifierCV, cut: datetime,
+                   backtest_rows: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """The tables a model's scoring of the open lines at `cut` gives: line scores, high-risk SKUs
+    and customers, and the reserve (the current row after the backtest's `backtest_rows`)."""
+    scores = line_scores(prepared, model, cut)
+    reserve_rows = pl.DataFrame([{**reserve.reserve_with(model, prepared, cut),
+                                  "kind": "current"}])
+    if not backtest_rows.is_empty():
+        reserve_rows = pl.concat([backtest_rows, reserve_rows], how="diagonal_relaxed")
     return {
         "risk_line_scores": scores,
         "risk_skus": high_risk_skus(scores),
         "risk_customers": high_risk_customers(scores, prepared),
+        "risk_reserve": reserve_rows.sort("as_of"),
+    }
+
+
+def risk_tables(prepared: pl.DataFrame, judged: return_risk.Trained,
+                scorer: return_risk.Trained, backtest: pl.DataFrame, cut: datetime,
+                version: str) -> dict[str, pl.DataFrame]:
+    """Every table of output "risk": the scoring tables and the model card."""
+    past = pl.DataFrame()
+    if not backtest.is_empty():
+        columns = [*RESERVE_COLUMNS, "actual_units", "actual_refund"]
+        past = backtest.select(columns).with_columns(kind=pl.lit("backtest"))
+    return {
+        **scoring_tables(prepared, scorer.model, cut, past),
         "risk_metrics": model_metrics(judged).with_columns(version=pl.lit(version)),
         "risk_calibration": judged.calibration,
         "risk_importances": judged.importances,
-        "risk_reserve": reserve_rows.sort("as_of"),
         "risk_reserve_backtest": backtest if not backtest.is_empty()
         else pl.DataFrame({"as_of": [], "units_ape": []},
                           schema={"as_of": pl.Datetime("us"), "units_ape": pl.Float64}),
     }
+
+
+CARD_TABLES = ("risk_metrics", "risk_calibration", "risk_importances", "risk_reserve_backtest")
+"""The tables a training publishes that scoring leaves as they are."""

@@ -4,8 +4,10 @@ disk, outputs in the warehouse, and the same model from the same data and seed."
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
+import polars as pl
 import pytest
 from typer.testing import CliRunner
 
@@ -13,7 +15,7 @@ from flows.cli import app
 from flows.train import score, train
 from models import registry
 from warehouse import read
-from warehouse.engine import reader_engine
+from warehouse.engine import derived_path, duckdb_path, reader_engine
 
 runner = CliRunner()
 
@@ -70,10 +72,6 @@ def test_without_truth_fraud_figures_are_null_and_say_why(trained_warehouse: tup
     assert saved["params"]["seed"] == 7
 
 
-@pytest.mark.xfail(reason="known bug, issue 10 open: `returnlens score` republishes the risk "
-                          "output without the reserve backtest rows, and the trained warehouse is "
-                          "shared, so this sees only 'current' when a scoring test ran first",
-                   strict=False)
 def test_training_publishes_scores_skus_customers_and_the_reserve(
         trained_warehouse: tuple[str, Path]) -> None:
     url, _ = trained_warehouse
@@ -89,18 +87,40 @@ def test_training_publishes_scores_skus_customers_and_the_reserve(
     assert queue.height == 10
 
 
-@pytest.mark.xfail(reason="known bug, issue 10 open: order-dependent on the shared trained "
-                          "warehouse; in the full run the model card read after scoring lacked "
-                          "'scored_only'", strict=False)
-def test_score_rescores_the_open_lines_with_the_saved_model(
-        trained_warehouse: tuple[str, Path]) -> None:
+@pytest.fixture
+def scored_copy(trained_warehouse: tuple[str, Path], tmp_path: Path) -> tuple[str, dict]:
+    """A copy of the trained warehouse (and its outputs) that `score` then ran on."""
     url, models = trained_warehouse
-    found = score(db=url, models_dir=models)
+    live = duckdb_path(url)
+    for path in (live, derived_path(url)):
+        shutil.copyfile(path, tmp_path / path.name)
+    copy = f"duckdb:///{tmp_path / live.name}"
+    return copy, score(db=copy, models_dir=models)
+
+
+def test_score_rescores_the_open_lines_with_the_saved_model(
+        scored_copy: tuple[str, dict]) -> None:
+    url, found = scored_copy
     with reader_engine(url).connect() as conn:
         scored = read.risk.open_line_count(conn)
         card = read.risk.model_card(conn)
     assert found["lines_scored"] == scored > 0
     assert card["params"]["scored_only"] is True
+
+
+def test_score_keeps_the_model_card_and_the_reserve_backtest_of_the_training(
+        trained_warehouse: tuple[str, Path], scored_copy: tuple[str, dict]) -> None:
+    with reader_engine(trained_warehouse[0]).connect() as conn:
+        trained = {t: read.risk.risk_table(conn, t) for t in read.risk.TABLES}
+    with reader_engine(scored_copy[0]).connect() as conn:
+        scored = {t: read.risk.risk_table(conn, t) for t in read.risk.TABLES}
+    for table in ("risk_metrics", "risk_calibration", "risk_importances",
+                  "risk_reserve_backtest"):
+        assert scored[table].equals(trained[table]), table
+    backtest = pl.col("kind") == "backtest"
+    assert scored["risk_reserve"].filter(backtest).equals(
+        trained["risk_reserve"].filter(backtest))
+    assert scored["risk_reserve"].filter(~backtest).height == 1
 
 
 def test_score_without_a_saved_model_says_what_to_do(trained_warehouse: tuple[str, Path],
