@@ -9,10 +9,12 @@ ONLINE_RETAIL ?= ../shared/data/online_retail_ii/online_retail_ii_2009_2010.parq
 
 .PHONY: install demo online-retail test test-fast system-deps lint bench
 
+# bytecode at install: where PYTHONDONTWRITEBYTECODE is set (as on CI) every process would
+# otherwise compile Great Expectations and Prefect again (~5 s each)
 $(BIN)/returnlens: pyproject.toml
 	$(PYTHON) -m pip install --quiet --disable-pip-version-check uv
 	$(PYTHON) -m uv venv --quiet --allow-existing $(VENV)
-	$(PYTHON) -m uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	$(PYTHON) -m uv pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[dev]'
 	touch $@
 
 install: $(BIN)/returnlens
