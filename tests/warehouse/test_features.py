@@ -109,7 +109,7 @@ FEATURE_INPUTS = (("core", "fct_order_lines"), ("core", "fct_returns"), ("core",
 @pytest.mark.postgres
 def test_postgresql_computes_the_same_features_as_duckdb(warehouse_url: str, postgres_url: str,
                                                          tmp_path: Path) -> None:
-    from warehouse.load import sql_type
+    from warehouse.load import create_table, insert_frame
 
     first_orders = ("SELECT DISTINCT order_id FROM core.fct_order_lines "
                     "WHERE customer_id IN (SELECT customer_id FROM core.fct_order_lines "
@@ -128,15 +128,9 @@ def test_postgresql_computes_the_same_features_as_duckdb(warehouse_url: str, pos
     for url in (duck, postgres_url):
         with write_session(url) as conn:
             for schema, table in FEATURE_INPUTS:
-                frame = frames[table]
                 conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-                columns = ", ".join(f'"{n}" {sql_type(t)}' for n, t in frame.schema.items())
-                conn.exec_driver_sql(f"CREATE TABLE {schema}.{table} ({columns})")
-                if frame.height:
-                    conn.execute(sa.text(
-                        f"INSERT INTO {schema}.{table} VALUES "
-                        f"({', '.join(':' + n for n in frame.columns)})"),
-                        frame.to_dicts())
+                create_table(conn, f"{schema}.{table}", frames[table].schema)
+                insert_frame(conn, f"{schema}.{table}", frames[table])
     on_duckdb = _features(duck).sort(KEYS)
     on_postgres = _features(postgres_url).sort(KEYS)
     assert on_duckdb.height > 300
