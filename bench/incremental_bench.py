@@ -24,8 +24,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import polars as pl
+import sqlalchemy as sa
 
 RETURNLENS = Path(sys.executable).parent / "returnlens"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from warehouse.engine import reader_engine  # noqa: E402
 
 
 def delivery(shop: Path, orders: int, out: Path) -> dict[str, int]:
@@ -60,8 +64,9 @@ def delivery(shop: Path, orders: int, out: Path) -> dict[str, int]:
     return {feed: frame.height for feed, frame in renamed.items()}
 
 
-def timed_pipeline(source: Path, url: str) -> tuple[float, str]:
-    """Wall seconds of `returnlens pipeline` and how it rebuilt the layers."""
+def timed_pipeline(source: Path, url: str) -> tuple[float, float, str]:
+    """Wall seconds of `returnlens pipeline`, seconds of its run as `audit.runs` recorded it
+    (gate, load, rebuild and publish, without the process's start-up), and how it rebuilt."""
     started = time.perf_counter()
     done = subprocess.run([str(RETURNLENS), "pipeline", "--source", str(source), "--db", url],
                           capture_output=True, text=True, check=True)
@@ -69,7 +74,11 @@ def timed_pipeline(source: Path, url: str) -> tuple[float, str]:
     said = " ".join(done.stderr.split())
     how = "incremental" if "incremental rebuild" in said else \
         "full" if "full rebuild" in said else "full (no plan logged)"
-    return wall, how
+    with reader_engine(url).connect() as conn:
+        run = conn.execute(sa.text(
+            "SELECT finished_at - started_at FROM audit.runs "
+            "ORDER BY started_at DESC LIMIT 1")).scalar()
+    return wall, run.total_seconds(), how
 
 
 def main() -> None:
@@ -88,19 +97,21 @@ def main() -> None:
         print(f"warehouse {base} ({base.stat().st_size / 1e6:,.0f} MB); delivery {rows}; "
               f"Prefect: {prefect}")
         if args.full:
-            wall, how = timed_pipeline(args.shop, f"duckdb:///{scratch / 'full.duckdb'}")
-            print(f"full load of the shop: {wall:.1f} s ({how})")
+            wall, run, how = timed_pipeline(args.shop, f"duckdb:///{scratch / 'full.duckdb'}")
+            print(f"full load of the shop: {wall:.1f} s, run {run:.1f} s ({how})")
         walls = []
         for round_ in range(1, args.repeat + 1):
             target = scratch / "wh.duckdb"
             shutil.copyfile(base, target)
             for stale in scratch.glob("wh.models.duckdb"):
                 stale.unlink()
-            wall, how = timed_pipeline(scratch / "delivery", f"duckdb:///{target}")
-            walls.append(wall)
-            print(f"round {round_}: {args.orders:,} new orders in {wall:.1f} s ({how})")
+            wall, run, how = timed_pipeline(scratch / "delivery", f"duckdb:///{target}")
+            walls.append((wall, run))
+            print(f"round {round_}: {args.orders:,} new orders in {wall:.1f} s, "
+                  f"run {run:.1f} s ({how})")
         walls.sort()
-        print(f"median {walls[len(walls) // 2]:.1f} s, best {walls[0]:.1f} s")
+        wall, run = walls[len(walls) // 2]
+        print(f"median {wall:.1f} s (run {run:.1f} s), best {walls[0][0]:.1f} s")
 
 
 if __name__ == "__main__":
