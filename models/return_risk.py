@@ -6,6 +6,9 @@ point-in-time features that `warehouse.features` builds, judged against honest b
   predicts returns of parcels that reach the customer: a line known to have gone back to the
   shop undelivered (RTO) by the cut-off can no longer be returned by its customer and is left
   out, neither labelled nor open. Lines still inside their window are "open": scored.
+- Features: what was known at the order (`warehouse.features`), plus the delivery once it has
+  happened by the cut-off (days to deliver, days later than promised): a return is decided after
+  delivery, so a delivered line is scored with it; a line not delivered yet has it missing.
 - Split by time: train on the oldest labelled order days, calibrate (Platt scaling) on the next
   ones, test on the newest, so the test period is the future of everything the model saw.
 - Model: scikit-learn's HistGradientBoostingClassifier, calibrated on the validation period;
@@ -48,6 +51,7 @@ NUMERIC = (
     "sku_prior_lines", "sku_prior_returns", "sku_return_rate",
     "vendor_lines_30d", "vendor_return_rate_30d", "vendor_defect_rate_30d",
     "vendor_defect_rate",
+    "delivery_days", "delivery_late_days",
 )
 FEATURES = CATEGORICAL + NUMERIC
 HORIZON_GRACE_DAYS = 14  # delivery later than promised, and requests on the last window day
@@ -145,7 +149,12 @@ def label_as_of(frame: pl.DataFrame, cut: datetime) -> pl.DataFrame:
     with_h = frame.with_columns(horizons(frame, cut).alias("horizon_days"))
     closes = pl.col("ordered_at") + pl.duration(seconds=pl.col("horizon_days") * 86_400)
     rto_by_cut = pl.col("rto_at").is_not_null() & (pl.col("rto_at") <= cut)
+    delivered = pl.col("delivered_at").is_not_null() & (pl.col("delivered_at") <= cut)
     return with_h.filter(pl.col("ordered_at") <= cut).with_columns(
+        # the delivery is known once it happened: a line delivered after `cut` has none yet
+        delivery_days=pl.when(delivered).then(_days_between("delivered_at", "ordered_at")),
+        delivery_late_days=pl.when(delivered).then(
+            _days_between("delivered_at", "ordered_at") - pl.col("promised_days")),
         window_closes_at=closes,
         rto_by_cut=rto_by_cut,
         labelled=(closes <= cut) & rto_by_cut.not_(),

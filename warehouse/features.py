@@ -8,8 +8,9 @@ before" is one window frame, `RANGE BETWEEN ... AND INTERVAL '1 microsecond' PRE
 event stream ordered by time, so nothing dated at or after the order can reach its features
 (tests/warehouse/test_features.py changes the future and checks).
 
-The frame also carries what is *not* a feature: the outcome of the line (`first_return_at`,
-`units_returned`, `refund_amount`, `rto_at`) so that callers can label it as of any cut-off.
+The frame also carries what is *not* known at the order: when the line was delivered and its
+outcome (`delivered_at`, `first_return_at`, `units_returned`, `refund_amount`, `rto_at`), so
+that callers can label it, and read its delivery, as of any later cut-off.
 The label is a customer return (the customer sent it back); an RTO (the parcel never reached
 the customer) is a delivery failure, not a return decision: models/return_risk.py leaves RTO'd
 lines out of its population instead of counting them as non-returns.
@@ -26,7 +27,8 @@ from warehouse.read._sql import read_frame
 SIZE_REASONS = ("size_too_small", "size_too_large")
 BAD_CONDITIONS = ("used", "empty_box", "wrong_item")  # what inspection finds on abused returns
 
-OUTCOME_COLUMNS = ("first_return_at", "units_returned", "refund_amount", "rto_at")  # not features
+# known only after the order: callers read them as of a cut-off, never as order-time features
+OUTCOME_COLUMNS = ("delivered_at", "first_return_at", "units_returned", "refund_amount", "rto_at")
 # (stream, partition key, [(feature, aggregate over the earlier events)]): the histories.
 _BEFORE = "RANGE BETWEEN UNBOUNDED PRECEDING AND INTERVAL '1 microsecond' PRECEDING"
 _RECENT = "RANGE BETWEEN INTERVAL '30 days' PRECEDING AND INTERVAL '1 microsecond' PRECEDING"
@@ -159,6 +161,7 @@ final AS (
            io.bracket_sizes,
            {history_columns},
            pol.window_days,
+           l.delivered_at,
            oc.first_return_at,
            COALESCE(oc.units_returned, 0) AS units_returned,
            COALESCE(oc.refund_amount, 0) AS refund_amount,

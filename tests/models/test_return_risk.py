@@ -17,10 +17,12 @@ def _lines(**columns: list) -> pl.DataFrame:
     n = len(next(iter(columns.values())))
     base = {"order_id": [f"o{i}" for i in range(n)], "line_id": [1] * n,
             "ordered_at": [T0] * n, "first_return_at": [None] * n, "rto_at": [None] * n,
+            "delivered_at": [None] * n,
             "promised_days": [2.0] * n, "window_days": [14] * n}
     base.update(columns)
     frame = pl.DataFrame(base, schema_overrides={"first_return_at": pl.Datetime("us"),
                                                  "rto_at": pl.Datetime("us"),
+                                                 "delivered_at": pl.Datetime("us"),
                                                  "ordered_at": pl.Datetime("us")})
     return frame.with_columns(order_date=pl.col("ordered_at").dt.date())
 
@@ -43,6 +45,14 @@ def test_a_return_requested_after_the_cut_is_not_known_at_the_cut() -> None:
     lines = _lines(first_return_at=[T0 + timedelta(days=5)])
     assert return_risk.label_as_of(lines, T0 + timedelta(days=4))["returned_by_cut"][0] is False
     assert return_risk.label_as_of(lines, T0 + timedelta(days=40))["label"][0] == 1
+
+
+def test_the_delivery_is_a_feature_only_once_it_has_happened() -> None:
+    lines = _lines(delivered_at=[T0 + timedelta(days=5)])
+    before, after = (return_risk.label_as_of(lines, T0 + timedelta(days=d)) for d in (4, 6))
+    assert before["delivery_days"][0] is None and before["delivery_late_days"][0] is None
+    # promised in 2 days, delivered in 5: 3 days late
+    assert (after["delivery_days"][0], after["delivery_late_days"][0]) == (5.0, 3.0)
 
 
 def test_a_source_without_a_policy_closes_windows_at_the_observed_lag() -> None:
