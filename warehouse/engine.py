@@ -23,13 +23,16 @@ import fcntl
 import logging
 import os
 import shutil
+import threading
 import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import duckdb
 import sqlalchemy as sa
+from duckdb_engine import ConnectionWrapper
 from sqlalchemy.engine import Connection, Engine, make_url
 
 from warehouse.settings import Settings
@@ -78,30 +81,58 @@ def _quoted(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def reader_engine(url: str) -> Engine:
-    """An engine for reading: read-only for DuckDB, so readers never block the publisher.
+_Identity = tuple[int, int] | None
 
-    On DuckDB each connection is a database of its own in memory that attaches the warehouse
-    file (read-only, as the default catalog) and the derived outputs' file, when there is one, as
-    the catalog `models`. DuckDB shares one database between the connections of a process that
-    open the same file, so a reader that opened the file itself would keep seeing the file it
-    found first for as long as any other connection in the process stayed open: a dashboard
-    under steady traffic would never see a later run or training.
+
+def _identity(path: Path) -> _Identity:
+    """Which file is at `path` now (inode, modification time); None when there is none."""
+    try:
+        found = path.stat()
+    except FileNotFoundError:
+        return None
+    return found.st_ino, found.st_mtime_ns
+
+
+_HUBS: dict[Path, tuple[int, tuple[_Identity, _Identity], duckdb.DuckDBPyConnection]] = {}
+_HUBS_LOCK = threading.Lock()
+
+
+def _reader_connection(live: Path, derived: Path) -> ConnectionWrapper:
+    """A read-only connection to the files now at `live` and `derived`.
+
+    Readers of one warehouse in a process share one in-memory database (the hub) that attaches
+    the warehouse file as its default catalog and the derived outputs' file as `models`, so
+    they share its cache. When a writer has published a new file since, the next connection
+    gets a new hub on it; connections to the old hub keep reading the old file until they
+    close. (A DuckDB connection to the file itself would keep seeing the file the process
+    opened first for as long as any other connection stayed open: a dashboard under steady
+    traffic would never see a later run or training.)
+    """
+    with _HUBS_LOCK:
+        files = (_identity(live), _identity(derived))
+        found = _HUBS.get(live)
+        if found is None or found[:2] != (os.getpid(), files):
+            hub = duckdb.connect(":memory:")
+            hub.execute(f"ATTACH {_quoted(live)} AS warehouse (READ_ONLY)")
+            if files[1] is not None:
+                hub.execute(f"ATTACH {_quoted(derived)} AS models (READ_ONLY)")
+            found = _HUBS[live] = (os.getpid(), files, hub)
+        cursor = found[2].cursor()
+    cursor.execute("USE warehouse")
+    return ConnectionWrapper(cursor)
+
+
+def reader_engine(url: str) -> Engine:
+    """An engine for reading: read-only for DuckDB, so readers never block the publisher, and
+    each new connection sees the latest published warehouse and derived outputs.
+
+    On DuckDB the derived outputs' file, when there is one, is the catalog `models`.
     """
     if dialect_of(url) != "duckdb":
         return sa.create_engine(url, poolclass=sa.pool.NullPool)
-    live = duckdb_path(url)
-    derived = derived_path(url)
-    engine = sa.create_engine("duckdb:///:memory:", poolclass=sa.pool.NullPool)
-
-    @sa.event.listens_for(engine, "connect")
-    def _attach(dbapi_connection, _record) -> None:  # noqa: ANN001
-        dbapi_connection.execute(f"ATTACH {_quoted(live)} AS warehouse (READ_ONLY)")
-        dbapi_connection.execute("USE warehouse")
-        if derived.exists():
-            dbapi_connection.execute(f"ATTACH {_quoted(derived)} AS models (READ_ONLY)")
-
-    return engine
+    live, derived = duckdb_path(url), derived_path(url)
+    return sa.create_engine("duckdb:///:memory:", poolclass=sa.pool.NullPool,
+                            creator=lambda: _reader_connection(live, derived))
 
 
 @contextmanager
