@@ -113,7 +113,8 @@ def scoring_tables(prepared: pl.DataFrame, model: CalibratedClassifierCV, cut: d
     reserve_rows = pl.DataFrame([{**reserve.reserve_with(model, prepared, cut),
                                   "kind": "current"}])
     if not backtest_rows.is_empty():
-        reserve_rows = pl.concat([backtest_rows, reserve_rows], how="diagonal_relaxed")
+        past = backtest_rows.with_columns(kind=pl.lit("backtest"))
+        reserve_rows = pl.concat([past, reserve_rows], how="diagonal_relaxed")
     return {
         "risk_line_scores": scores,
         "risk_skus": high_risk_skus(scores),
@@ -129,7 +130,7 @@ def risk_tables(prepared: pl.DataFrame, judged: return_risk.Trained,
     past = pl.DataFrame()
     if not backtest.is_empty():
         columns = [*RESERVE_COLUMNS, "actual_units", "actual_refund"]
-        past = backtest.select(columns).with_columns(kind=pl.lit("backtest"))
+        past = backtest.select(columns)
     return {
         **scoring_tables(prepared, scorer.model, cut, past),
         "risk_metrics": model_metrics(judged).with_columns(version=pl.lit(version)),

@@ -20,12 +20,23 @@ from warehouse.engine import derived_path, duckdb_path, reader_engine
 runner = CliRunner()
 
 
+def copy_of(url: str, folder: Path) -> str:
+    """A copy of a DuckDB warehouse and its derived outputs in `folder`, for a test that
+    writes: the trained warehouse is shared by the session."""
+    folder.mkdir(parents=True, exist_ok=True)
+    live = duckdb_path(url)
+    for path in (live, derived_path(url)):
+        shutil.copyfile(path, folder / path.name)
+    return f"duckdb:///{folder / live.name}"
+
+
 @pytest.fixture(scope="module")
 def cli_run(trained_warehouse: tuple[str, Path], shop_dir: Path,
             tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
-    """`returnlens train --json --truth` on the trained copy, models in a fresh folder."""
-    url, _ = trained_warehouse
+    """`returnlens train --json --truth` on a copy of the trained warehouse, models in a fresh
+    folder."""
     data_dir = tmp_path_factory.mktemp("data")
+    url = copy_of(trained_warehouse[0], data_dir / "warehouse")
     result = runner.invoke(app, ["train", "--db", url, "--json", "--truth",
                                  str(shop_dir / "_truth"), "--seed", "7",
                                  "--backtest-cuts", "2"],
@@ -61,8 +72,8 @@ def test_same_data_and_seed_give_the_same_model_and_metrics(
 
 def test_without_truth_fraud_figures_are_null_and_say_why(trained_warehouse: tuple[str, Path],
                                                           tmp_path: Path) -> None:
-    url, _ = trained_warehouse
-    found = train(db=url, seed=7, backtest_cuts=0, models_dir=tmp_path)
+    url = copy_of(trained_warehouse[0], tmp_path / "warehouse")
+    found = train(db=url, seed=7, backtest_cuts=0, models_dir=tmp_path / "models")
     assert found.metrics["fraud"]["precision_at_1pct"] is None
     assert "no abuse labels" in found.metrics["fraud"]["note"]
     assert "bayes_roc_auc" not in found.metrics["return_risk"]
@@ -91,10 +102,7 @@ def test_training_publishes_scores_skus_customers_and_the_reserve(
 def scored_copy(trained_warehouse: tuple[str, Path], tmp_path: Path) -> tuple[str, dict]:
     """A copy of the trained warehouse (and its outputs) that `score` then ran on."""
     url, models = trained_warehouse
-    live = duckdb_path(url)
-    for path in (live, derived_path(url)):
-        shutil.copyfile(path, tmp_path / path.name)
-    copy = f"duckdb:///{tmp_path / live.name}"
+    copy = copy_of(url, tmp_path)
     return copy, score(db=copy, models_dir=models)
 
 
