@@ -5,7 +5,7 @@
 Prints, for the warehouse given (build one with `returnlens generate --orders 620000` and
 `returnlens pipeline`: ~975k order lines):
 - features: the point-in-time features in SQL (warehouse.features) and their preparation;
-- train: the judged model (boosting, isotonic calibration, three baselines, permutation
+- train: the judged model (boosting, Platt calibration, three baselines, permutation
   importances) and the scoring model (everything labelled), i.e. what `returnlens train` does
   before the reserve backtest;
 - score: the saved model's probabilities for 100,000 prepared lines.
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import polars as pl
 
@@ -39,6 +40,8 @@ def main() -> None:
     parser.add_argument("--db", required=True)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--score-lines", type=int, default=100_000)
+    parser.add_argument("--truth", type=Path, help="a synthetic shop's _truth/: print the "
+                        "Bayes ceiling of the test lines beside the model")
     args = parser.parse_args()
     params = return_risk.Params(seed=args.seed)
 
@@ -53,8 +56,9 @@ def main() -> None:
                               prepared, cut, params)
     scorer, t_scorer = _timed("train scoring model", return_risk.fit_latest, prepared, cut,
                               params)
-    sample = prepared.sample(n=args.score_lines, with_replacement=prepared.height
-                             < args.score_lines, seed=args.seed)
+    known = return_risk.label_as_of(prepared, cut)  # the delivery as known at the cut
+    sample = known.sample(n=args.score_lines, with_replacement=known.height
+                          < args.score_lines, seed=args.seed)
     _, t_score = _timed(f"score {args.score_lines:,} lines", scorer.predict, sample)
     total = t_sql + t_prep + t_judged + t_scorer
     print(f"\norder lines {prepared.height:,}; labelled train/valid/test "
@@ -64,6 +68,12 @@ def main() -> None:
     print(f"scoring {args.score_lines:,} lines: {t_score:.2f} s wall")
     print(f"test ROC-AUC {judged.metrics['roc_auc']:.4f}, best baseline "
           f"{judged.metrics['baseline_roc_auc']:.4f} ({judged.metrics['best_baseline']})")
+    for name, found in judged.baselines.items():
+        print(f"  baseline {name:<14} ROC-AUC {found['roc_auc']:.4f}")
+    if args.truth:
+        truth = pl.read_parquet(args.truth / "return_probability.parquet")
+        print(f"Bayes ceiling (true probabilities, same test lines) "
+              f"{return_risk.bayes_roc_auc(judged.test_scores, truth):.4f}")
 
 
 if __name__ == "__main__":
