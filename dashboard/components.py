@@ -136,8 +136,20 @@ class RowLink:
     column: str
 
 
+MAX_CELL_CHARS = 2_000  # a review of megabytes would stall the browser; the CSV has it whole
+
+
+def bounded(text: str) -> str:
+    """`text` as a cell shows it: whole up to MAX_CELL_CHARS, else its start and how long it is."""
+    if len(text) <= MAX_CELL_CHARS:
+        return text
+    return (f"{text[:MAX_CELL_CHARS]}… ({len(text):,} characters in all; "
+            "the CSV download has the whole text)")
+
+
 def _cell(value: str, record: dict[str, Any], first: bool, link: RowLink | None) -> Any:
     """A cell's content: its text, or a drill-down link carrying the row's value."""
+    value = bounded(value)
     if not first or link is None:
         return value
     return html.A(value, href="#", className="table-link",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from dashboard.components import Col, RowLink, frame_table
+from dashboard.components import MAX_CELL_CHARS, Col, RowLink, frame_table
 from tests.dashboard.helpers import table_rows, text, walk
 
 FRAME = pl.DataFrame({"sku": ["P1-S", "<b>P2</b>"], "units": [1200, 3], "rate": [0.25, None],
@@ -31,6 +31,16 @@ def test_a_table_shows_any_text_as_text_never_as_markup() -> None:
 
     assert [row[0] for row in table_rows(table)] == HOSTILE
     assert not [c for c in walk(table) if type(c).__name__ == "Markdown"]
+
+
+def test_a_ten_megabyte_value_shows_its_start_and_its_length() -> None:
+    huge = "退货 {x} ." * 1_250_000  # 10 million characters
+    frame = pl.DataFrame({"sku": [huge], "units": [1], "rate": [0.1]})
+
+    cell = table_rows(frame_table(frame, COLUMNS))[0][0]
+
+    assert cell.startswith(huge[:MAX_CELL_CHARS]) and len(cell) < MAX_CELL_CHARS + 100
+    assert "10,000,000 characters in all" in cell
 
 
 def test_a_long_table_says_how_many_rows_it_leaves_to_the_download() -> None:

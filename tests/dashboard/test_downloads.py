@@ -81,6 +81,12 @@ def test_formula_cells_are_written_as_text() -> None:
     assert exported["comment"].to_list() == ["ok"] * len(FORMULAS)
 
 
+def test_a_ten_megabyte_value_is_written_whole() -> None:
+    huge = "=cmd " + "x" * 10_000_000
+    exported = pl.read_csv(io.StringIO(inert_csv(pl.DataFrame({"comment": [huge]}))))
+    assert exported["comment"][0] == "'" + huge
+
+
 def test_numbers_and_harmless_text_are_written_unchanged() -> None:
     frame = pl.DataFrame({"net_cost": [-12.5, 3.0], "sku": ["A-1", "a=b"],
                           "reason": pl.Series(["-", "x"], dtype=pl.Categorical)})

@@ -410,3 +410,17 @@ def test_a_waiting_return_loads_when_its_order_arrives(base_shop, tmp_path):
     second = pipeline(source=shop, db=url)
     assert second.released["returns"] == waiting
     assert quarantine(url, "returns.csv")["status"].to_list() == ["released"] * waiting
+
+
+def test_a_ten_megabyte_review_loads_whole_and_reads_back_as_written(base_shop, tmp_path):
+    shop = tmp_path / "shop"
+    shutil.copytree(base_shop, shop)
+    hostile = '=HYPERLINK("http://127.0.0.1:9/") <script>x</script> {b} ![i](http://x/i.png) '
+    huge = (hostile + "退货\n\n") * 125_000  # over 10 MB
+    review = frame(shop, "reviews").head(1)
+    set_cell("reviews", "text", huge)(shop)
+    summary = pipeline(source=shop, db=f"duckdb:///{tmp_path / 'w.duckdb'}")
+    assert summary.total("rows_quarantined") == 0 and not summary.rejected
+    with reader_engine(f"duckdb:///{tmp_path / 'w.duckdb'}").connect() as conn:
+        texts = read.products.sku_feedback(conn, review["sku"][0])["feedback_text"]
+    assert huge in texts.to_list()
