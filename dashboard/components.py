@@ -49,6 +49,11 @@ def format_value(value: Any, kind: Kind) -> str:
     if kind == "z":
         return f"{value:.1f}"
     if kind == "month":
+        if isinstance(value, str):  # some marts carry months as ISO text
+            try:
+                value = date.fromisoformat(value[:10])
+            except ValueError:
+                return value
         return value.strftime("%b %Y") if isinstance(value, date) else str(value)
     if kind == "code":
         return code_label(str(value))

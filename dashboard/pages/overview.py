@@ -47,10 +47,9 @@ KPIS = (
 # read.kpis.retention: share of customer returns kept as an exchange or store credit, and the
 # sale value they kept (a rise is good news)
 RETENTION_KPIS = (
-    ("exchange_share", "Exchange / store credit share", "pct", False),
+    ("exchange_share", "Exchanged or credited", "pct", False),
     ("value_retained", "Revenue retained", "money", False),
 )
-NOT_RECORDED = "not recorded by this source"
 # KPI → the (feed, field)s the source must carry for the KPI to be measured at all: a source
 # without deliveries or returns records no failed deliveries (RTO), one without scans no
 # pickups, one without returns no returns; without a resolution it cannot tell an exchange
@@ -136,9 +135,9 @@ def kpi_cards(current: dict[str, Any], previous: dict[str, Any] | None,
         value, before = current[key], (previous or {}).get(key)
         title = money_label(label, currency) if kind == "money" else label
         if key in unrecorded:
-            cards.append(dbc.Col(kpi_card(title, NOT_RECORDED, None, None,
+            cards.append(dbc.Col(kpi_card(title, "not recorded", "by this source", None,
                                           card_id=f"overview-kpi-{key.replace('_', '-')}"),
-                                 xs=6, md=4, xl=True, class_name="mb-2"))
+                                 xs=6, md=4, lg=3, xl=2, class_name="mb-2"))
             continue
         delta = "no earlier data to compare" if value is not None else "no data in the source"
         worse = None
@@ -151,7 +150,7 @@ def kpi_cards(current: dict[str, Any], previous: dict[str, Any] | None,
             worse = None if change == 0 else (change > 0) == rise_is_bad
         cards.append(dbc.Col(kpi_card(title, format_value(value, kind), delta, worse,
                                       card_id=f"overview-kpi-{key.replace('_', '-')}"),
-                             xs=6, md=4, xl=True, class_name="mb-2"))
+                             xs=6, md=4, lg=3, xl=2, class_name="mb-2"))
     return dbc.Row(cards, class_name="g-2")
 
 

@@ -96,3 +96,12 @@ def test_money_headers_and_csv_columns_say_their_currency() -> None:
 
     assert [c.label for c in columns] == ["SKU", "Net cost (GBP)"]
     assert frame.columns == ["sku", "net_cost_gbp"]
+
+
+def test_months_read_as_months_whether_dates_or_iso_text() -> None:
+    from datetime import date
+
+    from dashboard.components import format_value
+
+    assert format_value(date(2025, 3, 1), "month") == "Mar 2025"
+    assert format_value("2025-03-01", "month") == "Mar 2025"
