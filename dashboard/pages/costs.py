@@ -64,8 +64,10 @@ def layout(**_query: str) -> html.Div:
                                             for k, v in DIMENSIONS.items()])),
         ], class_name="align-items-center mb-2"),
         dbc.Row([
-            dbc.Col(graph_card("costs-breakdown-graph", "Net cost by segment"), lg=5),
-            dbc.Col(table_card("costs", "breakdown", "Cost of returns by segment"), lg=7),
+            # the table takes the full width: nine money columns with their currency do not
+            # fit beside a chart at 1440 px
+            dbc.Col(graph_card("costs-breakdown-graph", "Net cost by segment"), lg=12),
+            dbc.Col(table_card("costs", "breakdown", "Cost of returns by segment"), lg=12),
         ]),
         dbc.Row([
             dbc.Col(graph_card("costs-recovery-graph", "Value recovered by disposition",
