@@ -17,6 +17,9 @@ Kind = Literal["text", "wrap", "int", "money", "pct", "pp", "num", "date", "z", 
                "month"]
 
 
+WHOLE_MONEY_FROM = 100_000  # amounts from here on show no decimals
+
+
 @dataclass(frozen=True)
 class Col:
     """A table column: frame column, header label and how to format its values."""
@@ -35,7 +38,8 @@ def format_value(value: Any, kind: Kind) -> str:
     if kind == "int":
         return f"{int(value):,}"
     if kind == "money":
-        return f"{value:,.2f}"
+        # cents matter on a refund, not on a six-figure sum
+        return f"{value:,.0f}" if abs(value) >= WHOLE_MONEY_FROM else f"{value:,.2f}"
     if kind == "pct":
         return f"{100 * value:.1f}%"
     if kind == "pp":
@@ -45,6 +49,11 @@ def format_value(value: Any, kind: Kind) -> str:
     if kind == "z":
         return f"{value:.1f}"
     if kind == "month":
+        if isinstance(value, str):  # some marts carry months as ISO text
+            try:
+                value = date.fromisoformat(value[:10])
+            except ValueError:
+                return value
         return value.strftime("%b %Y") if isinstance(value, date) else str(value)
     if kind == "code":
         return code_label(str(value))
@@ -53,6 +62,24 @@ def format_value(value: Any, kind: Kind) -> str:
             return value.strftime("%Y-%m-%d %H:%M")
         return value.isoformat() if isinstance(value, date) else str(value)
     return str(value)
+
+
+def money_label(label: str, currency: str) -> str:
+    """A money figure's label with its currency: 'Net cost (GBP)'."""
+    return f"{label} ({currency})"
+
+
+def priced(columns: Sequence[Col], currency: str) -> tuple[Col, ...]:
+    """`columns` with the currency in the header of every money column."""
+    return tuple(Col(c.name, money_label(c.label, currency), c.kind) if c.kind == "money"
+                 else c for c in columns)
+
+
+def priced_frame(frame: pl.DataFrame, money: Sequence[str], currency: str) -> pl.DataFrame:
+    """`frame` for a CSV: each money column in `money` named with its currency
+    (net_cost → net_cost_gbp), so a file opened alone still says what its amounts are."""
+    suffix = currency.lower()
+    return frame.rename({c: f"{c}_{suffix}" for c in money if c in frame.columns})
 
 
 def month_label(month: date) -> str:

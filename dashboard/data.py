@@ -162,3 +162,8 @@ def clear_cache() -> None:
             r.changed.wait_for(lambda r=r: r.active == 0)
             r.close()
             r.version = None
+
+
+def currency() -> str:
+    """The ISO 4217 code of the warehouse's money (read.runs.currency), shown beside amounts."""
+    return load(read.runs.currency)

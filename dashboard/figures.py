@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, timedelta
 
 import numpy as np
@@ -109,8 +110,8 @@ def make_return_rate_figure(trend: pl.DataFrame, title: str = "") -> go.Figure:
     return _style(fig, title=title or None)
 
 
-def make_net_cost_figure(trend: pl.DataFrame) -> go.Figure:
-    """Net return cost by order month (immature months still growing)."""
+def make_net_cost_figure(trend: pl.DataFrame, currency: str) -> go.Figure:
+    """Net return cost by order month in `currency` (immature months still growing)."""
     if trend.is_empty():
         return empty_figure("No orders for the current filters")
     colours = [("#cbd5e1" if immature else COST_COLOURS["net_cost"])
@@ -118,16 +119,24 @@ def make_net_cost_figure(trend: pl.DataFrame) -> go.Figure:
     fig = go.Figure(go.Bar(x=trend["order_month"].to_list(),
                            y=trend["net_return_cost"].to_list(), marker_color=colours,
                            name="Net return cost",
-                           hovertemplate="%{x|%Y-%m}: %{y:,.0f}<extra></extra>"))
-    fig.update_yaxes(title="net return cost", tickformat=",.0f")
+                           hovertemplate=f"%{{x|%b %Y}}: {currency} %{{y:,.0f}}<extra></extra>"))
+    fig.update_yaxes(title=f"net return cost ({currency})", tickformat=",.0f")
     _month_axis(fig, trend["order_month"].to_list())
     return _style(fig, showlegend=False)
 
 
-def make_cohort_heatmap_figure(grid: pl.DataFrame, label: str) -> go.Figure:
-    """Return rate per `label` value (rows) and order month (columns)."""
+def make_cohort_heatmap_figure(grid: pl.DataFrame, label: str,
+                               immature: dict[date, float] | None = None) -> go.Figure:
+    """Return rate per `label` value (rows) and order month (columns).
+
+    `immature` maps the order months still collecting returns to the expected share of their
+    returns in so far: those columns are washed out under a dashed frame and say so on hover,
+    as the trend line draws them hollow, so a young cohort's low rate does not read as an
+    improvement.
+    """
     if grid.is_empty():
         return empty_figure("No orders for the current filters")
+    immature = immature or {}
     keys = grid.group_by("key").agg(pl.col("units_sold").sum()).sort(
         ["units_sold", "key"], descending=[True, False])["key"].to_list()
     months = sorted(grid["order_month"].unique().to_list())
@@ -139,7 +148,11 @@ def make_cohort_heatmap_figure(grid: pl.DataFrame, label: str) -> go.Figure:
             r = cell.get((key, m))
             rate = r["units_returned"] / r["units_sold"] if r and r["units_sold"] else None
             z_row.append(rate)
-            t_row.append(f"{r['units_returned']:,} of {r['units_sold']:,}" if r else "no sales")
+            shown = f"{r['units_returned']:,} of {r['units_sold']:,}" if r else "no sales"
+            if m in immature:
+                shown += (f"; returns still arriving, about {immature[m]:.0%} in: "
+                          "this rate will rise")
+            t_row.append(shown)
         z.append(z_row)
         text.append(t_row)
     fig = go.Figure(go.Heatmap(
@@ -148,9 +161,19 @@ def make_cohort_heatmap_figure(grid: pl.DataFrame, label: str) -> go.Figure:
                                               default=0) or 1,
         colorbar={"tickformat": ".0%", "title": "rate"},
         hovertemplate=f"{label} %{{y}}<br>%{{x}}: %{{z:.1%}} (%{{text}})<extra></extra>"))
+    young = [i for i, m in enumerate(months) if m in immature]
+    if young:
+        # category axis: column i spans i ± 0.5; the young months are the latest, contiguous
+        fig.add_shape(type="rect", xref="x", yref="paper", x0=min(young) - 0.5,
+                      x1=max(young) + 0.5, y0=0, y1=1, fillcolor="white", opacity=0.55,
+                      line={"color": "#334155", "width": 1.5, "dash": "dash"}, layer="above")
+        fig.add_annotation(x=(min(young) + max(young)) / 2, y=1, xref="x", yref="paper",
+                           yanchor="bottom", showarrow=False, font={"size": 11,
+                                                                    "color": "#334155"},
+                           text="returns still arriving")
     fig.update_yaxes(autorange="reversed", type="category", title=label)
     fig.update_xaxes(type="category")
-    return _style(fig)
+    return _style(fig, **({"margin": {"t": 40}} if young else {}))
 
 
 def make_pareto_figure(reasons: pl.DataFrame, key: str = "reason_code",
@@ -234,26 +257,32 @@ def _density(points: pl.DataFrame, name: str, bins: tuple[int, int] = (48, 32)) 
         showlegend=True, hovertemplate="%{z:.0f} SKUs within the limits<extra></extra>")
 
 
-def make_cost_by_month_figure(costs: pl.DataFrame) -> go.Figure:
-    """Cost components per month the returns were requested (credits below zero), net line."""
+def make_cost_by_month_figure(costs: pl.DataFrame, currency: str,
+                              not_recorded: Collection[str] = ()) -> go.Figure:
+    """Cost components per month the returns were requested (credits below zero), net line;
+    components the source does not record (`not_recorded`) are left out, not drawn as 0."""
     if costs.is_empty():
         return empty_figure("No returns requested in the selected months")
     x = costs["requested_month"].to_list()
     fig = go.Figure()
+    hover = f"%{{x|%b %Y}}: {currency} %{{y:,.0f}}"
     for c in ("refund_amount", "return_shipping_cost", "handling_cost", "exchange_cost"):
-        fig.add_bar(x=x, y=costs[c].to_list(), name=COST_LABELS[c], marker_color=COST_COLOURS[c])
+        if c not in not_recorded:
+            fig.add_bar(x=x, y=costs[c].to_list(), name=COST_LABELS[c],
+                        marker_color=COST_COLOURS[c], hovertemplate=hover)
     for c in ("recovered_value",):
-        fig.add_bar(x=x, y=(-costs[c]).to_list(), name=f"− {COST_LABELS[c]}",
-                    marker_color=COST_COLOURS[c])
+        if c not in not_recorded:
+            fig.add_bar(x=x, y=(-costs[c]).to_list(), name=f"− {COST_LABELS[c]}",
+                        marker_color=COST_COLOURS[c], hovertemplate=hover)
     fig.add_scatter(x=x, y=costs["net_cost"].to_list(), name="Net cost", mode="lines+markers",
-                    line={"color": COST_COLOURS["net_cost"], "width": 3})
-    fig.update_yaxes(tickformat=",.0f")
+                    line={"color": COST_COLOURS["net_cost"], "width": 3}, hovertemplate=hover)
+    fig.update_yaxes(tickformat=",.0f", title=currency)
     _month_axis(fig, x)
     return _style(fig, barmode="relative")
 
 
-def make_cost_breakdown_figure(costs: pl.DataFrame, dimension: str) -> go.Figure:
-    """Net cost per value of `dimension`, with cost per return on hover."""
+def make_cost_breakdown_figure(costs: pl.DataFrame, dimension: str, currency: str) -> go.Figure:
+    """Net cost in `currency` per value of `dimension`, with cost per return on hover."""
     if costs.is_empty():
         return empty_figure("No returns requested in the selected months")
     data = costs.sort("net_cost")
@@ -262,29 +291,33 @@ def make_cost_breakdown_figure(costs: pl.DataFrame, dimension: str) -> go.Figure
         y=[code_label(str(v)) if v is not None else "not recorded" for v in data[dimension]],
         x=data["net_cost"].to_list(), orientation="h",
         marker_color=COST_COLOURS["net_cost"], customdata=per_return,
-        hovertemplate="%{y}: %{x:,.0f} (%{customdata:,.2f} per return)<extra></extra>"))
-    fig.update_xaxes(title="net cost", tickformat=",.0f")
+        hovertemplate=f"%{{y}}: {currency} %{{x:,.0f}} ({currency} %{{customdata:,.2f}} per "
+                      "return)<extra></extra>"))
+    fig.update_xaxes(title=f"net cost ({currency})", tickformat=",.0f")
     fig.update_yaxes(type="category")
     return _style(fig, showlegend=False)
 
 
-def make_waterfall_figure(totals: dict[str, float]) -> go.Figure:
+def make_waterfall_figure(totals: dict[str, float], currency: str,
+                          not_recorded: Collection[str] = ()) -> go.Figure:
     """Gross refunds → − restocking fees → + shipping, handling, exchanges → − recovered → net.
 
     Floating bars (each from the running total before the step to the one after it), drawn
     as one bar trace so the dashboard's partial plotly.js bundle (no waterfall trace) can
     show it; customdata holds each step's signed amount and the running total after it.
     `recovered_value` is that of customer returns: an RTO's net cost is its shipping and
-    handling only (warehouse/sql/20_core.sql), so the steps add up to `net_cost`.
+    handling only (warehouse/sql/20_core.sql), so the steps add up to `net_cost`. A step whose
+    amount the source does not record (its totals key in `not_recorded`) is left out rather
+    than drawn as a 0 step.
     """
-    steps = [
-        ("Gross refunds", totals["refund_amount"] + totals["restocking_fee"]),
-        ("− Restocking fees", -totals["restocking_fee"]),
-        ("+ Reverse shipping", totals["return_shipping_cost"]),
-        ("+ Handling", totals["handling_cost"]),
-        ("+ Exchange replacements", totals["exchange_cost"]),
-        ("− Value recovered", -totals["recovered_value"]),
-    ]
+    steps = [(label, amount) for key, label, amount in (
+        ("refund_amount", "Gross refunds", totals["refund_amount"] + totals["restocking_fee"]),
+        ("restocking_fee", "− Restocking fees", -totals["restocking_fee"]),
+        ("return_shipping_cost", "+ Reverse shipping", totals["return_shipping_cost"]),
+        ("handling_cost", "+ Handling", totals["handling_cost"]),
+        ("exchange_cost", "+ Exchange replacements", totals["exchange_cost"]),
+        ("recovered_value", "− Value recovered", -totals["recovered_value"]),
+    ) if key not in not_recorded]
     labels, bases, heights, colours, custom = [], [], [], [], []
     running = 0.0
     for i, (label, amount) in enumerate(steps):
@@ -303,25 +336,27 @@ def make_waterfall_figure(totals: dict[str, float]) -> go.Figure:
         x=labels, y=heights, base=bases, marker_color=colours, customdata=custom,
         text=[f"{amount:+,.0f}" if 0 < i < len(steps) else f"{amount:,.0f}"
               for i, (amount, _) in enumerate(custom)], textposition="outside",
-        hovertemplate="%{x}: %{customdata[0]:,.0f}<br>running total %{customdata[1]:,.0f}"
-                      "<extra></extra>"))
-    fig.update_yaxes(tickformat=",.0f")
+        hovertemplate=f"%{{x}}: {currency} %{{customdata[0]:,.0f}}<br>running total "
+                      f"{currency} %{{customdata[1]:,.0f}}<extra></extra>"))
+    fig.update_yaxes(tickformat=",.0f", title=currency)
     return _style(fig, showlegend=False)
 
 
-def make_recovery_figure(by_disposition: pl.DataFrame) -> go.Figure:
-    """Original value of returned units and the value recovered, per disposition."""
+def make_recovery_figure(by_disposition: pl.DataFrame, currency: str) -> go.Figure:
+    """Original value of returned units and the value recovered (`currency`), per disposition."""
     if by_disposition.is_empty():
         return empty_figure("No returns requested in the selected months")
     x = by_disposition["disposition"].to_list()
     fig = go.Figure()
+    hover = f"%{{x}}: {currency} %{{y:,.0f}}"
     fig.add_bar(x=x, y=by_disposition["original_value"].to_list(), name="Original value",
-                marker_color="#cbd5e1")
+                marker_color="#cbd5e1", hovertemplate=hover)
     fig.add_bar(x=x, y=by_disposition["recovered_value"].to_list(), name="Value recovered",
                 marker_color=COST_COLOURS["recovered_value"],
                 text=[f"{r:.0%}" if r is not None else "" for r in
-                      by_disposition["recovery_rate"].to_list()], textposition="outside")
-    fig.update_yaxes(tickformat=",.0f")
+                      by_disposition["recovery_rate"].to_list()], textposition="outside",
+                hovertemplate=hover)
+    fig.update_yaxes(tickformat=",.0f", title=currency)
     return _style(fig, barmode="group")
 
 

@@ -11,13 +11,24 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 import pytest
 
 import flows  # noqa: F401  (quiet, offline Prefect settings before prefect is imported)
 from flows.sources.synthetic import generate_shop
-from tests.flows.sources.extracts import ALLOW_MISSING, REAL_DATA, SHARED_DATA
+from tests.flows.sources.extracts import (
+    ALLOW_MISSING,
+    REAL_DATA,
+    RETAIL_2009_2010,
+    SHARED_DATA,
+    require,
+    write_retail_extract,
+)
+
+if TYPE_CHECKING:
+    from flows.pipeline import RunSummary
 
 SHOP_ORDERS = 40_000
 SHOP_SEED = 11
@@ -158,6 +169,27 @@ def postgres_url(postgres_server: str, request: pytest.FixtureRequest) -> str:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     admin.dispose()
     return f"{postgres_server}/{name}"
+
+
+@pytest.fixture(scope="session")
+def retail_extract(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """~5,800 real Online Retail II lines (2009–2010) as one Parquet file."""
+    source = require(RETAIL_2009_2010)
+    return write_retail_extract(source, tmp_path_factory.mktemp("retail") / "extract.parquet")
+
+
+@pytest.fixture(scope="session")
+def retail_warehouse(retail_extract: Path, prefect_harness: None,
+                     tmp_path_factory: pytest.TempPathFactory) -> tuple[str, RunSummary]:
+    """The extract loaded by the real Prefect pipeline into DuckDB: (url, run summary)."""
+    from flows.pipeline import pipeline
+
+    root = tmp_path_factory.mktemp("retail-wh")
+    url = f"duckdb:///{root / 'w.duckdb'}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RETURNLENS_DATA_DIR", str(root / "data"))
+        summary = pipeline(source=retail_extract, db=url, source_kind="online-retail-ii")
+    return url, summary
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,7 @@
 This module is the single home of every feed's columns, types, keys and accepted values. The
 generator writes it, the loaders check it, the warehouse creates its raw tables from it and
 docs/data-contract.md is rendered from it (`python -m warehouse.contract > docs/data-contract.md`).
-All timestamps are UTC; all money is in the shop's currency.
+All timestamps are UTC; all money is in the shop's currency (CURRENCY_NOTE below).
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ DEFECT_REASONS = ("defective", "not_as_described")
 # Inspection conditions that say the product itself was faulty (vendor quality counts them).
 DEFECT_CONDITIONS = ("defective", "damaged")
 RESOLUTIONS = ("refund", "exchange", "store_credit")
+# Resolutions that keep the sale's value in the shop (docs/kpis.md, "retention")
+RETAINING_RESOLUTIONS = ("exchange", "store_credit")
 CONDITIONS = ("new", "like_new", "used", "damaged", "defective", "empty_box", "wrong_item")
 DISPOSITIONS = ("restock", "refurbish", "liquidate", "return_to_vendor", "dispose")
 RETURN_METHODS = ("pickup", "dropoff")
@@ -325,6 +327,13 @@ FEEDS: dict[str, Feed] = {
 
 FILE_FORMATS = ("parquet", "csv")
 
+# Money carries no currency column: one source has one currency. An adapter that knows its
+# source's currency records it as the source note `currency` (an ISO 4217 code, e.g. GBP for
+# Online Retail II, BRL for Olist); files without an adapter (the synthetic shop among them)
+# are in RETURNLENS_CURRENCY, by default DEFAULT_CURRENCY. warehouse.read.runs.currency reads it.
+DEFAULT_CURRENCY = "USD"  # the synthetic shop's price list is in US dollars
+CURRENCY_NOTE = "currency"
+
 
 def render_markdown() -> str:
     """The contract as Markdown, for docs/data-contract.md."""
@@ -333,7 +342,11 @@ def render_markdown() -> str:
         "",
         "Generated from `warehouse/contract.py` by `python -m warehouse.contract`; do not edit.",
         "Every feed is a file named `<feed>.parquet` or `<feed>.csv` in the source folder.",
-        "All timestamps are UTC; money is in the shop's currency.",
+        "All timestamps are UTC. Money is in the source's one currency: the ISO 4217 code an",
+        f"adapter records as the source note `{CURRENCY_NOTE}` (Online Retail II: GBP, Olist: "
+        "BRL),",
+        "else `RETURNLENS_CURRENCY`, by default "
+        f"{DEFAULT_CURRENCY} (the synthetic shop's prices are in {DEFAULT_CURRENCY}).",
         "",
     ]
     for feed in FEEDS.values():

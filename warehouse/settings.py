@@ -7,6 +7,8 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from warehouse.contract import DEFAULT_CURRENCY
+
 
 class Settings(BaseSettings):
     """Where the warehouse lives and where data goes."""
@@ -16,7 +18,9 @@ class Settings(BaseSettings):
     database_url: str | None = None
     data_dir: Path = Path("data")
     shop_opened_on: date = date(2000, 1, 1)  # timestamps before it are data errors
-    currency: str = "USD"  # ISO 4217 code of the money in the feeds, shown beside amounts
+    # ISO 4217 code of the money in files whose source does not record one (see
+    # warehouse.contract.DEFAULT_CURRENCY); read it through warehouse.read.runs.currency
+    currency: str = DEFAULT_CURRENCY
     duckdb_memory_limit: str = "3GB"  # for the pipeline's DuckDB writer; it spills beyond
     writer_wait_seconds: float = 6 * 3600  # how long a writer waits for another to finish
     users_file: Path | None = None  # the dashboard's users and roles (returnlens users add)

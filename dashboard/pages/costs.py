@@ -16,8 +16,11 @@ from dashboard.components import (
     frame_table,
     graph_card,
     kpi_card,
+    money_label,
     notice,
     page_header,
+    priced,
+    priced_frame,
     send_csv,
     table_card,
 )
@@ -61,8 +64,10 @@ def layout(**_query: str) -> html.Div:
                                             for k, v in DIMENSIONS.items()])),
         ], class_name="align-items-center mb-2"),
         dbc.Row([
-            dbc.Col(graph_card("costs-breakdown-graph", "Net cost by segment"), lg=5),
-            dbc.Col(table_card("costs", "breakdown", "Cost of returns by segment"), lg=7),
+            # the table takes the full width: nine money columns with their currency do not
+            # fit beside a chart at 1440 px
+            dbc.Col(graph_card("costs-breakdown-graph", "Net cost by segment"), lg=12),
+            dbc.Col(table_card("costs", "breakdown", "Cost of returns by segment"), lg=12),
         ]),
         dbc.Row([
             dbc.Col(graph_card("costs-recovery-graph", "Value recovered by disposition",
@@ -119,6 +124,12 @@ RECORDED_BY = {"restocking-fees": "restocking_fee", "shipping": "return_shipping
                "handling": "handling_cost", "exchanges": "resolution",
                "recovered": "recovered_value"}
 NOT_RECORDED = "not recorded"
+# Card → the money column it shows (the column left out of tables and charts when unrecorded).
+CARD_COLUMNS = {"restocking-fees": "restocking_fee", "shipping": "return_shipping_cost",
+                "handling": "handling_cost", "exchanges": "exchange_cost",
+                "recovered": "recovered_value"}
+# Every money column of the Costs tables: their CSV headers carry the currency.
+MONEY_NAMES = (*read.costs.MONEY_COLUMNS, "cost_per_return", "original_value")
 
 
 def unrecorded() -> list[str]:
@@ -126,9 +137,26 @@ def unrecorded() -> list[str]:
     return [key for key, field in RECORDED_BY.items() if data.source_lacks("returns", field)]
 
 
-def kpi_row(totals: dict[str, float]) -> list[Any]:
-    """Headline money of the selection; an amount the source does not record says so
-    instead of showing 0.00, and a banner says what the net cost leaves out."""
+def unrecorded_columns() -> set[str]:
+    """The money columns the loaded source does not record (left out, never shown as 0)."""
+    return {CARD_COLUMNS[key] for key in unrecorded()}
+
+
+def money_columns(currency: str) -> tuple[Col, ...]:
+    """The money columns of the Costs tables the source records, headed with the currency."""
+    missing = unrecorded_columns()
+    return priced(tuple(c for c in MONEY if c.name not in missing), currency)
+
+
+def csv_of(frame: pl.DataFrame, filename: str) -> dict[str, Any]:
+    """A Costs table as CSV: unrecorded columns left out, money headers with the currency."""
+    frame = frame.drop(unrecorded_columns() & set(frame.columns))
+    return send_csv(priced_frame(frame, MONEY_NAMES, data.currency()), filename)
+
+
+def kpi_row(totals: dict[str, float], currency: str) -> list[Any]:
+    """Headline money of the selection in `currency`; an amount the source does not record
+    says so instead of showing 0.00, and a banner says what the net cost leaves out."""
     per_return = totals["net_cost"] / totals["returns"] if totals["returns"] else None
     missing = unrecorded()
     cards = [
@@ -144,7 +172,8 @@ def kpi_row(totals: dict[str, float]) -> list[Any]:
         ("net-cost", "Net cost", format_value(totals["net_cost"], "money")),
         ("cost-per-return", "Net cost / return", format_value(per_return, "money")),
     ]
-    row = dbc.Row([dbc.Col(kpi_card(label, NOT_RECORDED if key in missing else value,
+    row = dbc.Row([dbc.Col(kpi_card(label if key == "returns" else money_label(label, currency),
+                                    NOT_RECORDED if key in missing else value,
                                     card_id=f"costs-kpi-{key}"),
                            xs=6, md=4, xl=True, class_name="mb-2")
                    for key, label, value in cards], class_name="g-2")
@@ -172,14 +201,18 @@ def update_costs(state: dict[str, Any] | None) -> tuple[Any, ...]:
         empty = figures.empty_figure(message)
         return notice(message), empty, empty, None
     monthly = cost_table(filters, "requested_month")
+    currency, missing = data.currency(), unrecorded_columns()
     note = html.Div(
-        f"RTO parcels came back with goods worth {totals['rto_recovered_value']:,.2f}; an RTO's "
-        "net cost is its shipping and handling, so that value is not netted off.",
+        f"RTO parcels came back with goods worth {currency} "
+        f"{format_value(totals['rto_recovered_value'], 'money')}; an RTO's net cost is its "
+        "shipping and handling, so that value is not netted off.",
         className="small text-muted mb-2") if totals["rto_recovered_value"] else None
-    return ([*kpi_row(totals), note], figures.make_waterfall_figure(totals),
-            figures.make_cost_by_month_figure(monthly),
+    return ([*kpi_row(totals, currency), note],
+            figures.make_waterfall_figure(totals, currency, missing),
+            figures.make_cost_by_month_figure(monthly, currency, missing),
             frame_table(monthly, (Col("requested_month", "Month", "month"),
-                                  Col("returns", "Returns", "int"), *MONEY), max_rows=36))
+                                  Col("returns", "Returns", "int"), *money_columns(currency)),
+                        max_rows=36))
 
 
 @callback(
@@ -192,10 +225,11 @@ def update_breakdown(state: dict[str, Any] | None, by: str) -> tuple[Any, ...]:
     """Cost of returns per segment of the chosen dimension."""
     by = choice(by, DIMENSIONS, "break down by")
     frame = cost_table(to_filters(state), by)
-    return (figures.make_cost_breakdown_figure(frame, by),
+    currency = data.currency()
+    return (figures.make_cost_breakdown_figure(frame, by, currency),
             frame_table(frame.sort("net_cost", descending=True),
                         (Col(by, DIMENSIONS[by], "code" if by in CODED else "text"),
-                         Col("returns", "Returns", "int"), *MONEY)))
+                         Col("returns", "Returns", "int"), *money_columns(currency))))
 
 
 @callback(
@@ -205,14 +239,18 @@ def update_breakdown(state: dict[str, Any] | None, by: str) -> tuple[Any, ...]:
 )
 def update_recovery(state: dict[str, Any] | None) -> tuple[Any, ...]:
     """Value recovered by disposition, and by SKU × reason × disposition."""
-    filters = to_filters(state)
+    if "recovered" in unrecorded():
+        message = "The loaded source does not record the value recovered from returns."
+        return figures.empty_figure(message), notice(message)
+    filters, currency = to_filters(state), data.currency()
     by_disposition = with_recovery_rate(data.load(read.costs.recovery_by_disposition, filters))
     top = recovery_table(filters, RECOVERY_ROWS_SHOWN)  # of hundreds of thousands at 10M
-    return figures.make_recovery_figure(by_disposition), frame_table(top, (
+    return figures.make_recovery_figure(by_disposition, currency), frame_table(top, priced((
         Col("sku", "SKU"), Col("reason_code", "Reason", "code"),
         Col("disposition", "Disposition", "code"),
         Col("units", "Units", "int"), Col("original_value", "Original value", "money"),
         Col("recovered_value", "Recovered", "money"), Col("recovery_rate", "Rate", "pct")),
+        currency),
         max_rows=RECOVERY_ROWS_SHOWN, total=int(top["rows_in_all"][0]) if top.height else 0)
 
 
@@ -227,5 +265,4 @@ def export_table(_clicks: int, state: dict[str, Any] | None, by: str) -> dict[st
     """Every row of a Costs table as CSV."""
     name = choice(callback_context.triggered_id["table"], TABLES, "table")
     by = choice(by, DIMENSIONS, "break down by")
-    return send_csv(TABLES[name](to_filters(state), by),
-                           f"returnlens-costs-{name}.csv")
+    return csv_of(TABLES[name](to_filters(state), by), f"returnlens-costs-{name}.csv")

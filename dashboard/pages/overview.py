@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from dashboard.components import (
     frame_table,
     graph_card,
     kpi_card,
+    money_label,
     notice,
     page_header,
     send_csv,
@@ -42,6 +44,24 @@ KPIS = (
     ("rto_units", "RTO units", "int", True),
     ("npr_rate", "NPR rate", "pct", True),
 )
+# read.kpis.retention: share of customer returns kept as an exchange or store credit, and the
+# sale value they kept (a rise is good news)
+RETENTION_KPIS = (
+    ("exchange_share", "Exchanged or credited", "pct", False),
+    ("value_retained", "Revenue retained", "money", False),
+)
+# KPI → the (feed, field)s the source must carry for the KPI to be measured at all: a source
+# without deliveries or returns records no failed deliveries (RTO), one without scans no
+# pickups, one without returns no returns; without a resolution it cannot tell an exchange
+# from a refund.
+RETURNS = ("returns", None)
+RECORDED_BY: dict[str, tuple[tuple[str, str | None], ...]] = {
+    "units_returned": (RETURNS,), "return_rate_units": (RETURNS,),
+    "return_rate_value": (RETURNS,), "refund_value": (RETURNS,),
+    "net_return_cost": (RETURNS,), "rto_units": (RETURNS, ("orders", "delivered_at")),
+    "npr_rate": (("carrier_scans", None),), "exchange_share": (("returns", "resolution"),),
+    "value_retained": (("returns", "resolution"),),
+}
 MOVER_COLUMNS = {
     "sku-movers": (Col("key", "SKU"), Col("category", "Category"),
                    Col("units_previous", "Units before", "int"),
@@ -100,11 +120,25 @@ def previous_period(start: date, end: date) -> tuple[date, date]:
     return date(year, month + 1, 1), first - timedelta(days=1)
 
 
-def kpi_cards(current: dict[str, Any], previous: dict[str, Any] | None) -> dbc.Row:
-    """One card per KPI with its change against the previous period."""
+def unrecorded_kpis() -> set[str]:
+    """The KPIs the loaded source does not record at all (shown as such, never as 0)."""
+    return {key for key, needs in RECORDED_BY.items()
+            if any(data.source_lacks(feed, field) for feed, field in needs)}
+
+
+def kpi_cards(current: dict[str, Any], previous: dict[str, Any] | None,
+              currency: str, unrecorded: Collection[str] = ()) -> dbc.Row:
+    """One card per KPI with its change against the previous period; money says its
+    currency, and a KPI the source does not record says so."""
     cards = []
-    for key, label, kind, rise_is_bad in KPIS:
+    for key, label, kind, rise_is_bad in (*KPIS, *RETENTION_KPIS):
         value, before = current[key], (previous or {}).get(key)
+        title = money_label(label, currency) if kind == "money" else label
+        if key in unrecorded:
+            cards.append(dbc.Col(kpi_card(title, "not recorded", "by this source", None,
+                                          card_id=f"overview-kpi-{key.replace('_', '-')}"),
+                                 xs=6, md=4, lg=3, xl=2, class_name="mb-2"))
+            continue
         delta = "no earlier data to compare" if value is not None else "no data in the source"
         worse = None
         if value is not None and before:
@@ -114,9 +148,9 @@ def kpi_cards(current: dict[str, Any], previous: dict[str, Any] | None) -> dbc.R
             else:
                 delta = f"{change / before:+.1%} vs previous period"
             worse = None if change == 0 else (change > 0) == rise_is_bad
-        cards.append(dbc.Col(kpi_card(label, format_value(value, kind), delta, worse,
+        cards.append(dbc.Col(kpi_card(title, format_value(value, kind), delta, worse,
                                       card_id=f"overview-kpi-{key.replace('_', '-')}"),
-                             xs=6, md=4, xl=True, class_name="mb-2"))
+                             xs=6, md=4, lg=3, xl=2, class_name="mb-2"))
     return dbc.Row(cards, class_name="g-2")
 
 
@@ -152,8 +186,9 @@ def update_overview(state: dict[str, Any] | None) -> tuple[Any, ...]:
         empty = figures.empty_figure("No orders loaded")
         return message, None, empty, empty
     before = previous_period(*period)
-    current = data.load(read.kpis.kpis, *period)
-    earlier = data.load(read.kpis.kpis, *before)
+    current = {**data.load(read.kpis.kpis, *period), **data.load(read.kpis.retention, *period)}
+    earlier = {**data.load(read.kpis.kpis, *before), **data.load(read.kpis.retention, *before)}
+    currency = data.currency()
     notes = [html.Div(f"KPIs cover orders placed {period[0]} – {period[1]}, compared with "
                       f"{before[0]} – {before[1]}; NPR by pickup-attempt date.",
                       className="small text-muted mb-2")]
@@ -170,8 +205,9 @@ def update_overview(state: dict[str, Any] | None) -> tuple[Any, ...]:
                         zip(young["order_month"], young["completeness"].fill_null(0),
                             strict=True))
             + "): their return rate will rise."))
-    return (kpi_cards(current, earlier if earlier["orders"] else None), notes,
-            figures.make_return_rate_figure(trend), figures.make_net_cost_figure(trend))
+    return (kpi_cards(current, earlier if earlier["orders"] else None, currency,
+                      unrecorded_kpis()), notes,
+            figures.make_return_rate_figure(trend), figures.make_net_cost_figure(trend, currency))
 
 
 def mover_windows(filters: Filters, days: int) -> tuple[tuple[date, date], tuple[date, date]]:

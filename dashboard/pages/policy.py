@@ -23,7 +23,6 @@ from dashboard.components import (
 )
 from models import policy
 from warehouse import read
-from warehouse.settings import Settings
 
 dash.register_page(__name__, path="/policy", name="Policy Lab", order=5,
                    title="ReturnLens · Policy Lab")
@@ -36,8 +35,8 @@ ASSUMPTION_STEPS = {"label_fee_deterrence": 0.01, "exchange_uptake_per_bonus": 0
 
 
 def currency() -> str:
-    """The shop's currency code, shown beside every amount."""
-    return Settings().currency
+    """The warehouse's currency code (read.runs.currency), shown beside every amount."""
+    return data.currency()
 
 
 def _number(label: str, input_id: str, value: float, step: float, minimum: float,
@@ -205,7 +204,7 @@ def result_table(result: policy.Result) -> html.Div:
             "change": f"{r['change']:+,.0f}", "naive": _fmt(r, "naive"),
         })
     return frame_table(pl.DataFrame(rows), (
-        Col("metric", "Metric (money in the shop's currency)", "wrap"),
+        Col("metric", "Metric", "wrap"),
         Col("baseline", "Baseline (happened)", "wrap"), Col("scenario", "Scenario", "wrap"),
         Col("interval", "80% interval", "wrap"), Col("change", "Change", "wrap"),
         Col("naive", "Naive truncation", "wrap")), max_rows=20)

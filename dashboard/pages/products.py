@@ -51,6 +51,10 @@ def layout(**_query: str) -> html.Div:
                                 "and which are returned more than their category explains."),
         dcc.Store(id="products-drill-store", data=EMPTY_DRILL),
         dcc.Store(id="products-drill-click"),  # written by a click on a name in a table
+        dbc.Row(dbc.Col(dcc.Dropdown(
+            id="products-search-dropdown", options=[], searchable=True, clearable=True,
+            placeholder="Find a SKU: type its code or the product's name"), md=6),
+            class_name="mb-2"),
         dbc.Row([
             dbc.Col(html.Div(id="products-breadcrumb"), md=8),
             dbc.Col(dbc.RadioItems(
@@ -61,7 +65,8 @@ def layout(**_query: str) -> html.Div:
         ], class_name="mb-2 align-items-center"),
         dbc.Row([
             dbc.Col(graph_card("products-cohort-graph", "Return rate by order cohort",
-                               "units returned / sold", height=420), lg=7),
+                               "units returned / sold; dashed frame = returns still arriving",
+                               height=420), lg=7),
             dbc.Col(graph_card("products-trend-graph", "Return rate of the selection",
                                "hollow = returns still arriving", height=420), lg=5),
         ]),
@@ -240,17 +245,21 @@ def breadcrumb(drill: dict[str, Any]) -> html.Div:
     Output("products-drill-store", "data"),
     Input("products-drill-click", "data"),
     Input({"type": "products-crumb", "index": ALL}, "n_clicks"),
+    Input("products-search-dropdown", "value"),
     State("products-drill-store", "data"),
     prevent_initial_call=True,
 )
-def drill(click: dict[str, Any] | None, _crumbs: list[int | None],
+def drill(click: dict[str, Any] | None, _crumbs: list[int | None], found: str | None,
           current: dict[str, Any]) -> dict[str, Any]:
-    """A click on a name goes one level down; a click on the breadcrumb goes back up."""
+    """A click on a name goes one level down; a click on the breadcrumb goes back up; a SKU
+    picked in the search lands on its drill-down."""
     if not callback_context.triggered or not callback_context.triggered[0]["value"]:
-        raise dash.exceptions.PreventUpdate  # crumbs appearing, not clicked
+        raise dash.exceptions.PreventUpdate  # crumbs appearing or the search cleared
     trigger = callback_context.triggered_id
     current = checked_drill(current)
-    if trigger != "products-drill-click":
+    if trigger == "products-search-dropdown":
+        click = {"value": f"sku:{text_value(found, 'search')}"}
+    elif trigger != "products-drill-click":
         keep = ("category", "product_id", "sku")
         index = trigger.get("index") if isinstance(trigger, dict) else None
         cut = keep.index(index) + 1 if index in keep else 0
@@ -268,6 +277,32 @@ def drill(click: dict[str, Any] | None, _crumbs: list[int | None],
         row = rows.row(0, named=True)
         state["category"], state["product_id"] = row["category"], row["product_id"]
     return state
+
+
+def search_options(query: str) -> list[dict[str, str]]:
+    """The search's choices for what was typed: 'SKU · product name · category', at most
+    read.products.SEARCH_LIMIT of them."""
+    found = data.load(read.products.search_skus, query)
+    return [{"label": " · ".join(str(v) for v in (r["sku"], r["product_name"], r["category"])
+                                 if v),
+             "value": r["sku"]} for r in found.iter_rows(named=True)]
+
+
+@callback(
+    Output("products-search-dropdown", "options"),
+    Input("products-search-dropdown", "search_value"),
+    State("products-search-dropdown", "value"),
+    prevent_initial_call=True,
+)
+def update_search(query: str | None, picked: str | None) -> list[dict[str, str]]:
+    """SKUs matching what is typed, searched in the warehouse (the list stays short)."""
+    query, picked = text_value(query, "search"), text_value(picked, "search")
+    if not query or not query.strip():
+        raise dash.exceptions.PreventUpdate  # keep the choices while nothing is typed
+    options = search_options(query)
+    if picked and picked not in {o["value"] for o in options}:
+        options += [o for o in search_options(picked) if o["value"] == picked]
+    return options
 
 
 def _links(frame: pl.DataFrame, level: str) -> pl.DataFrame:
@@ -303,8 +338,11 @@ def update_cohorts(state: dict[str, Any] | None, drill_state: dict[str, Any],
         Col("completeness", "Returns in (expected)", "pct"),
         Col("immature", "Still arriving"),
         Col("expected_final_rate", "Expected final rate", "pct")), max_rows=36)
+    young = cohorts.filter(pl.col("immature").fill_null(False))
+    immature = dict(zip(young["order_month"].to_list(),
+                        young["completeness"].fill_null(0).to_list(), strict=True))
     return (breadcrumb(drill_state), figures.make_cohort_heatmap_figure(grid.filter(
-        pl.col("key").is_in(rows["key"].head(30).implode())), label),
+        pl.col("key").is_in(rows["key"].head(30).implode())), label, immature),
         figures.make_return_rate_figure(cohorts), table, cohort_view)
 
 

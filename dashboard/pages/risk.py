@@ -19,6 +19,8 @@ from dashboard.components import (
     kpi_card,
     notice,
     page_header,
+    priced,
+    priced_frame,
     send_csv,
     table_card,
 )
@@ -174,7 +176,7 @@ def update_model(_pathname: str | None) -> tuple[Any, ...]:
             figures.make_importance_figure(importances),
             frame_table(metrics_table(), METRIC_COLUMNS),
             figures.make_reserve_figure(reserve),
-            frame_table(reserve, RESERVE_COLUMNS, max_rows=24))
+            frame_table(reserve, priced(RESERVE_COLUMNS, data.currency()), max_rows=24))
 
 
 @callback(
@@ -190,8 +192,10 @@ def update_lists(_pathname: str | None) -> tuple[Any, ...]:
     return (
         frame_table(queue, [c for c in QUEUE_COLUMNS if c.name in queue.columns])
         if queue.height else notice("No abuse scores yet: run `returnlens train`."),
-        frame_table(skus, SKU_COLUMNS) if skus.height else notice(NO_MODEL),
-        frame_table(customers, CUSTOMER_COLUMNS) if customers.height else notice(NO_MODEL),
+        frame_table(skus, priced(SKU_COLUMNS, data.currency())) if skus.height
+        else notice(NO_MODEL),
+        frame_table(customers, priced(CUSTOMER_COLUMNS, data.currency())) if customers.height
+        else notice(NO_MODEL),
     )
 
 
@@ -203,4 +207,5 @@ def update_lists(_pathname: str | None) -> tuple[Any, ...]:
 def export_table(_clicks: int) -> dict[str, Any]:
     """Every row of a Risk table as CSV."""
     name = callback_context.triggered_id["table"]
-    return send_csv(TABLES[name](), f"returnlens-risk-{name}.csv")
+    return send_csv(priced_frame(TABLES[name](), ("expected_refund",), data.currency()),
+                    f"returnlens-risk-{name}.csv")

@@ -21,8 +21,11 @@ from dashboard.components import (
     frame_table,
     graph_card,
     kpi_card,
+    money_label,
     notice,
     page_header,
+    priced,
+    priced_frame,
     send_csv,
     table_card,
 )
@@ -32,7 +35,7 @@ from warehouse import read
 dash.register_page(__name__, path="/vendors", name="Vendors", order=2,
                    title="ReturnLens · Vendors")
 
-MONEY = "shop currency"
+MONEY_NAMES = ("defect_cost", "excess_defect_cost")  # CSV headers carry the currency
 VENDOR_LINK = RowLink("vendors-selected-click", "vendor_id")
 RANKING_COLUMNS = (
     Col("vendor_label", "Vendor", "wrap"), Col("category", "Category"), Col("flag", "Flagged"),
@@ -47,7 +50,7 @@ SKU_COLUMNS = (
     Col("sku", "SKU"), Col("size", "Size"), Col("order_lines", "Order lines", "int"),
     Col("defect_lines", "Defect lines", "int"), Col("defect_rate", "Defect rate", "pct"),
     Col("defect_interval", "95% interval"),
-    Col("returns", "Returns", "int"), Col("defect_cost", f"Defect cost ({MONEY})", "money"),
+    Col("returns", "Returns", "int"), Col("defect_cost", "Defect cost", "money"),
     Col("top_cause", "Most common comment cause"),
 )
 COMMENT_COLUMNS = (
@@ -68,8 +71,7 @@ def layout(**_query: str) -> html.Div:
         dcc.Loading(html.Div(id="vendors-kpis")),
         table_card("vendors", "ranking", "Vendor ranking",
                    "defect-related returns per order line against the rest of the category; "
-                   "flagged beyond the category's spread at a family-wise 1% level; money in "
-                   "the shop's currency"),
+                   "flagged beyond the category's spread at a family-wise 1% level"),
         dbc.Card([
             dbc.CardHeader(dbc.Row([
                 dbc.Col(html.Span("Vendor", className="fw-semibold"), width="auto"),
@@ -181,7 +183,8 @@ def update_ranking(_state: Any, clicked: dict[str, Any] | None,
                             class_name="mb-2") for key, label, value in (
         ("scored", "Vendor × category pairs scored", format_value(card.height, "int")),
         ("flagged", "Flagged", format_value(flagged.height, "int")),
-        ("flagged-cost", f"Defect cost above category at flagged vendors ({MONEY})",
+        ("flagged-cost", money_label("Defect cost above category at flagged vendors",
+                                     data.currency()),
          format_value(flagged["excess_defect_cost"].sum(), "money")),
         ("disagreement", "Comments whose cause differs from the reason picked",
          format_value(metrics.get("cause_disagreement_rate"), "pct")),
@@ -198,7 +201,8 @@ def update_ranking(_state: Any, clicked: dict[str, Any] | None,
         chosen = current
     else:
         chosen = card["vendor_id"][0] if card.height else None
-    table = frame_table(card, RANKING_COLUMNS, max_rows=30, link=VENDOR_LINK,
+    table = frame_table(card, priced(RANKING_COLUMNS, data.currency()), max_rows=30,
+                        link=VENDOR_LINK,
                         highlight="flagged")
     return notes, kpis, table, options, chosen
 
@@ -236,7 +240,8 @@ def update_vendor(vendor_id: str | None) -> tuple[Any, ...]:
              f"{format_value(row['category_defect_rate'], 'pct')}"),
             ("Defect returns", format_value(row["defect_returns"], "int"),
              f"of {format_value(row['returns'], 'int')} returns"),
-            (f"Defect cost ({MONEY})", format_value(row["defect_cost"], "money"),
+            (money_label("Defect cost", data.currency()),
+             format_value(row["defect_cost"], "money"),
              f"above category {format_value(row['excess_defect_cost'], 'money')}"),
             ("Low ratings", format_value(row["low_rating_share"], "pct"),
              f"category {format_value(row['category_low_rating_share'], 'pct')}"),
@@ -249,7 +254,8 @@ def update_vendor(vendor_id: str | None) -> tuple[Any, ...]:
     figure = trend_figure(monthly, change)
     figure.update_layout(title=None, template="plotly_white",
                          margin={"l": 50, "r": 10, "t": 10, "b": 40})
-    return (detail, figure, frame_table(skus(vendor_id), SKU_COLUMNS, max_rows=20),
+    return (detail, figure,
+            frame_table(skus(vendor_id), priced(SKU_COLUMNS, data.currency()), max_rows=20),
             frame_table(comments(vendor_id), COMMENT_COLUMNS, max_rows=20))
 
 
@@ -263,7 +269,8 @@ def download_pack(_clicks: int, vendor_id: str | None) -> dict[str, Any] | None:
     """The chosen vendor's evidence pack as a self-contained HTML file."""
     if not vendor_id:
         return None
-    return dcc.send_string(evidence_pack(vendor_id, vendor_tables(vendor_id)),
+    return dcc.send_string(evidence_pack(vendor_id, vendor_tables(vendor_id),
+                                         currency=data.currency()),
                            f"returnlens-evidence-{vendor_id}.html")
 
 
@@ -277,4 +284,5 @@ def export_table(_clicks: int, vendor_id: str | None) -> dict[str, Any]:
     """Every row of a Vendors table as CSV."""
     name = callback_context.triggered_id["table"]
     frame = TABLES[name](vendor_id)
-    return send_csv(frame, f"returnlens-vendors-{name}.csv")
+    return send_csv(priced_frame(frame, MONEY_NAMES, data.currency()),
+                    f"returnlens-vendors-{name}.csv")

@@ -33,6 +33,7 @@ from flows.sources.tabular import (
     timestamp,
     write_feed,
 )
+from warehouse.contract import CURRENCY_NOTE
 
 KIND = "olist"
 REQUIRED_TABLES = {
@@ -71,6 +72,7 @@ STATES = {
 NEAR_STATES = frozenset({"RJ", "MG", "ES", "PR", "SC", "RS"})
 
 MAPPING_NOTES = {
+    CURRENCY_NOTE: "BRL",  # a Brazilian marketplace: prices and freight in reais
     "default:orders.quantity": "1: Olist lists one order-item row per unit",
     "default:orders.discount_amount": "0: Olist has no discounts per item",
     "default:products.size": "ONE: Olist has no sizes",

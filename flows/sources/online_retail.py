@@ -38,6 +38,7 @@ from flows.sources.tabular import (
     timestamp,
     write_feed,
 )
+from warehouse.contract import CURRENCY_NOTE
 
 KIND = "online-retail-ii"
 PRODUCT_CODE = r"^(\d{5}|DCGS|SP\d)"
@@ -95,6 +96,7 @@ CATEGORY_RULES = (
 )
 
 MAPPING_NOTES = {
+    CURRENCY_NOTE: "GBP",  # the UCI description: prices in pounds sterling
     "default:orders.channel": "web: the source has no sales channel",
     "default:orders.payment_method": "card: the source has no payment method",
     "default:orders.discount_amount": "0: the source has no discounts per line",

@@ -88,3 +88,30 @@ def test_months_read_as_months() -> None:
     from dashboard.components import format_value
 
     assert format_value(date(2025, 12, 1), "month") == "Dec 2025"
+
+
+def test_six_figure_sums_show_no_decimals_and_smaller_amounts_show_cents() -> None:
+    from dashboard.components import format_value
+
+    assert format_value(1_234_567.891, "money") == "1,234,568"
+    assert format_value(-100_000.4, "money") == "-100,000"
+    assert format_value(99_999.456, "money") == "99,999.46"
+
+
+def test_money_headers_and_csv_columns_say_their_currency() -> None:
+    from dashboard.components import priced, priced_frame
+
+    columns = priced((Col("sku", "SKU"), Col("net_cost", "Net cost", "money")), "GBP")
+    frame = priced_frame(pl.DataFrame({"sku": ["a"], "net_cost": [1.0]}), ("net_cost",), "GBP")
+
+    assert [c.label for c in columns] == ["SKU", "Net cost (GBP)"]
+    assert frame.columns == ["sku", "net_cost_gbp"]
+
+
+def test_months_read_as_months_whether_dates_or_iso_text() -> None:
+    from datetime import date
+
+    from dashboard.components import format_value
+
+    assert format_value(date(2025, 3, 1), "month") == "Mar 2025"
+    assert format_value("2025-03-01", "month") == "Mar 2025"

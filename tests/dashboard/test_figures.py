@@ -22,7 +22,7 @@ def test_waterfall_ends_at_the_net_cost() -> None:
               "handling_cost": 30.0, "exchange_cost": 20.0, "recovered_value": 400.0,
               "net_cost": 600.0}
 
-    fig = figures.make_waterfall_figure(totals)
+    fig = figures.make_waterfall_figure(totals, "USD")
 
     bars = fig.data[0]
     steps = [amount for amount, _ in bars.customdata[:-1]]
@@ -36,7 +36,7 @@ def test_each_waterfall_step_floats_from_the_running_total_before_it() -> None:
               "handling_cost": 30.0, "exchange_cost": 20.0, "recovered_value": 400.0,
               "net_cost": 600.0}
 
-    bars = figures.make_waterfall_figure(totals).data[0]
+    bars = figures.make_waterfall_figure(totals, "USD").data[0]
 
     # refunds 1000 → 900 after fees → 950, 980, 1000 after costs → 600 after recovery
     assert list(bars.base) == [0.0, 900.0, 900.0, 950.0, 980.0, 600.0, 0.0]
@@ -123,7 +123,7 @@ def test_a_single_month_gets_a_month_axis_not_milliseconds() -> None:
                           "immature": [False], "expected_final_rate": [None],
                           "net_return_cost": [10.0]})
 
-    for fig in (figures.make_return_rate_figure(trend), figures.make_net_cost_figure(trend)):
+    for fig in (figures.make_return_rate_figure(trend), figures.make_net_cost_figure(trend, "USD")):
         axis = fig.layout.xaxis
         assert axis.tickformat == "%b %Y" and axis.dtick == "M1"
         low, high = (date.fromisoformat(str(v)[:10]) for v in axis.range)
@@ -145,4 +145,40 @@ def test_the_cost_by_month_axis_takes_months_as_text_too() -> None:
                           "return_shipping_cost": [1.0], "handling_cost": [1.0],
                           "exchange_cost": [0.0], "recovered_value": [2.0], "net_cost": [5.0]})
 
-    assert figures.make_cost_by_month_figure(costs).layout.xaxis.tickformat == "%b %Y"
+    assert figures.make_cost_by_month_figure(costs, "USD").layout.xaxis.tickformat == "%b %Y"
+
+
+def test_the_heatmap_marks_the_months_still_collecting_returns() -> None:
+    grid = pl.DataFrame({"key": ["a"] * 3,
+                         "order_month": [date(2025, 1, 1), date(2025, 2, 1), date(2025, 3, 1)],
+                         "units_sold": [10, 10, 10], "units_returned": [3, 2, 1]})
+
+    fig = figures.make_cohort_heatmap_figure(grid, "Category", {date(2025, 3, 1): 0.4})
+
+    frame = fig.layout.shapes[0]
+    assert (frame.x0, frame.x1) == (1.5, 2.5)  # over the third column only
+    assert "returns still arriving" in fig.layout.annotations[0].text
+    assert "about 40% in" in fig.data[0].text[0][2] and "arriving" not in fig.data[0].text[0][1]
+    assert list(fig.data[0].x) == ["Jan 2025", "Feb 2025", "Mar 2025"]
+
+
+def test_the_waterfall_leaves_out_what_the_source_does_not_record() -> None:
+    totals = {"refund_amount": 100.0, "restocking_fee": 0.0, "return_shipping_cost": 0.0,
+              "handling_cost": 0.0, "exchange_cost": 0.0, "recovered_value": 0.0,
+              "net_cost": 100.0}
+
+    fig = figures.make_waterfall_figure(
+        totals, "GBP", {"restocking_fee", "return_shipping_cost", "handling_cost"})
+
+    assert list(fig.data[0].x) == ["Gross refunds", "+ Exchange replacements",
+                                   "− Value recovered", "Net cost"]
+    assert "GBP" in fig.data[0].hovertemplate and fig.layout.yaxis.title.text == "GBP"
+
+
+def test_money_axes_and_hovers_say_their_currency() -> None:
+    costs = pl.DataFrame({"category": ["shoes"], "net_cost": [5.0], "returns": [2]})
+
+    fig = figures.make_cost_breakdown_figure(costs, "category", "BRL")
+
+    assert fig.layout.xaxis.title.text == "net cost (BRL)"
+    assert "BRL" in fig.data[0].hovertemplate

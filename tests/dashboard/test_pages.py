@@ -16,6 +16,7 @@ from tests.dashboard.conftest import page
 from tests.dashboard.helpers import call_triggered, find, table_rows, text
 from tests.reference import reference_kpis
 from tests.shop_reference import lines_enriched, pickup_attempts, returns_enriched
+from warehouse import read
 from warehouse.contract import code_label
 
 STATE = {"from": "2025-01", "to": "2025-06", "category": [], "channel": [], "region": []}
@@ -130,7 +131,7 @@ def test_costs_csv_export_totals_match_the_page(app: dash.Dash) -> None:
     exported = pl.read_csv(io.StringIO(sent["content"]))
     assert sent["filename"] == "returnlens-costs-by-month.csv"
     assert exported.height == 6
-    assert format_value(exported["net_cost"].sum(), "money") in text(
+    assert format_value(exported["net_cost_usd"].sum(), "money") in text(
         find(kpis, "costs-kpi-net-cost"))
 
 
@@ -173,7 +174,7 @@ def test_products_level_table_drills_from_category_to_products(
 
     _, _, _, top_level, _ = products.update_cohorts(ALL, products.EMPTY_DRILL, "drill")
     click = {"value": "category:shoes", "at": 1}
-    drilled = call_triggered(products.drill, "products-drill-click", click, [],
+    drilled = call_triggered(products.drill, "products-drill-click", click, [], None,
                              products.EMPTY_DRILL, value=click, prop="data")
     _, _, _, shoes_level, _ = products.update_cohorts(ALL, drilled, "drill")
 
@@ -192,7 +193,7 @@ def test_products_drill_to_a_sku_shows_its_comments(app: dash.Dash,
     sku = comments.group_by("sku").len().sort("len", descending=True)["sku"][0]
 
     click = {"value": f"sku:{sku}", "at": 1}
-    drilled = call_triggered(products.drill, "products-drill-click", click, [],
+    drilled = call_triggered(products.drill, "products-drill-click", click, [], None,
                              products.EMPTY_DRILL, value=click, prop="data")
     feedback = products.update_feedback(drilled)
 
@@ -206,7 +207,7 @@ def test_products_breadcrumb_goes_back_up(app: dash.Dash) -> None:
     deep = {"category": "shoes", "product_id": "P00001", "sku": "P00001-40"}
 
     up = call_triggered(products.drill, {"type": "products-crumb", "index": "category"},
-                        None, [1], deep)
+                        None, [1], None, deep)
 
     assert up == {"category": "shoes", "product_id": None, "sku": None}
 
@@ -220,6 +221,72 @@ def test_products_flag_the_latest_cohort_as_immature(app: dash.Dash) -> None:
     assert latest["immature"] and 0 < latest["completeness"] < 1
     assert latest["expected_final_rate"] > latest["return_rate"]
     assert not cohorts.sort("order_month").row(0, named=True)["immature"]
+
+
+def test_products_search_lands_on_the_drill_down_of_the_sku_picked(
+        app: dash.Dash, shop: dict[str, pl.DataFrame]) -> None:
+    products = page("products")
+    sku = lines_enriched(shop)["sku"].sort()[0]
+    name = shop["products"].filter(pl.col("sku") == sku)["product_name"][0]
+
+    options = products.update_search(name.lower(), None)
+    drilled = call_triggered(products.drill, "products-search-dropdown", None, [], sku,
+                             products.EMPTY_DRILL, value=sku, prop="value")
+
+    assert sku in [o["value"] for o in options]
+    assert name in next(o["label"] for o in options if o["value"] == sku)
+    assert len(options) <= read.products.SEARCH_LIMIT
+    assert drilled["sku"] == sku and drilled["product_id"] == sku.split("-")[0]
+
+
+def test_products_heatmap_marks_the_cohorts_still_collecting_returns(app: dash.Dash) -> None:
+    products = page("products")
+
+    _, heatmap, _, _, _ = products.update_cohorts(ALL, products.EMPTY_DRILL, "drill")
+
+    cohorts = products.cohort_table(products.to_filters(ALL), products.EMPTY_DRILL)
+    young = cohorts.filter(pl.col("immature"))["order_month"].to_list()
+    months = list(heatmap.data[0].x)
+    frame = heatmap.layout.shapes[0]
+    assert months[int(frame.x0 + 0.5):int(frame.x1 + 0.5)] == [m.strftime("%b %Y")
+                                                              for m in young]
+    assert months[-1] == young[-1].strftime("%b %Y")
+
+
+def test_overview_money_cards_say_their_currency(app: dash.Dash) -> None:
+    cards, _, _, cost = page("overview").update_overview(STATE)
+
+    for key in ("refund-value", "net-return-cost", "value-retained"):
+        assert "(USD)" in text(find(cards, f"overview-kpi-{key}")), key
+    assert cost.layout.yaxis.title.text == "net return cost (USD)"
+
+
+def test_overview_shows_exchange_share_and_revenue_retained(
+        app: dash.Dash, shop: dict[str, pl.DataFrame]) -> None:
+    resolved = returns_enriched(shop).filter(
+        pl.col("return_type") == "customer_return", pl.col("resolution").is_not_null(),
+        pl.col("order_month").is_between(date(2025, 1, 1), date(2025, 6, 1)))
+    kept = resolved.filter(pl.col("resolution").is_in(["exchange", "store_credit"]))
+
+    cards, *_ = page("overview").update_overview(STATE)
+
+    assert format_value(kept.height / resolved.height, "pct") in text(
+        find(cards, "overview-kpi-exchange-share"))
+    assert format_value((kept["quantity"] * kept["unit_price"]).sum(), "money") in text(
+        find(cards, "overview-kpi-value-retained"))
+
+
+def test_costs_tables_and_csv_headers_say_their_currency(app: dash.Dash) -> None:
+    costs = page("costs")
+
+    kpis, _, month, table = costs.update_costs(STATE)
+    sent = call_triggered(costs.export_table, {"type": "costs-export-button",
+                                               "table": "by-month"}, 1, STATE, "category")
+
+    assert "Net cost (USD)" in text(table) and "(USD)" in text(find(kpis, "costs-kpi-net-cost"))
+    assert month.layout.yaxis.title.text == "USD"
+    header = pl.read_csv(io.StringIO(sent["content"])).columns
+    assert "net_cost_usd" in header and "net_cost" not in header
 
 
 def test_defective_vendors_lead_the_defect_ranking_after_their_start(

@@ -45,3 +45,55 @@ def test_cost_cards_say_not_recorded_instead_of_zero(no_costs_url: str) -> None:
     assert "does not record restocking fees kept, reverse shipping, handling, value recovered" \
         in text(kpis)
     assert "not recorded" not in text(find(kpis, "costs-kpi-net-cost"))
+
+
+ALL = {"from": None, "to": None, "category": [], "channel": [], "region": []}
+
+
+def test_npr_card_says_not_recorded_when_the_source_has_no_carrier_scans(
+        no_scans_warehouse_url: str) -> None:
+    from dashboard.app import create_app
+
+    create_app(no_scans_warehouse_url)
+    cards, *_ = page("overview").update_overview(ALL)
+
+    shown = text(find(cards, "overview-kpi-npr-rate"))
+    assert "not recorded by this source" in shown and "–" not in shown
+
+
+@pytest.fixture(scope="module")
+def retail_app(retail_warehouse: tuple[str, object]) -> str:
+    """The dashboard over the Online Retail II extract (no deliveries, scans, resolutions)."""
+    from dashboard.app import create_app
+
+    url, _ = retail_warehouse
+    create_app(url)
+    return url
+
+
+def test_online_retail_rto_and_exchange_share_say_not_recorded_never_zero(
+        retail_app: str) -> None:
+    cards, *_ = page("overview").update_overview(ALL)
+
+    for key in ("rto-units", "npr-rate", "exchange-share", "value-retained"):
+        shown = text(find(cards, f"overview-kpi-{key}"))
+        assert "not recorded by this source" in shown, key
+        assert not any(v in shown.split() for v in ("0", "0.00", "0.0%")), key
+    assert "(GBP)" in text(find(cards, "overview-kpi-refund-value"))
+
+
+def test_online_retail_cost_tables_leave_out_what_the_source_does_not_record(
+        retail_app: str) -> None:
+    costs = page("costs")
+
+    _, waterfall, month, table = costs.update_costs(ALL)
+    _, breakdown = costs.update_breakdown(ALL, "category")
+    recovery_figure, recovery = costs.update_recovery(ALL)
+
+    for shown in (text(table), text(breakdown)):
+        assert "Refunds (GBP)" in shown and "Net cost (GBP)" in shown
+        for missing in ("Reverse shipping", "Handling", "Restocking fees", "Value recovered"):
+            assert missing not in shown, missing
+    assert "Reverse shipping" not in [t.name for t in month.data]
+    assert list(waterfall.data[0].x) == ["Gross refunds", "Net cost"]
+    assert "does not record the value recovered" in text(recovery)

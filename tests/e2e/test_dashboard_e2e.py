@@ -125,6 +125,29 @@ def test_e2e_005_drill_down_reaches_a_skus_comments(
     assert dash_duo.get_logs() == []
 
 
+def test_e2e_007_sku_search_lands_on_the_skus_drill_down(
+        dash_duo: Any, warehouse_url: str, artifacts: Path,
+        shop: dict[str, pl.DataFrame]) -> None:
+    dash_duo.start_server(create_app(warehouse_url))
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/products")
+    dash_duo.wait_for_element("#products-level-table table", timeout=30)
+    _settled(dash_duo)
+    sku = shop["orders"]["sku"].sort()[0]
+    name = shop["products"].filter(pl.col("sku") == sku)["product_name"][0]
+
+    _click(dash_duo, dash_duo.find_element("#products-search-dropdown"))
+    dash_duo.find_element(".dash-dropdown-search").send_keys(name)
+    until(lambda: any(o.text.startswith(sku) for o in dash_duo.find_elements(
+        ".dash-dropdown-option")), timeout=20)
+    _click(dash_duo, next(o for o in dash_duo.find_elements(".dash-dropdown-option")
+                          if o.text.startswith(sku)))
+
+    dash_duo.wait_for_text_to_equal("#products-drill-current", sku, timeout=30)
+    _settled(dash_duo)
+    _screenshot(dash_duo, artifacts, "products-sku-search")
+    assert dash_duo.get_logs() == []
+
+
 def test_e2e_006_csv_export_downloads_and_matches_the_page(
         dash_duo: Any, warehouse_url: str) -> None:
     dash_duo.start_server(create_app(warehouse_url))
@@ -143,5 +166,5 @@ def test_e2e_006_csv_export_downloads_and_matches_the_page(
     exported = pl.read_csv(target)
     assert exported.height == 6
     shown = dash_duo.find_element("#costs-kpi-net-cost .kpi-value").text
-    assert format_value(exported["net_cost"].sum(), "money") == shown
+    assert format_value(exported["net_cost_usd"].sum(), "money") == shown
     assert dash_duo.get_logs() == []

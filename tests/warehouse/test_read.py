@@ -211,6 +211,56 @@ def test_unknown_dimension_is_refused(conn: Connection) -> None:
         read.costs.return_costs(conn, ALL, "sku; DROP TABLE x")  # type: ignore[arg-type]
 
 
+def test_retention_is_the_share_of_resolved_customer_returns_kept_as_exchange_or_credit(
+        conn: Connection, shop: dict[str, pl.DataFrame]) -> None:
+    resolved = returns_enriched(shop).filter(
+        pl.col("return_type") == "customer_return", pl.col("resolution").is_not_null(),
+        pl.col("order_month").is_between(date(2025, 1, 1), date(2025, 6, 1)))
+    kept = resolved.filter(pl.col("resolution").is_in(["exchange", "store_credit"]))
+
+    got = read.kpis.retention(conn, date(2025, 1, 1), date(2025, 6, 30))
+
+    assert (got["returns_resolved"], got["returns_retained"]) == (resolved.height, kept.height)
+    assert got["exchange_share"] == pytest.approx(kept.height / resolved.height, abs=1e-6)
+    assert got["value_retained"] == pytest.approx(
+        (kept["quantity"] * kept["unit_price"]).sum(), abs=0.01)
+    assert 0 < got["exchange_share"] < 1
+
+
+def test_search_finds_a_products_skus_by_its_name_in_any_case(
+        conn: Connection, shop: dict[str, pl.DataFrame]) -> None:
+    product = shop["products"].sort("sku").row(0, named=True)
+    skus = shop["products"].filter(pl.col("product_id") == product["product_id"])["sku"]
+
+    found = read.products.search_skus(conn, product["product_name"].upper())
+
+    assert found.height and set(found["sku"]) <= set(skus)
+    assert set(found["product_name"]) == {product["product_name"]}
+
+
+def test_search_puts_the_exact_sku_first_and_returns_at_most_the_limit(
+        conn: Connection, shop: dict[str, pl.DataFrame]) -> None:
+    sku = shop["products"].sort("sku")["sku"][0]
+
+    exact = read.products.search_skus(conn, sku.lower())
+    broad = read.products.search_skus(conn, "0", limit=5)
+
+    assert exact["sku"][0] == sku
+    assert broad.height == 5
+
+
+def test_search_reads_wildcards_as_plain_text(conn: Connection) -> None:
+    assert read.products.search_skus(conn, "%").is_empty()
+    assert read.products.search_skus(conn, "_").is_empty()
+    assert read.products.search_skus(conn, "   ").is_empty()
+
+
+def test_the_synthetic_shops_money_reads_as_its_generators_currency(conn: Connection) -> None:
+    from flows.sources.synthetic.catalogue import CURRENCY
+
+    assert read.runs.currency(conn) == CURRENCY == "USD"
+
+
 @pytest.mark.postgres
 def test_read_functions_give_the_same_answers_on_postgresql(
         small_shop_dir: Path, postgres_url: str, prefect_harness: None,
@@ -243,6 +293,10 @@ def test_read_functions_give_the_same_answers_on_postgresql(
         "pickup_time_summary": lambda c: read.carriers.pickup_time_summary(c, f),
         "data_coverage": lambda c: read.quality.data_coverage(c),
         "vendor_names": lambda c: read.products.vendor_names(c),
+        "retention": lambda c: pl.DataFrame([read.kpis.retention(c, date(2025, 1, 1))]),
+        "search_skus": lambda c: read.products.search_skus(c, "a", limit=100),
+        "search_wildcard": lambda c: read.products.search_skus(c, "%_"),
+        "currency": lambda c: pl.DataFrame({"currency": [read.runs.currency(c)]}),
     }
     with reader_engine(duck).connect() as d, reader_engine(postgres_url).connect() as p:
         sku = read.products.sku_totals(d, ALL)["sku"][0]

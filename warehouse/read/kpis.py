@@ -9,7 +9,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from warehouse.contract import DEFECT_REASONS
+from warehouse.contract import DEFECT_REASONS, RETAINING_RESOLUTIONS
 from warehouse.read._sql import month_params, read_frame, segment_sql
 from warehouse.read.filters import EARLIEST, LATEST, Filters
 
@@ -58,6 +58,45 @@ def kpis(conn: Connection, date_from: date | None = None,
         "rto_units": int(s["rto_units"]),
         "npr_rate": _ratio(float(p["failed_attempts"]), float(p["attempts"])),
         "net_return_cost": round(float(s["net_return_cost"]), 2),
+    }
+
+RETENTION_KEYS = ("returns_resolved", "returns_retained", "exchange_share",
+                  "value_resolved", "value_retained", "value_retained_share")
+
+_RETENTION = sa.text("""
+    WITH resolved AS (
+        SELECT CASE WHEN resolution IN :retaining THEN 1 ELSE 0 END AS retained,
+               returns, original_value
+        FROM marts.returns_daily
+        WHERE return_type = 'customer_return' AND resolution IS NOT NULL
+          AND order_month BETWEEN :month_from AND :month_to
+    )
+    SELECT COALESCE(SUM(returns), 0) AS returns_resolved,
+           COALESCE(SUM(retained * returns), 0) AS returns_retained,
+           COALESCE(SUM(original_value), 0) AS value_resolved,
+           COALESCE(SUM(retained * original_value), 0) AS value_retained
+    FROM resolved
+""").bindparams(sa.bindparam("retaining", expanding=True))
+
+
+def retention(conn: Connection, date_from: date | None = None,
+              date_to: date | None = None) -> dict[str, float | int | None]:
+    """Exchange share and revenue retained (docs/kpis.md, "Retention") of the customer returns
+    of orders placed in the months from `date_from` to `date_to`."""
+    month_from = (date_from or EARLIEST).replace(day=1)
+    row = conn.execute(_RETENTION, {"retaining": list(RETAINING_RESOLUTIONS),
+                                    "month_from": month_from,
+                                    "month_to": date_to or LATEST}).mappings().one()
+    resolved, retained = int(row["returns_resolved"]), int(row["returns_retained"])
+    value_resolved = float(row["value_resolved"])
+    value_retained = float(row["value_retained"])
+    return {
+        "returns_resolved": resolved,
+        "returns_retained": retained,
+        "exchange_share": _ratio(retained, resolved),
+        "value_resolved": round(value_resolved, 2),
+        "value_retained": round(value_retained, 2),
+        "value_retained_share": _ratio(value_retained, value_resolved),
     }
 
 def cohort_trend(conn: Connection, filters: Filters) -> pl.DataFrame:

@@ -130,6 +130,33 @@ def return_lag(conn: Connection, filters: Filters) -> pl.DataFrame:
         ORDER BY 1, 2
     """, params)
 
+SEARCH_LIMIT = 20  # matches offered at most: a list to pick from, not a report
+
+
+def search_skus(conn: Connection, query: str, limit: int = SEARCH_LIMIT) -> pl.DataFrame:
+    """SKUs whose code or product name contains `query` (any case), exact codes first, at most
+    `limit` rows: sku, product_id, product_name, category, size."""
+    needle = query.strip().lower()
+    if not needle:
+        return read_frame(conn, """
+            SELECT sku, product_id, product_name, category, size
+            FROM marts.product_catalogue WHERE 1 = 0
+        """)
+    # LIKE wildcards in what the user typed are literal characters
+    escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return read_frame(conn, r"""
+        SELECT sku, product_id, product_name, category, size
+        FROM marts.product_catalogue
+        WHERE LOWER(sku) LIKE :pattern ESCAPE '\'
+           OR LOWER(COALESCE(product_name, '')) LIKE :pattern ESCAPE '\'
+        ORDER BY CASE WHEN LOWER(sku) = :needle THEN 0
+                      WHEN LOWER(sku) LIKE :prefix ESCAPE '\' THEN 1 ELSE 2 END,
+                 sku
+        LIMIT :limit
+    """, {"pattern": f"%{escaped}%", "prefix": f"{escaped}%", "needle": needle,
+          "limit": max(1, min(int(limit), 100))})
+
+
 def sku_feedback(conn: Connection, sku: str) -> pl.DataFrame:
     """Return comments (with inspection result) and reviews of one SKU, newest first."""
     return read_frame(conn, """

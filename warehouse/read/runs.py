@@ -6,8 +6,10 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from warehouse.contract import CURRENCY_NOTE
 from warehouse.derived import has_outputs
 from warehouse.read._sql import read_frame
+from warehouse.settings import Settings
 
 
 def table_row_counts(conn: Connection) -> dict[str, int]:
@@ -49,6 +51,20 @@ def warehouse_version(conn: Connection) -> str:
     published = conn.execute(sa.text(
         "SELECT output_run_id FROM models.outputs ORDER BY published_at DESC LIMIT 1")).scalar()
     return f"{run}/{published}"
+
+
+def currency(conn: Connection) -> str:
+    """The ISO 4217 code of the warehouse's money: the `currency` note of the latest run whose
+    adapter recorded one (Online Retail II: GBP, Olist: BRL), else RETURNLENS_CURRENCY (by
+    default the synthetic shop's, warehouse.contract.DEFAULT_CURRENCY)."""
+    recorded = conn.execute(sa.text("""
+        SELECT n.value
+        FROM audit.source_notes n JOIN audit.runs r ON r.run_id = n.run_id
+        WHERE n.note = :note AND n.value IS NOT NULL
+        ORDER BY r.started_at DESC
+        LIMIT 1
+    """), {"note": CURRENCY_NOTE}).scalar()
+    return str(recorded).strip().upper() if recorded else Settings().currency
 
 
 def data_bounds(conn: Connection) -> pl.DataFrame:

@@ -77,3 +77,16 @@ final AS (
     SELECT * FROM reviews
 )
 SELECT * FROM final;
+
+-- The SKUs a user can search for on the Products page (code or product name), with where
+-- they sit in the drill-down: only SKUs that sold, the ones the page has cohorts for.
+DROP TABLE IF EXISTS marts.product_catalogue;
+CREATE TABLE marts.product_catalogue AS
+WITH products AS (SELECT * FROM core.dim_products),
+sold AS (SELECT DISTINCT sku FROM marts.sku_returns),
+final AS (
+    SELECT p.sku, p.product_id, p.product_name, p.category, p.size
+    FROM products p
+    JOIN sold s ON s.sku = p.sku
+)
+SELECT * FROM final;

@@ -12,7 +12,7 @@ import numpy as np
 import polars as pl
 
 from flows.sources.synthetic.base import ids
-from warehouse.contract import FEEDS
+from warehouse.contract import DEFAULT_CURRENCY, FEEDS
 
 # region, name, country, zone, share of orders
 REGIONS = (
@@ -47,7 +47,12 @@ CARRIER_CODES = [c[0] for c in CARRIERS]
 CARRIER_BASE_COST = np.array([c[2] for c in CARRIERS])
 ZONE_COST_FACTOR = np.array([0, 1.0, 1.3, 1.7])  # reverse shipping cost by delivery zone
 
-# category, base return logit, sizes, median price, share of products
+# One price list for every market, in US dollars (the median prices below); every amount the
+# shop writes (prices, costs, refunds, fees) is in it. The contract's DEFAULT_CURRENCY is the
+# currency of files that come without an adapter, so the demo shop's money reads as CURRENCY.
+CURRENCY = DEFAULT_CURRENCY
+
+# category, base return logit, sizes, median price (CURRENCY), share of products
 CATEGORIES = (
     ("apparel", -1.55, ("XS", "S", "M", "L", "XL", "XXL"), 24.0, 0.30),
     ("shoes", -1.75, ("36", "37", "38", "39", "40", "41", "42", "43", "44", "45"), 48.0, 0.14),

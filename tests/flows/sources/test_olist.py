@@ -125,3 +125,8 @@ def test_the_pipeline_loads_olist_and_notes_what_it_lacks(olist_extract, data_di
     assert loaded["returns.return_id"] == 0
     assert notes.filter(pl.col("kind") == "absent")["feed"].to_list() == [
         "carrier_scans", "products", "returns"]
+
+
+def test_the_adapter_records_that_the_money_is_in_reais(adapted):
+    report, _ = adapted
+    assert report.notes["currency"] == "BRL"

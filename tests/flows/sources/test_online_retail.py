@@ -264,3 +264,14 @@ def test_data_coverage_shows_what_the_source_cannot_answer(retail_warehouse):
     assert by[("carrier_scans", "event_code")]["rows_loaded"] == 0
     assert by[("carrier_scans", "event_code")]["share_with_value"] is None
     assert by[("returns", "reason_code")]["rows_with_value"] == 0
+
+
+def test_the_adapter_records_that_the_money_is_in_pounds_sterling(adapted):
+    report, _, _ = adapted
+    assert report.notes["currency"] == "GBP"
+
+
+def test_the_warehouse_reads_its_money_as_pounds_sterling(retail_warehouse):
+    url, _ = retail_warehouse
+    with reader_engine(url).connect() as conn:
+        assert read.runs.currency(conn) == "GBP"
