@@ -3,6 +3,8 @@ holds, and nothing in it makes the browser fetch anything."""
 
 from __future__ import annotations
 
+import shutil
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +12,9 @@ import dash
 import polars as pl
 import pytest
 from dash import html
+from dash.testing.wait import until
 
+from dashboard.app import create_app
 from dashboard.components import Col, RowLink, bounded, frame_table
 
 pytestmark = pytest.mark.e2e
@@ -57,3 +61,65 @@ def test_e2e_hostile_text_renders_as_text_in_every_row_and_fetches_nothing(
         "return [document.querySelectorAll('#hostile img, #hostile script').length,"
         " window.__pwned === undefined]") == [0, True]
     assert "10 rows" in dash_duo.find_element("#hostile").text
+
+
+@pytest.fixture(scope="module")
+def hostile_reviews(small_shop_dir: Path, prefect_harness: None,
+                    tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """A warehouse the pipeline loaded from a shop whose newest reviews of one SKU are the
+    hostile texts; returns its URL and the SKU."""
+    from flows.pipeline import pipeline
+
+    source = tmp_path_factory.mktemp("hostile_shop")
+    for path in small_shop_dir.glob("*.parquet"):
+        shutil.copy(path, source / path.name)
+    reviews = pl.read_parquet(source / "reviews.parquet")
+    template = reviews.sort("reviewed_at").tail(1)
+    hostile = pl.concat([template.with_columns(
+        review_id=pl.lit(f"HOSTILE-{i}"), text=pl.lit(text),
+        reviewed_at=pl.col("reviewed_at") + timedelta(minutes=i + 1)) for i, text
+        in enumerate(HOSTILE)])
+    pl.concat([reviews, hostile]).write_parquet(source / "reviews.parquet")
+    url = f"duckdb:///{tmp_path_factory.mktemp('hostile_wh') / 'returnlens.duckdb'}"
+    pipeline(source=source, db=url)
+    return url, template["sku"][0]
+
+
+def test_e2e_hostile_reviews_loaded_by_the_pipeline_render_as_text_and_export_inert(
+        dash_duo: Any, hostile_reviews: tuple[str, str], artifacts: Path) -> None:
+    url, sku = hostile_reviews
+    dash_duo.start_server(create_app(url))
+    download_dir = Path(dash_duo.download_path)
+    dash_duo.driver.execute_cdp_cmd("Page.setDownloadBehavior",
+                                    {"behavior": "allow", "downloadPath": str(download_dir)})
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/products")
+    dash_duo.wait_for_element("#products-level-table table", timeout=30)
+    dash_duo.find_element("#products-search-dropdown").click()
+    dash_duo.find_element(".dash-dropdown-search").send_keys(sku)
+    until(lambda: any(o.text.startswith(sku) for o in dash_duo.find_elements(
+        ".dash-dropdown-option")), timeout=20)
+    next(o for o in dash_duo.find_elements(".dash-dropdown-option")
+         if o.text.startswith(sku)).click()
+    dash_duo.wait_for_text_to_equal("#products-drill-current", sku, timeout=30)
+    dash_duo.wait_for_element("#products-feedback-table table", timeout=30)
+
+    texts = dash_duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll('#products-feedback-table tbody tr'))"
+        ".map(tr => tr.lastElementChild.textContent)")
+    fetched = dash_duo.driver.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)")
+    dash_duo.driver.save_screenshot(str(artifacts / "hostile-reviews-drill-down.png"))
+    assert all(bounded(h) in texts for h in HOSTILE)
+    assert [u for u in fetched if not u.startswith(dash_duo.server_url)] == []
+    assert dash_duo.driver.execute_script(
+        "return [document.querySelectorAll('#products-feedback-table img, "
+        "#products-feedback-table script').length, window.__pwned === undefined]") == [0, True]
+
+    dash_duo.driver.execute_script("arguments[0].click();", dash_duo.find_element(
+        '[id*="products-export-button"][id*="feedback"]'))
+    target = download_dir / "returnlens-products-feedback.csv"
+    until(lambda: target.exists() and not any(download_dir.glob("*.crdownload")), timeout=30)
+    exported = pl.read_csv(target, infer_schema=False)["feedback_text"].to_list()
+    assert all(h in exported for h in HOSTILE if not h.startswith("="))
+    assert ["'" + h for h in HOSTILE if h.startswith("=")] == [
+        t for t in exported if t.startswith("'=")]
