@@ -120,6 +120,13 @@ def previous_period(start: date, end: date) -> tuple[date, date]:
     return date(year, month + 1, 1), first - timedelta(days=1)
 
 
+def comparison_period(start: date, end: date, first_day: date) -> tuple[date, date] | None:
+    """The previous period of the same length, when the data covers all of it: a period the
+    data covers only in part would compare a whole period with a fragment."""
+    before = previous_period(start, end)
+    return before if before[0] >= first_day.replace(day=1) else None
+
+
 def unrecorded_kpis() -> set[str]:
     """The KPIs the loaded source does not record at all (shown as such, never as 0)."""
     return {key for key, needs in RECORDED_BY.items()
@@ -139,7 +146,8 @@ def kpi_cards(current: dict[str, Any], previous: dict[str, Any] | None,
                                           card_id=f"overview-kpi-{key.replace('_', '-')}"),
                                  xs=6, md=4, lg=3, xl=2, class_name="mb-2"))
             continue
-        delta = "no earlier data to compare" if value is not None else "no data in the source"
+        delta = "no earlier period of this length in the data" if value is not None \
+            else "no data in the source"
         worse = None
         if value is not None and before:
             change = value - before
@@ -185,13 +193,17 @@ def update_overview(state: dict[str, Any] | None) -> tuple[Any, ...]:
                          "`returnlens pipeline`.", "warning")
         empty = figures.empty_figure("No orders loaded")
         return message, None, empty, empty
-    before = previous_period(*period)
+    first_day = data.load(read.runs.data_bounds).row(0, named=True)["first_order_day"]
+    before = comparison_period(*period, first_day)
     current = {**data.load(read.kpis.kpis, *period), **data.load(read.kpis.retention, *period)}
-    earlier = {**data.load(read.kpis.kpis, *before), **data.load(read.kpis.retention, *before)}
+    earlier = {**data.load(read.kpis.kpis, *before), **data.load(read.kpis.retention, *before)} \
+        if before else None
     currency = data.currency()
-    notes = [html.Div(f"KPIs cover orders placed {period[0]} – {period[1]}, compared with "
-                      f"{before[0]} – {before[1]}; NPR by pickup-attempt date.",
-                      className="small text-muted mb-2")]
+    compared = (f"compared with the previous period, {before[0]} – {before[1]}" if before else
+                f"not compared: the data starts on {first_day}, so no earlier period of this "
+                "length is complete; choose a later or shorter range to compare")
+    notes = [html.Div(f"KPIs cover orders placed {period[0]} – {period[1]}, {compared}; "
+                      "NPR by pickup-attempt date.", className="small text-muted mb-2")]
     if filters.has_segments:
         notes.append(notice("Headline KPIs are for the whole shop in the selected months; the "
                             "category, channel and region filters apply to the charts and "
@@ -205,7 +217,7 @@ def update_overview(state: dict[str, Any] | None) -> tuple[Any, ...]:
                         zip(young["order_month"], young["completeness"].fill_null(0),
                             strict=True))
             + "): their return rate will rise."))
-    return (kpi_cards(current, earlier if earlier["orders"] else None, currency,
+    return (kpi_cards(current, earlier if earlier and earlier["orders"] else None, currency,
                       unrecorded_kpis()), notes,
             figures.make_return_rate_figure(trend), figures.make_net_cost_figure(trend, currency))
 

@@ -52,6 +52,26 @@ def test_overview_kpis_compare_with_the_months_before(app: dash.Dash, shop_dir: 
     assert f"{now['orders'] / before['orders'] - 1:+.1%}" in orders
 
 
+def test_overview_does_not_compare_with_a_period_the_data_covers_only_in_part(
+        app: dash.Dash) -> None:
+    overview = page("overview")
+
+    # the shop starts in January 2024: the six months before March 2024 are mostly missing
+    cards, notes, *_ = overview.update_overview(_state(**{"from": "2024-03", "to": "2024-08"}))
+
+    assert "no earlier period of this length in the data" in text(
+        find(cards, "overview-kpi-orders"))
+    assert "not compared: the data starts on 2024-01-01" in text(notes)
+
+
+def test_the_comparison_period_is_the_previous_one_when_the_data_covers_it() -> None:
+    overview = page("overview")
+    first = date(2024, 1, 1)
+    assert overview.comparison_period(date(2025, 1, 1), date(2025, 6, 30), first) == (
+        date(2024, 7, 1), date(2024, 12, 31))
+    assert overview.comparison_period(date(2024, 3, 1), date(2024, 8, 31), first) is None
+
+
 def test_overview_trends_add_up_to_the_net_return_cost(app: dash.Dash, shop_dir: Path,
                                                        shop: dict[str, pl.DataFrame]) -> None:
     overview = page("overview")
