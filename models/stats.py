@@ -278,3 +278,73 @@ def period_movers(frame: pl.DataFrame, current: str, previous: str,
         .then(pl.col(current) / pl.col(previous) - 1),
     ).filter(pl.col("change") > 0)
         .sort(["change", current], descending=True).head(top))
+
+
+Z_95 = 1.959964
+
+
+def _mean_and_se(total: pl.Expr, total_sq: pl.Expr, n: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """Mean and its standard error from a sum, a sum of squares and a count."""
+    mean = total / n
+    variance = ((total_sq - n * mean * mean) / (n - 1)).clip(lower_bound=0)
+    return mean, (variance / n).sqrt()
+
+
+def carrier_recommendation(pickups: pl.DataFrame, min_pickups: int = 30) -> pl.DataFrame:
+    """Per region: the carriers with the best and the worst first-attempt pickup success (among
+    those with at least `min_pickups` pickups), their rates with 95 % Wilson intervals, and
+    what moving the worst carrier's pickups to the best would have saved in that period:
+    failed first attempts, days to pickup and reverse-shipping cost, each with a 95 % interval.
+    `verdict` says whether the two rates differ beyond their intervals.
+
+    `pickups` holds one row per region and carrier (warehouse.read.carriers.
+    carrier_region_pickups)."""
+    low, high = wilson_interval(pickups["first_attempt_pickups"].to_numpy(),
+                                pickups["pickups"].to_numpy())
+    days, days_se = _mean_and_se(pl.col("pickup_days"), pl.col("pickup_days_sq"),
+                                 pl.col("timed_pickups"))
+    cost, cost_se = _mean_and_se(pl.col("shipping_cost"), pl.col("shipping_cost_sq"),
+                                 pl.col("costed_pickups"))
+    rated = pickups.filter(pl.col("pickups") >= min_pickups).with_columns(
+        success=pl.col("first_attempt_pickups") / pl.col("pickups"),
+        success_low=pl.Series(low).filter(pickups["pickups"] >= min_pickups),
+        success_high=pl.Series(high).filter(pickups["pickups"] >= min_pickups),
+        days=days, days_se=days_se, cost=cost, cost_se=cost_se)
+    ranked = rated.filter(pl.col("region").is_in(
+        rated.group_by("region").len().filter(pl.col("len") >= 2)["region"].implode()))
+    if ranked.is_empty():
+        return pl.DataFrame(schema={"region": pl.String, "best_carrier": pl.String})
+    order = ["region", "success", "carrier"]
+    best = ranked.sort(order, descending=[False, True, False]).group_by(
+        "region", maintain_order=True).first()
+    worst = ranked.sort(order, descending=[False, False, True]).group_by(
+        "region", maintain_order=True).first()
+    pair = best.join(worst, on="region", suffix="_worst")
+    p1, p2 = pl.col("success"), pl.col("success_worst")
+    n1, n2 = pl.col("pickups"), pl.col("pickups_worst")
+    rate_se = (p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2).sqrt()
+    moved = pl.col("pickups_worst")
+    return pair.select(
+        "region",
+        best_carrier="carrier", best_pickups="pickups", best_success="success",
+        best_success_low="success_low", best_success_high="success_high",
+        worst_carrier="carrier_worst", worst_pickups="pickups_worst",
+        worst_success="success_worst", worst_success_low="success_low_worst",
+        worst_success_high="success_high_worst",
+        failed_first_attempts_saved=moved * (p1 - p2),
+        failed_first_attempts_saved_low=moved * (p1 - p2 - Z_95 * rate_se),
+        failed_first_attempts_saved_high=moved * (p1 - p2 + Z_95 * rate_se),
+        days_saved_per_pickup=pl.col("days_worst") - pl.col("days"),
+        days_saved_low=pl.col("days_worst") - pl.col("days")
+        - Z_95 * (pl.col("days_se") ** 2 + pl.col("days_se_worst") ** 2).sqrt(),
+        days_saved_high=pl.col("days_worst") - pl.col("days")
+        + Z_95 * (pl.col("days_se") ** 2 + pl.col("days_se_worst") ** 2).sqrt(),
+        cost_saved=moved * (pl.col("cost_worst") - pl.col("cost")),
+        cost_saved_low=moved * (pl.col("cost_worst") - pl.col("cost") - Z_95 * (
+            pl.col("cost_se") ** 2 + pl.col("cost_se_worst") ** 2).sqrt()),
+        cost_saved_high=moved * (pl.col("cost_worst") - pl.col("cost") + Z_95 * (
+            pl.col("cost_se") ** 2 + pl.col("cost_se_worst") ** 2).sqrt()),
+        verdict=pl.when(pl.col("success_low") > pl.col("success_high_worst"))
+        .then(pl.lit("move volume: the best is better beyond both intervals"))
+        .otherwise(pl.lit("no clear difference: the intervals overlap")),
+    ).sort("failed_first_attempts_saved", descending=True)

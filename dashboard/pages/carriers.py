@@ -19,6 +19,7 @@ from dashboard.components import (
     kpi_card,
     notice,
     page_header,
+    priced_frame,
     send_csv,
     table_card,
 )
@@ -32,6 +33,8 @@ dash.register_page(__name__, path="/carriers", name="Carriers", order=3,
                    title="ReturnLens · Carriers")
 
 WINDOW_WEEKS, BASELINE_WEEKS = 6, 26
+MIN_PICKUPS = 30  # a carrier with fewer pickups in a region is not ranked there
+RECOMMENDATION_MONEY = ("cost_saved", "cost_saved_low", "cost_saved_high")
 MEASURES = {"pickup_tat_days": "Pickup TAT (request → picked up)",
             "request_to_warehouse_days": "Request → warehouse",
             "cycle_days": "Return cycle (request → refund)"}
@@ -58,6 +61,10 @@ def layout(**_query: str) -> html.Div:
         table_card("carriers", "scorecard", "Carrier × region scorecard",
                    f"first-attempt NPR of {WINDOW_WEEKS}-week windows against up to "
                    f"{BASELINE_WEEKS} weeks before (two-proportion z-test); flagged at z ≥ 4"),
+        table_card("carriers", "recommendation", "Which carrier for each region?",
+                   f"first-attempt pickup success of carriers with at least {MIN_PICKUPS} "
+                   "pickups in the period; what moving the worst one's pickups to the best "
+                   "would have saved, with 95 % intervals"),
         dbc.Row([
             dbc.Col(dcc.Dropdown(id="carriers-carrier-dropdown", placeholder="All carriers",
                                  clearable=True), md=4),
@@ -108,13 +115,62 @@ def build_scorecard(filters: Filters) -> pl.DataFrame:
         .with_columns(flagged=pl.col("flag").str.contains("worse"))
 
 
+def recommendation(filters: Filters) -> pl.DataFrame:
+    """Per region: the best and the worst carrier by first-attempt pickup success, and what
+    moving the worst one's pickups to the best would have saved (models.stats)."""
+    return stats.carrier_recommendation(
+        data.load(read.carriers.carrier_region_pickups, filters), MIN_PICKUPS)
+
+
+def _range(low: float | None, high: float | None, kind: str) -> str:
+    return f"{format_value(low, kind)} to {format_value(high, kind)}"
+
+
+def recommendation_table(frame: pl.DataFrame, currency: str) -> Any:
+    """The recommendation as a table an ops lead can act on: each figure beside its interval."""
+    if frame.is_empty():
+        return notice(f"No region has two carriers with {MIN_PICKUPS} or more pickups in "
+                      "these dates to compare.")
+    rows = frame.with_columns(
+        best_interval=pl.struct("best_success_low", "best_success_high").map_elements(
+            lambda r: _range(r["best_success_low"], r["best_success_high"], "pct"),
+            return_dtype=pl.String),
+        worst_interval=pl.struct("worst_success_low", "worst_success_high").map_elements(
+            lambda r: _range(r["worst_success_low"], r["worst_success_high"], "pct"),
+            return_dtype=pl.String),
+        saved_interval=pl.struct("failed_first_attempts_saved_low",
+                                 "failed_first_attempts_saved_high").map_elements(
+            lambda r: _range(r["failed_first_attempts_saved_low"],
+                             r["failed_first_attempts_saved_high"], "num"),
+            return_dtype=pl.String),
+        days_interval=pl.struct("days_saved_low", "days_saved_high").map_elements(
+            lambda r: _range(r["days_saved_low"], r["days_saved_high"], "num"),
+            return_dtype=pl.String),
+        cost_interval=pl.struct("cost_saved_low", "cost_saved_high").map_elements(
+            lambda r: _range(r["cost_saved_low"], r["cost_saved_high"], "money"),
+            return_dtype=pl.String),
+    )
+    return frame_table(rows, (
+        Col("region", "Region"), Col("best_carrier", "Best carrier"),
+        Col("best_success", "1st-attempt success", "pct"), Col("best_interval", "95 % CI"),
+        Col("worst_carrier", "Worst carrier"), Col("worst_success", "1st-attempt success", "pct"),
+        Col("worst_interval", "95 % CI"), Col("worst_pickups", "Its pickups", "int"),
+        Col("failed_first_attempts_saved", "Failed 1st attempts saved", "num"),
+        Col("saved_interval", "95 % CI"),
+        Col("days_saved_per_pickup", "Days to pickup saved, each", "num"),
+        Col("days_interval", "95 % CI"),
+        Col("cost_saved", f"Shipping cost saved ({currency})", "money"),
+        Col("cost_interval", "95 % CI"), Col("verdict", "Verdict", "wrap"),
+    ), max_rows=40)
+
+
 def summary(filters: Filters) -> pl.DataFrame:
     """Per carrier: pickups, first-attempt success and time percentiles."""
     return data.load(read.carriers.pickup_time_summary, filters).with_columns(
         first_attempt_success=pl.col("first_attempt_pickups") / pl.col("pickups"))
 
 
-TABLES = {"scorecard": scorecard, "summary": summary}
+TABLES = {"scorecard": scorecard, "recommendation": recommendation, "summary": summary}
 
 
 def no_scans_notice() -> Any:
@@ -130,6 +186,7 @@ def no_scans_notice() -> Any:
     Output("carriers-notes", "children"),
     Output("carriers-kpis", "children"),
     Output("carriers-scorecard-table", "children"),
+    Output("carriers-recommendation-table", "children"),
     Output("carriers-npr-heatmap-graph", "figure"),
     Output("carriers-reasons-graph", "figure"),
     Output("carriers-carrier-dropdown", "options"),
@@ -171,6 +228,7 @@ def update_carriers(state: dict[str, Any] | None) -> tuple[Any, ...]:
     carriers = sorted(weekly["carrier"].unique().to_list())
     return (notes, cards, frame_table(scorecard(filters), SCORECARD_COLUMNS, max_rows=40,
                                       highlight="flagged"),
+            recommendation_table(recommendation(filters), data.currency()),
             figures.make_npr_heatmap_figure(pairs), figures.make_failure_reasons_figure(reasons),
             carriers)
 
@@ -233,5 +291,7 @@ def update_times(state: dict[str, Any] | None, measure: str) -> tuple[Any, ...]:
 def export_table(_clicks: int, state: dict[str, Any] | None) -> dict[str, Any]:
     """Every row of a Carriers table as CSV."""
     name = choice(callback_context.triggered_id["table"], TABLES, "table")
-    return send_csv(TABLES[name](to_filters(state)),
-                           f"returnlens-carriers-{name}.csv")
+    frame = TABLES[name](to_filters(state))
+    if name == "recommendation":
+        frame = priced_frame(frame, RECOMMENDATION_MONEY, data.currency())
+    return send_csv(frame, f"returnlens-carriers-{name}.csv")

@@ -12,6 +12,7 @@ import polars as pl
 import pytest
 
 from dashboard.components import format_value
+from dashboard.filters import to_filters
 from tests.dashboard.conftest import page
 from tests.dashboard.helpers import call_triggered, find, table_rows, text
 from tests.reference import reference_kpis
@@ -378,12 +379,13 @@ def test_carriers_page_says_so_when_the_source_has_no_scans(
     create_app(no_scans_warehouse_url)
     carriers = page("carriers")
 
-    notes, kpis, scorecard, heatmap, reasons, _ = carriers.update_carriers(ALL)
+    notes, kpis, scorecard, recommendation, heatmap, reasons, _ = carriers.update_carriers(ALL)
 
     assert "no carrier scans" in text(notes)
     assert "–" in text(find(kpis, "carriers-kpi-npr-rate"))
     assert heatmap.layout.annotations[0].text.startswith("No pickup attempts")
     assert "No rows" in text(scorecard)
+    assert "No region has two carriers" in text(recommendation)
 
 
 def test_quality_page_names_the_feeds_the_source_lacks(no_scans_warehouse_url: str) -> None:
@@ -395,6 +397,29 @@ def test_quality_page_names_the_feeds_the_source_lacks(no_scans_warehouse_url: s
 
     assert "carrier_scans" in text(gaps) and "reviews" in text(gaps)
     assert len(table_rows(runs)) == 1
+
+
+def test_carriers_recommend_per_region_the_carrier_with_the_best_first_attempt_success(
+        app: dash.Dash, shop: dict[str, pl.DataFrame]) -> None:
+    carriers = page("carriers")
+    per_return = shop["carrier_scans"].group_by("return_id").agg(
+        pl.col("carrier", "region").min(),
+        first=(pl.col("event_code") == "picked_up").any()
+        & ((pl.col("event_code") == "pickup_failed").sum() == 0),
+    ).join(shop["returns"].select("return_id"), on="return_id")
+    rated = per_return.group_by("region", "carrier").agg(
+        pickups=pl.len(), rate=pl.col("first").mean()).filter(
+        pl.col("pickups") >= carriers.MIN_PICKUPS)
+    expected = {row["region"]: row["carrier"] for row in rated.sort(
+        "region", "rate", descending=[False, True]).group_by(
+        "region", maintain_order=True).first().iter_rows(named=True)
+        if rated.filter(pl.col("region") == row["region"]).height >= 2}
+
+    found = carriers.recommendation(to_filters(ALL))
+    _, _, _, table, *_ = carriers.update_carriers(ALL)
+
+    assert dict(zip(found["region"], found["best_carrier"], strict=True)) == expected
+    assert len(table_rows(table)) == len(expected) > 0
 
 
 def test_carriers_category_filter_is_said_not_to_apply(app: dash.Dash) -> None:

@@ -211,3 +211,37 @@ def test_a_wholesale_line_returned_at_once_is_one_trial_not_four_hundred() -> No
     assert wholesale["rate"] == pytest.approx(400 / 411)
     assert wholesale["upper"] - wholesale["lower"] > 0.3
     assert by_units["upper"][50] - by_units["lower"][50] < 0.1
+
+
+def _pickups(rows: list[tuple[str, str, int, int]]) -> pl.DataFrame:
+    """region, carrier, pickups, first-attempt pickups; 2 days and 10.0 of cost per pickup."""
+    frame = pl.DataFrame(rows, schema=["region", "carrier", "pickups", "first_attempt_pickups"],
+                         orient="row")
+    n = pl.col("pickups")
+    return frame.with_columns(timed_pickups=n, pickup_days=2.0 * n, pickup_days_sq=4.0 * n,
+                              costed_pickups=n, shipping_cost=10.0 * n,
+                              shipping_cost_sq=100.0 * n)
+
+
+def test_the_recommendation_moves_the_worst_carriers_pickups_to_the_best() -> None:
+    found = stats.carrier_recommendation(_pickups([
+        ("JK", "fast", 1000, 950), ("JK", "slow", 500, 350), ("JK", "middling", 800, 640),
+    ])).row(0, named=True)
+    assert (found["best_carrier"], found["worst_carrier"]) == ("fast", "slow")
+    # 500 pickups at 70 % instead of 95 %: 125 failed first attempts fewer
+    assert found["failed_first_attempts_saved"] == pytest.approx(125)
+    assert found["failed_first_attempts_saved_low"] < 125 < found[
+        "failed_first_attempts_saved_high"]
+    assert found["verdict"].startswith("move volume")
+
+
+def test_overlapping_intervals_are_no_clear_difference() -> None:
+    found = stats.carrier_recommendation(_pickups([
+        ("JK", "a", 40, 30), ("JK", "b", 40, 28)])).row(0, named=True)
+    assert found["verdict"].startswith("no clear difference")
+
+
+def test_carriers_with_few_pickups_and_regions_with_one_carrier_are_not_ranked() -> None:
+    found = stats.carrier_recommendation(_pickups([
+        ("JK", "a", 100, 90), ("JK", "tiny", 10, 1), ("SB", "only", 500, 400)]))
+    assert found.is_empty()

@@ -99,3 +99,24 @@ def pickup_time_summary(conn: Connection, filters: Filters) -> pl.DataFrame:
         GROUP BY carrier
         ORDER BY carrier
     """, params)
+
+
+def carrier_region_pickups(conn: Connection, filters: Filters) -> pl.DataFrame:
+    """Per region and carrier, over pickups requested in the filter's days: pickups,
+    first-attempt pickups, and the sums (and sums of squares) of days to pickup and
+    reverse-shipping cost, with how many pickups each covers."""
+    params = day_params(filters)
+    segment = segment_sql(filters, params, region_column="region", category=False,
+                          channel=False)
+    return read_frame(conn, f"""
+        SELECT region, carrier, SUM(pickups) AS pickups,
+               SUM(first_attempt_pickups) AS first_attempt_pickups,
+               SUM(timed_pickups) AS timed_pickups, SUM(pickup_days) AS pickup_days,
+               SUM(pickup_days_sq) AS pickup_days_sq,
+               SUM(costed_pickups) AS costed_pickups, SUM(shipping_cost) AS shipping_cost,
+               SUM(shipping_cost_sq) AS shipping_cost_sq
+        FROM marts.carrier_region_pickups
+        WHERE requested_date BETWEEN :date_from AND :date_to {segment}
+        GROUP BY region, carrier
+        ORDER BY region, carrier
+    """, params)

@@ -90,3 +90,34 @@ final AS (
     JOIN sold s ON s.sku = p.sku
 )
 SELECT * FROM final;
+
+-- Reverse pickups per carrier, region and request day, for choosing a carrier per region:
+-- first-attempt pickups, time to pickup and reverse-shipping cost as sums and sums of squares,
+-- so any date range adds up to means with their spread.
+DROP TABLE IF EXISTS marts.carrier_region_pickups;
+CREATE TABLE marts.carrier_region_pickups AS
+WITH pickups AS (SELECT * FROM core.fct_pickups),
+returns AS (SELECT return_id, return_shipping_cost FROM staging.stg_returns),
+final AS (
+    SELECT p.carrier, p.region, p.requested_date,
+           COUNT(*) AS pickups,
+           CAST(SUM(CASE WHEN p.picked_up_at IS NOT NULL AND p.failed_attempts = 0
+                         THEN 1 ELSE 0 END) AS BIGINT) AS first_attempt_pickups,
+           CAST(SUM(CASE WHEN p.pickup_tat_days IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT)
+               AS timed_pickups,
+           -- in floating point: PostgreSQL's epoch arithmetic is NUMERIC, and the squares'
+           -- exact sums outgrow what a reader can hold
+           SUM(CAST(p.pickup_tat_days AS DOUBLE PRECISION)) AS pickup_days,
+           SUM(CAST(p.pickup_tat_days * p.pickup_tat_days AS DOUBLE PRECISION))
+               AS pickup_days_sq,
+           CAST(SUM(CASE WHEN r.return_shipping_cost IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT)
+               AS costed_pickups,
+           SUM(CAST(r.return_shipping_cost AS DOUBLE PRECISION)) AS shipping_cost,
+           SUM(CAST(r.return_shipping_cost * r.return_shipping_cost AS DOUBLE PRECISION))
+               AS shipping_cost_sq
+    FROM pickups p
+    LEFT JOIN returns r ON r.return_id = p.return_id
+    WHERE p.requested_date IS NOT NULL
+    GROUP BY p.carrier, p.region, p.requested_date
+)
+SELECT * FROM final;
