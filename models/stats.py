@@ -295,7 +295,8 @@ def carrier_recommendation(pickups: pl.DataFrame, min_pickups: int = 30) -> pl.D
     those with at least `min_pickups` pickups), their rates with 95 % Wilson intervals, and
     what moving the worst carrier's pickups to the best would have saved in that period:
     failed first attempts, days to pickup and reverse-shipping cost, each with a 95 % interval.
-    `verdict` says whether the two rates differ beyond their intervals.
+    `verdict` says whether the difference of the two rates is clear (its 95 % interval,
+    normal approximation, lies above zero).
 
     `pickups` holds one row per region and carrier (warehouse.read.carriers.
     carrier_region_pickups)."""
@@ -344,7 +345,7 @@ def carrier_recommendation(pickups: pl.DataFrame, min_pickups: int = 30) -> pl.D
             pl.col("cost_se") ** 2 + pl.col("cost_se_worst") ** 2).sqrt()),
         cost_saved_high=moved * (pl.col("cost_worst") - pl.col("cost") + Z_95 * (
             pl.col("cost_se") ** 2 + pl.col("cost_se_worst") ** 2).sqrt()),
-        verdict=pl.when(pl.col("success_low") > pl.col("success_high_worst"))
-        .then(pl.lit("move volume: the best is better beyond both intervals"))
-        .otherwise(pl.lit("no clear difference: the intervals overlap")),
+        verdict=pl.when(p1 - p2 - Z_95 * rate_se > 0)
+        .then(pl.lit("move volume: the difference's 95 % interval is above zero"))
+        .otherwise(pl.lit("no clear difference: the difference's 95 % interval holds zero")),
     ).sort("failed_first_attempts_saved", descending=True)
