@@ -146,7 +146,7 @@ def kpi_cards(current: dict[str, Any], previous: dict[str, Any] | None,
                                           card_id=f"overview-kpi-{key.replace('_', '-')}"),
                                  xs=6, md=4, lg=3, xl=2, class_name="mb-2"))
             continue
-        delta = "no earlier period of this length in the data" if value is not None \
+        delta = "no complete earlier period" if value is not None \
             else "no data in the source"
         worse = None
         if value is not None and before:

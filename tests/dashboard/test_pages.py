@@ -60,7 +60,7 @@ def test_overview_does_not_compare_with_a_period_the_data_covers_only_in_part(
     # the shop starts in January 2024: the six months before March 2024 are mostly missing
     cards, notes, *_ = overview.update_overview(_state(**{"from": "2024-03", "to": "2024-08"}))
 
-    assert "no earlier period of this length in the data" in text(
+    assert "no complete earlier period" in text(
         find(cards, "overview-kpi-orders"))
     assert "not compared: the data starts on 2024-01-01" in text(notes)
 
