@@ -100,6 +100,12 @@ def has_outputs(conn: Connection) -> bool:
     return bool(conn.execute(sa.text(sql)).scalar())
 
 
+def is_published(conn: Connection, output: str, table: str) -> bool:
+    """Whether `table` is among the tables of the latest publication of `output`."""
+    found = latest_output(conn, output)
+    return found is not None and table in found["tables"]
+
+
 def latest_output(conn: Connection, output: str) -> dict[str, Any] | None:
     """The latest publication of `output` (params and metrics parsed), or None if never."""
     if not has_outputs(conn):

@@ -34,11 +34,6 @@ ASSUMPTION_STEPS = {"label_fee_deterrence": 0.01, "exchange_uptake_per_bonus": 0
                     "window_intent_prior": 0.01, "rush_share_prior": 0.05}
 
 
-def currency() -> str:
-    """The warehouse's currency code (read.runs.currency), shown beside every amount."""
-    return data.currency()
-
-
 def _number(label: str, input_id: str, value: float, step: float, minimum: float,
             maximum: float | None = None, unit: str | None = None) -> dbc.Col:
     group = [dbc.Input(id=input_id, type="number", value=value, step=step, min=minimum,
@@ -56,7 +51,7 @@ def controls(categories: list[str], first: date | None, last: date | None,
         dbc.Row([
             _number("Return window", "policy-window", 30, 1, 1, 365, "days"),
             _number("Restocking fee", "policy-fee", 0, 1, 0, 100, "%"),
-            _number("Label fee per return", "policy-label", 0, 0.5, 0, None, currency()),
+            _number("Label fee per return", "policy-label", 0, 0.5, 0, None, data.currency()),
             _number("Exchange bonus", "policy-bonus", 0, 1, 0, 100, "% credit"),
             dbc.Col([dbc.Label("Categories (empty: all)", class_name="small mb-1"),
                      dcc.Dropdown(id="policy-categories", multi=True, options=categories,
@@ -196,7 +191,7 @@ def result_table(result: policy.Result) -> html.Div:
     """One row per metric: baseline, scenario, 80% interval, change, naive truncation."""
     rows = []
     for r in result.table.to_dicts():
-        unit = f" ({currency()})" if r["money"] else ""
+        unit = f" ({data.currency()})" if r["money"] else ""
         rows.append({
             "metric": r["label"] + unit, "baseline": _fmt(r, "baseline"),
             "scenario": _fmt(r, "point"),
@@ -214,7 +209,7 @@ def summary(result: policy.Result) -> dbc.Row:
     """Headline cards: net cost and units, baseline against scenario with its interval."""
     net, units = result.metric("net_cost"), result.metric("units_returned")
     fees, people = result.metric("fee_revenue"), result.metric("customers_affected")
-    c = currency()
+    c = data.currency()
     cards = [
         ("net-cost-baseline", "Net return cost, baseline", f"{c} {net['baseline']:,.0f}", None),
         ("net-cost-scenario", "Net return cost, scenario", f"{c} {net['point']:,.0f}",
@@ -275,7 +270,7 @@ def update_policy(window: Any, fee: Any, label: Any, bonus: Any,
     except ValueError as error:
         empty = figures.empty_figure(str(error))
         return notice(str(error), "warning"), empty, empty, None, empty, None
-    c = currency()
+    c = data.currency()
     net = result.metric("net_cost")
     waterfall = figures.make_policy_waterfall_figure(
         waterfall_steps(result), ("Baseline net cost", net["baseline"]),
@@ -304,7 +299,7 @@ def saved_table(saved: pl.DataFrame) -> html.Div:
     """Saved scenarios side by side, one row each."""
     if saved.is_empty():
         return notice("No saved scenarios yet: name the current scenario and save it.")
-    c = currency()
+    c = data.currency()
     shown = saved.with_columns(
         pl.format("{} days", pl.col("window_days")).alias("window"),
         (pl.col("restocking_fee_pct") * 100).round(1).cast(pl.String).add("%").alias("fee"),
@@ -337,7 +332,7 @@ def saved_table(saved: pl.DataFrame) -> html.Div:
 def update_saved(_version: Any) -> tuple[Any, ...]:
     """The saved scenarios, table and chart."""
     saved = saved_frame()
-    return saved_table(saved), figures.make_saved_scenarios_figure(saved, currency())
+    return saved_table(saved), figures.make_saved_scenarios_figure(saved, data.currency())
 
 
 @callback(
@@ -392,7 +387,7 @@ def export(_clicks: int, window: Any, fee: Any, label: Any, bonus: Any,
         pl.lit(s.label_fee).alias("label_fee"), pl.lit(s.exchange_bonus).alias("exchange_bonus"),
         pl.lit(", ".join(s.categories or ())).alias("categories"),
         pl.lit(start).alias("orders_from"), pl.lit(end).alias("orders_to"),
-        pl.lit(currency()).alias("currency"))
+        pl.lit(data.currency()).alias("currency"))
     return send_csv(frame, "returnlens-policy-scenario.csv")
 
 

@@ -71,6 +71,15 @@ def test_a_reader_opened_while_another_is_open_sees_the_latest_publication(store
         assert derived.latest_output(older, "risk") is not None
 
 
+def test_a_table_counts_as_published_only_in_the_latest_publication_of_its_output(store):
+    derived.publish(store, "risk", {"risk_line_scores": SCORES, "risk_skus": SCORES})
+    derived.publish(store, "risk", {"risk_line_scores": SCORES})
+    with reader_engine(store).connect() as conn:
+        assert derived.is_published(conn, "risk", "risk_line_scores")
+        assert not derived.is_published(conn, "risk", "risk_skus")
+        assert not derived.is_published(conn, "policy", "policy_results")
+
+
 def test_publishing_one_output_leaves_the_others(store):
     derived.publish(store, "risk", {"risk_line_scores": SCORES})
     derived.publish(store, "policy", {"policy_scenarios": pl.DataFrame({"a": [1]})})

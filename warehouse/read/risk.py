@@ -9,7 +9,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from warehouse.derived import has_outputs, latest_output
+from warehouse.derived import is_published, latest_output
 from warehouse.read._sql import read_frame
 
 OUTPUT = "risk"
@@ -33,21 +33,12 @@ def model_card(conn: Connection) -> dict[str, Any] | None:
     return latest_output(conn, OUTPUT)
 
 
-def _exists(conn: Connection, table: str) -> bool:
-    if not has_outputs(conn):
-        return False
-    found = conn.execute(sa.text(
-        "SELECT COUNT(*) FROM models.outputs WHERE output = :output AND tables LIKE :pattern"),
-        {"output": OUTPUT, "pattern": f"%{table}%"}).scalar()
-    return bool(found)
-
-
 def risk_table(conn: Connection, table: str, limit: int | None = None) -> pl.DataFrame:
     """One published risk table in its natural order (the first `limit` rows); empty frame when
     nothing was published yet."""
     if table not in TABLES:
         raise ValueError(f"unknown risk table {table!r}; tables are {', '.join(TABLES)}")
-    if not _exists(conn, table):
+    if not is_published(conn, OUTPUT, table):
         return pl.DataFrame()
     # table and ORDER BY come from the fixed lists above
     sql = f"SELECT * FROM models.{table} ORDER BY {ORDER[table]}"
@@ -58,6 +49,6 @@ def risk_table(conn: Connection, table: str, limit: int | None = None) -> pl.Dat
 
 def open_line_count(conn: Connection) -> int:
     """How many open order lines the latest scoring covered."""
-    if not _exists(conn, "risk_line_scores"):
+    if not is_published(conn, OUTPUT, "risk_line_scores"):
         return 0
     return int(conn.execute(sa.text("SELECT COUNT(*) FROM models.risk_line_scores")).scalar())

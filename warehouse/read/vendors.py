@@ -9,7 +9,7 @@ from __future__ import annotations
 import polars as pl
 from sqlalchemy.engine import Connection
 
-from warehouse.derived import latest_output
+from warehouse.derived import is_published, latest_output
 from warehouse.read._sql import read_frame
 
 
@@ -90,16 +90,10 @@ OUTPUT_TABLES = (
 )
 
 
-def _published(conn: Connection, table: str) -> bool:
-    """Whether `table` is among the tables of the latest vendors publication."""
-    found = latest_output(conn, OUTPUT)
-    return found is not None and table in found["tables"]
-
-
 def scorecard(conn: Connection) -> pl.DataFrame:
     """The published scorecard: one row per vendor and category, flagged ones first (an empty
     frame before `returnlens vendors` has run)."""
-    if not _published(conn, "vendors_scorecard"):
+    if not is_published(conn, OUTPUT, "vendors_scorecard"):
         return pl.DataFrame()
     return read_frame(conn, """
         SELECT * FROM models.vendors_scorecard
@@ -111,7 +105,7 @@ def vendor_output(conn: Connection, table: str, vendor_id: str) -> pl.DataFrame:
     """One vendor's rows of a published vendor table (`table` from OUTPUT_TABLES)."""
     if table not in OUTPUT_TABLES:
         raise ValueError(f"unknown vendor output table {table!r}; one of {OUTPUT_TABLES}")
-    if not _published(conn, table):
+    if not is_published(conn, OUTPUT, table):
         return pl.DataFrame()
     return read_frame(conn, f"SELECT * FROM models.{table} WHERE vendor_id = :vendor_id",
                       {"vendor_id": vendor_id})
