@@ -4,7 +4,10 @@ what on each page says its data has arrived."""
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
+from typing import Any
 
+from dash.testing.wait import until
 from selenium.webdriver.chrome.options import Options
 
 PAGES = {  # path → an element that exists only once the page's data has arrived
@@ -28,3 +31,43 @@ def headless_chromium() -> Options:
                      "--disable-dev-shm-usage", "--window-size=1400,1000"):
         options.add_argument(argument)
     return options
+
+
+def allow_downloads(dash_duo: Any) -> Path:
+    """Let Chromium save downloads into dash_duo's download folder, and return the folder."""
+    folder = Path(dash_duo.download_path)
+    dash_duo.driver.execute_cdp_cmd("Page.setDownloadBehavior",
+                                    {"behavior": "allow", "downloadPath": str(folder)})
+    return folder
+
+
+def downloaded(folder: Path, name: str, timeout: float = 60) -> Path:
+    """The downloaded file `name` once Chromium has finished it: it writes into a .crdownload
+    file and renames it when done."""
+    target = folder / name
+    until(lambda: target.exists() and not any(folder.glob("*.crdownload")), timeout=timeout)
+    return target
+
+
+def pick_sku(dash_duo: Any, typed: str, sku: str) -> None:
+    """Type `typed` into the Products page's SKU search, pick `sku` from the matches and wait
+    for its drill-down."""
+    click = "arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();"
+    dash_duo.driver.execute_script(click, dash_duo.find_element("#products-search-dropdown"))
+    dash_duo.find_element(".dash-dropdown-search").send_keys(typed)
+    until(lambda: any(o.text.startswith(sku) for o in dash_duo.find_elements(
+        ".dash-dropdown-option")), timeout=20)
+    dash_duo.driver.execute_script(click, next(
+        o for o in dash_duo.find_elements(".dash-dropdown-option") if o.text.startswith(sku)))
+    dash_duo.wait_for_text_to_equal("#products-drill-current", sku, timeout=30)
+
+
+def assert_nothing_fetched_or_run(dash_duo: Any, container: str) -> None:
+    """No request left the page for another host, and `container` holds no img or script
+    element, and no script from the data ran (it would set window.__pwned)."""
+    fetched = dash_duo.driver.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)")
+    assert [url for url in fetched if not url.startswith(dash_duo.server_url)] == []
+    assert dash_duo.driver.execute_script(
+        f"return [document.querySelectorAll('{container} img, {container} script').length,"
+        " window.__pwned === undefined]") == [0, True]

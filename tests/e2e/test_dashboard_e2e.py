@@ -13,7 +13,7 @@ from dash.testing.wait import until
 
 from dashboard.app import create_app
 from dashboard.components import format_value
-from tests.browser import PAGES
+from tests.browser import PAGES, allow_downloads, downloaded, pick_sku
 from tests.shop_reference import returns_enriched
 
 pytestmark = pytest.mark.e2e
@@ -135,14 +135,8 @@ def test_e2e_007_sku_search_lands_on_the_skus_drill_down(
     sku = shop["orders"]["sku"].sort()[0]
     name = shop["products"].filter(pl.col("sku") == sku)["product_name"][0]
 
-    _click(dash_duo, dash_duo.find_element("#products-search-dropdown"))
-    dash_duo.find_element(".dash-dropdown-search").send_keys(name)
-    until(lambda: any(o.text.startswith(sku) for o in dash_duo.find_elements(
-        ".dash-dropdown-option")), timeout=20)
-    _click(dash_duo, next(o for o in dash_duo.find_elements(".dash-dropdown-option")
-                          if o.text.startswith(sku)))
+    pick_sku(dash_duo, name, sku)
 
-    dash_duo.wait_for_text_to_equal("#products-drill-current", sku, timeout=30)
     _settled(dash_duo)
     _screenshot(dash_duo, artifacts, "products-sku-search")
     assert dash_duo.get_logs() == []
@@ -151,19 +145,14 @@ def test_e2e_007_sku_search_lands_on_the_skus_drill_down(
 def test_e2e_006_csv_export_downloads_and_matches_the_page(
         dash_duo: Any, warehouse_url: str) -> None:
     dash_duo.start_server(create_app(warehouse_url))
-    download_dir = Path(dash_duo.download_path)
-    dash_duo.driver.execute_cdp_cmd("Page.setDownloadBehavior",
-                                    {"behavior": "allow", "downloadPath": str(download_dir)})
+    download_dir = allow_downloads(dash_duo)
     dash_duo.wait_for_page(url=dash_duo.server_url + "/costs?from=2025-01&to=2025-06")
     dash_duo.wait_for_element("#costs-kpi-net-cost", timeout=30)
     _settled(dash_duo)
 
     _click(dash_duo, dash_duo.find_element('[id*="costs-export-button"][id*="by-month"]'))
 
-    target = download_dir / "returnlens-costs-by-month.csv"
-    # Chromium writes into a .crdownload file and renames it when done: wait for the rename.
-    until(lambda: target.exists() and not any(download_dir.glob("*.crdownload")), timeout=20)
-    exported = pl.read_csv(target)
+    exported = pl.read_csv(downloaded(download_dir, "returnlens-costs-by-month.csv"))
     assert exported.height == 6
     shown = dash_duo.find_element("#costs-kpi-net-cost .kpi-value").text
     assert format_value(exported["net_cost_usd"].sum(), "money") == shown

@@ -12,10 +12,10 @@ import dash
 import polars as pl
 import pytest
 from dash import html
-from dash.testing.wait import until
 
 from dashboard.app import create_app
 from dashboard.components import Col, RowLink, bounded, frame_table
+from tests.browser import allow_downloads, assert_nothing_fetched_or_run, downloaded, pick_sku
 
 pytestmark = pytest.mark.e2e
 
@@ -51,15 +51,10 @@ def test_e2e_hostile_text_renders_as_text_in_every_row_and_fetches_nothing(
     cells = dash_duo.driver.execute_script(
         "return Array.from(document.querySelectorAll('#hostile tbody tr'))"
         ".map(tr => tr.querySelector('td').textContent)")
-    fetched = dash_duo.driver.execute_script(
-        "return performance.getEntriesByType('resource').map(e => e.name)")
     dash_duo.driver.save_screenshot(str(artifacts / "hostile-text-table.png"))
 
     assert cells == [bounded(h) for h in HOSTILE]
-    assert [url for url in fetched if not url.startswith(dash_duo.server_url)] == []
-    assert dash_duo.driver.execute_script(
-        "return [document.querySelectorAll('#hostile img, #hostile script').length,"
-        " window.__pwned === undefined]") == [0, True]
+    assert_nothing_fetched_or_run(dash_duo, "#hostile")
     assert "10 rows" in dash_duo.find_element("#hostile").text
 
 
@@ -89,36 +84,22 @@ def test_e2e_hostile_reviews_loaded_by_the_pipeline_render_as_text_and_export_in
         dash_duo: Any, hostile_reviews: tuple[str, str], artifacts: Path) -> None:
     url, sku = hostile_reviews
     dash_duo.start_server(create_app(url))
-    download_dir = Path(dash_duo.download_path)
-    dash_duo.driver.execute_cdp_cmd("Page.setDownloadBehavior",
-                                    {"behavior": "allow", "downloadPath": str(download_dir)})
+    download_dir = allow_downloads(dash_duo)
     dash_duo.wait_for_page(url=dash_duo.server_url + "/products")
     dash_duo.wait_for_element("#products-level-table table", timeout=30)
-    dash_duo.find_element("#products-search-dropdown").click()
-    dash_duo.find_element(".dash-dropdown-search").send_keys(sku)
-    until(lambda: any(o.text.startswith(sku) for o in dash_duo.find_elements(
-        ".dash-dropdown-option")), timeout=20)
-    next(o for o in dash_duo.find_elements(".dash-dropdown-option")
-         if o.text.startswith(sku)).click()
-    dash_duo.wait_for_text_to_equal("#products-drill-current", sku, timeout=30)
+    pick_sku(dash_duo, sku, sku)
     dash_duo.wait_for_element("#products-feedback-table table", timeout=30)
 
     texts = dash_duo.driver.execute_script(
         "return Array.from(document.querySelectorAll('#products-feedback-table tbody tr'))"
         ".map(tr => tr.lastElementChild.textContent)")
-    fetched = dash_duo.driver.execute_script(
-        "return performance.getEntriesByType('resource').map(e => e.name)")
     dash_duo.driver.save_screenshot(str(artifacts / "hostile-reviews-drill-down.png"))
     assert all(bounded(h) in texts for h in HOSTILE)
-    assert [u for u in fetched if not u.startswith(dash_duo.server_url)] == []
-    assert dash_duo.driver.execute_script(
-        "return [document.querySelectorAll('#products-feedback-table img, "
-        "#products-feedback-table script').length, window.__pwned === undefined]") == [0, True]
+    assert_nothing_fetched_or_run(dash_duo, "#products-feedback-table")
 
     dash_duo.driver.execute_script("arguments[0].click();", dash_duo.find_element(
         '[id*="products-export-button"][id*="feedback"]'))
-    target = download_dir / "returnlens-products-feedback.csv"
-    until(lambda: target.exists() and not any(download_dir.glob("*.crdownload")), timeout=30)
+    target = downloaded(download_dir, "returnlens-products-feedback.csv")
     exported = pl.read_csv(target, infer_schema=False)["feedback_text"].to_list()
     assert all(h in exported for h in HOSTILE if not h.startswith("="))
     assert ["'" + h for h in HOSTILE if h.startswith("=")] == [

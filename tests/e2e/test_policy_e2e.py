@@ -4,7 +4,6 @@ what the page shows, and a saved scenario appears beside the others."""
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from dash.testing.wait import until
 from selenium.webdriver.common.keys import Keys
 
 from dashboard.app import create_app
+from tests.browser import allow_downloads, downloaded
 from warehouse.engine import derived_path, duckdb_path
 
 pytestmark = pytest.mark.e2e
@@ -85,16 +85,11 @@ def test_policy_e2e_001_a_shorter_window_lowers_units_and_shows_the_naive_estima
 
 
 def test_policy_e2e_002_csv_export_matches_the_page(dash_duo: Any, lab_url: str) -> None:
-    download_dir = Path(dash_duo.download_path)
     _open(dash_duo, lab_url)
-    dash_duo.driver.execute_cdp_cmd("Page.setDownloadBehavior",
-                                    {"behavior": "allow", "downloadPath": str(download_dir)})
+    download_dir = allow_downloads(dash_duo)
     dash_duo.find_element("#policy-export-button").click()
 
-    target = download_dir / "returnlens-policy-scenario.csv"
-    until(lambda: target.exists() and target.stat().st_size > 0, timeout=60)
-    time.sleep(0.2)
-    exported = pl.read_csv(target)
+    exported = pl.read_csv(downloaded(download_dir, "returnlens-policy-scenario.csv"))
     net = exported.filter(pl.col("metric") == "net_cost").row(0, named=True)
     assert f"USD {net['point']:,.0f}" == _value(dash_duo, "net-cost-scenario")
     assert {"baseline", "point", "low", "high", "naive", "currency"} <= set(exported.columns)

@@ -3,7 +3,6 @@ model card, the abuse queue and the tables show what was published, and exports 
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ from dash.testing.wait import until
 
 from dashboard.app import create_app
 from dashboard.components import format_value
+from tests.browser import allow_downloads, downloaded
 from warehouse import read
 from warehouse.engine import reader_engine
 
@@ -44,9 +44,7 @@ def test_risk_002_the_model_card_queue_and_exports_show_what_training_published(
         card = read.risk.model_card(conn)
         queue = read.abuse.review_queue(conn, limit=1)
     dash_duo.start_server(create_app(url))
-    download_dir = Path(dash_duo.download_path)
-    dash_duo.driver.execute_cdp_cmd("Page.setDownloadBehavior",
-                                    {"behavior": "allow", "downloadPath": str(download_dir)})
+    download_dir = allow_downloads(dash_duo)
     dash_duo.driver.set_window_size(1440, 900)
     dash_duo.wait_for_page(url=dash_duo.server_url + "/risk")
     dash_duo.wait_for_element("#risk-kpi-roc-auc", timeout=60)
@@ -64,9 +62,7 @@ def test_risk_002_the_model_card_queue_and_exports_show_what_training_published(
     button = dash_duo.find_element('[id*="risk-export-button"][id*="skus"]')
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); "
                                    "arguments[0].click();", button)
-    target = download_dir / "returnlens-risk-skus.csv"
-    until(lambda: target.exists() and target.stat().st_size > 0, timeout=20)
-    time.sleep(0.2)  # let Chromium finish writing
+    target = downloaded(download_dir, "returnlens-risk-skus.csv")
     with reader_engine(url).connect() as conn:
         expected = read.risk.risk_table(conn, "risk_skus")
     assert pl.read_csv(target)["sku"].to_list() == expected["sku"].to_list()

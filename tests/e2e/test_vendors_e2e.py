@@ -4,7 +4,6 @@ and the evidence pack downloaded and opened with the network cut off."""
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ import pytest
 from dash.testing.wait import until
 
 from dashboard.app import create_app
+from tests.browser import allow_downloads, downloaded
 from warehouse.engine import duckdb_path
 
 pytestmark = pytest.mark.e2e
@@ -84,9 +84,7 @@ def test_e2e_vendors_002_a_vendor_in_the_ranking_drills_down_to_its_skus_and_com
 def test_e2e_vendors_003_the_evidence_pack_downloads_and_opens_offline(
         dash_duo: Any, vendors_url: str, artifacts: Path) -> None:
     dash_duo.start_server(create_app(vendors_url))
-    download_dir = Path(dash_duo.download_path)
-    dash_duo.driver.execute_cdp_cmd("Page.setDownloadBehavior",
-                                    {"behavior": "allow", "downloadPath": str(download_dir)})
+    download_dir = allow_downloads(dash_duo)
     dash_duo.wait_for_page(url=dash_duo.server_url + "/vendors")
     dash_duo.wait_for_element(READY, timeout=60)
     _settled(dash_duo)
@@ -94,9 +92,8 @@ def test_e2e_vendors_003_the_evidence_pack_downloads_and_opens_offline(
 
     _click(dash_duo, dash_duo.find_element("#vendors-pack-button"))
 
-    pack = download_dir / f"returnlens-evidence-{vendor}.html"
-    until(lambda: pack.exists() and pack.stat().st_size > 1_000_000, timeout=60)
-    time.sleep(0.5)  # let Chromium finish writing
+    pack = downloaded(download_dir, f"returnlens-evidence-{vendor}.html")
+    assert pack.stat().st_size > 1_000_000
     dash_duo.driver.execute_cdp_cmd("Network.enable", {})
     dash_duo.driver.execute_cdp_cmd("Network.emulateNetworkConditions", {
         "offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
