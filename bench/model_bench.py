@@ -5,7 +5,8 @@
 Prints, for the warehouse given (build one with `returnlens generate --orders 620000` and
 `returnlens pipeline`: ~975k order lines):
 - features: the point-in-time features in SQL (warehouse.features) and their preparation;
-- train: the judged model (boosting, Platt calibration, three baselines, permutation
+- train: the judged model (boosting, blended with a logistic model by the weight the
+  validation period picks, Platt calibration, three baselines, permutation
   importances) and the scoring model (everything labelled), i.e. what `returnlens train` does
   before the reserve backtest;
 - score: the saved model's probabilities for 100,000 prepared lines.
@@ -66,6 +67,8 @@ def main() -> None:
           f"{judged.metrics['lines_test']:,}")
     print(f"training (features + judged + scoring model): {total:.1f} s wall")
     print(f"scoring {args.score_lines:,} lines: {t_score:.2f} s wall")
+    print(f"boosting's weight in the blend: judged model {judged.metrics['blend_weight']:.1f}, "
+          f"scoring model {scorer.metrics['blend_weight']:.1f}")
     print(f"test ROC-AUC {judged.metrics['roc_auc']:.4f}, best baseline "
           f"{judged.metrics['baseline_roc_auc']:.4f} ({judged.metrics['best_baseline']})")
     for name, found in judged.baselines.items():

@@ -121,7 +121,7 @@ def train(db: str | None = None, seed: int = 7, truth: Path | None = None,
     abuse_tables = score_abuse(url)
 
     version = registry.new_version(snapshot, seed)
-    metrics = risk_outputs.summary_metrics(judged, backtest)
+    metrics = risk_outputs.summary_metrics(judged, scorer, backtest)
     truth_found = _truth_metrics(truth, judged, abuse_tables["abuse_customers"]) if truth else None
     metrics = risk_outputs.with_truth(metrics, truth_found)
     folder = registry.save(models_dir or Settings().data_dir / "models", version, scorer.model, {

@@ -72,19 +72,23 @@ def high_risk_customers(scores: pl.DataFrame, prepared: pl.DataFrame) -> pl.Data
 
 def model_metrics(judged: return_risk.Trained) -> pl.DataFrame:
     """The model and each baseline on the test period: ROC-AUC, PR-AUC and Brier score."""
-    rows = [{"model": "gradient_boosting_calibrated", **{k: judged.metrics[k] for k in
-                                                         ("roc_auc", "pr_auc", "brier")}}]
+    name = ("gradient_boosting_calibrated" if judged.metrics["blend_weight"] == 1.0
+            else "blend_calibrated")
+    rows = [{"model": name, **{k: judged.metrics[k] for k in ("roc_auc", "pr_auc", "brier")}}]
     rows += [{"model": name, **values} for name, values in judged.baselines.items()]
     return pl.DataFrame(rows).with_columns(lines_test=pl.lit(judged.metrics["lines_test"]))
 
 
-def summary_metrics(judged: return_risk.Trained, backtest: pl.DataFrame) -> dict[str, Any]:
-    """The run's headline figures, nested as the CLI's --json prints them."""
+def summary_metrics(judged: return_risk.Trained, scorer: return_risk.Trained,
+                    backtest: pl.DataFrame) -> dict[str, Any]:
+    """The run's headline figures, nested as the CLI's --json prints them; `blend_weight` is
+    the judged model's, `scoring_blend_weight` that of the model saved to score with."""
     keep = ("roc_auc", "pr_auc", "brier", "baseline_roc_auc", "best_baseline", "lines_train",
             "lines_valid", "lines_test", "return_rate_test", "train_from", "test_from",
-            "test_to")
+            "test_to", "blend_weight")
     risk = {k: judged.metrics[k] for k in keep}
     risk["baselines"] = judged.baselines
+    risk["scoring_blend_weight"] = scorer.metrics["blend_weight"]
     found = {"backtest_mape": None, "cuts": 0}
     if not backtest.is_empty():
         found = {"backtest_mape": float(backtest["units_ape"].mean()),

@@ -33,6 +33,8 @@ NO_MODEL = ("No model trained yet: run `returnlens train` (it builds the feature
             "judges the return-risk model, backtests the reserve, scores abuse and publishes "
             "everything this page shows).")
 MODEL_NAMES = {"gradient_boosting_calibrated": "Gradient boosting, calibrated (the model)",
+               "blend_calibrated": "Gradient boosting blended with a logistic regression, "
+                                   "calibrated (the model)",
                "logistic": "Logistic regression (baseline)",
                "category_rate": "Category return rate (baseline)",
                "overall_rate": "Overall return rate (baseline)"}
@@ -135,6 +137,22 @@ def _kpis(card: dict[str, Any], reserve: pl.DataFrame) -> dbc.Row:
                    class_name="g-2")
 
 
+def blend_text(judged: float | None, scoring: float | None) -> str:
+    """What the model is made of, in words: the boosting alone or its blend with a logistic
+    regression (the weights the validation period chose, for the judged and the saved model)."""
+    def mix(weight: float) -> str:
+        if weight >= 1.0:
+            return "gradient boosting alone"
+        return f"{weight:.0%} gradient boosting, {1 - weight:.0%} logistic regression"
+
+    if judged is None:
+        return ""
+    text = f"The model is {mix(judged)}"
+    if scoring is not None and scoring != judged:
+        text += f" (the saved model, refitted on every labelled line: {mix(scoring)})"
+    return text + ": the mix that ranked the validation period best."
+
+
 def model_card(card: dict[str, Any] | None, reserve: pl.DataFrame) -> html.Div:
     """Headline figures and where the model came from; or how to train one."""
     if card is None:
@@ -148,6 +166,7 @@ def model_card(card: dict[str, Any] | None, reserve: pl.DataFrame) -> html.Div:
               f"{risk.get('test_from', '–')} to {risk.get('test_to', '–')} "
               f"({format_value(risk.get('lines_test'), 'int')} lines, seed "
               f"{params.get('seed', '–')}).")
+    source += " " + blend_text(risk.get("blend_weight"), risk.get("scoring_blend_weight"))
     if params.get("scored_only"):
         source += " Open lines re-scored by `returnlens score`."
     return html.Div([_kpis(card, reserve), html.Div(source, className="small text-muted mb-3"),

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 import polars as pl
+from sklearn.metrics import roc_auc_score
 
 from models import reserve, return_risk
 
@@ -103,3 +104,78 @@ def test_the_reserve_interval_holds_the_expected_units() -> None:
     assert np.isclose(found["expected_units"], 50 * 0.2 * 2)
     assert np.isclose(found["expected_refund"], 50 * 0.2 * 20 * 0.9)
     assert found["units_low"] < found["expected_units"] < found["units_high"]
+
+
+def _feature_frame(n: int, seed: int) -> pl.DataFrame:
+    """Lines with every model feature, whose returns rise smoothly with the customer's return
+    rate (what a logistic model extrapolates well) and with one category."""
+    rng = np.random.default_rng(seed)
+    frame = pl.DataFrame({
+        "order_id": [f"o{i}" for i in range(n)], "line_id": [1] * n,
+        "ordered_at": [T0 + timedelta(minutes=i) for i in range(n)],
+        **{c: rng.choice(["a", "b", "c"], n) for c in return_risk.CATEGORICAL},
+        **{c: rng.normal(size=n) for c in return_risk.NUMERIC},
+    })
+    logit = -1.0 + 1.5 * frame["cust_return_rate"].to_numpy() \
+        + 0.5 * (frame["category"] == "a").to_numpy()
+    return frame.with_columns(label=pl.Series(rng.random(n) < 1 / (1 + np.exp(-logit)))
+                              .cast(pl.Int8))
+
+
+def _valid_auc(model, valid: pl.DataFrame, weight: float) -> float:  # noqa: ANN001
+    blend = model.estimator.estimator
+    x = valid.select(return_risk.FEATURES).to_pandas()
+    p = blend.boosting.predict_proba(x)[:, 1]
+    if weight < 1.0:
+        p = weight * p + (1 - weight) * blend.logistic.predict_proba(x)[:, 1]
+    return roc_auc_score(valid["label"].to_numpy(), p)
+
+
+def test_the_blend_weight_is_the_one_that_ranks_the_validation_period_best() -> None:
+    train, valid = _feature_frame(4000, 1), _feature_frame(2000, 2)
+    params = return_risk.Params(max_iter=30, min_samples_leaf=20)
+    model = return_risk.fit_calibrated(train, valid, params)
+    chosen = return_risk.blend_weight(model)
+    assert chosen < 1.0  # a smooth signal: the logistic model helps
+    best = _valid_auc(model, valid, chosen)
+    # the boosting is kept whole; the logistic part's other weights are judged against it
+    assert all(best >= _valid_auc(model, valid, w) for w in params.blend_weights if w < 1.0)
+
+
+def test_a_single_weight_of_one_is_the_boosting_alone() -> None:
+    train, valid = _feature_frame(2000, 1), _feature_frame(1000, 2)
+    model = return_risk.fit_calibrated(
+        train, valid, return_risk.Params(max_iter=20, min_samples_leaf=20, blend_weights=(1.0,)))
+    assert return_risk.blend_weight(model) == 1.0
+    assert model.estimator.estimator.logistic is None
+
+
+def test_the_blend_mixes_the_two_models_probabilities_by_its_weight() -> None:
+    train = _feature_frame(2000, 1)
+    x, y = train.select(return_risk.FEATURES).to_pandas(), train["label"].to_numpy()
+    params = return_risk.Params(max_iter=20, min_samples_leaf=20)
+    boosting = return_risk._boosting(params).fit(x, y)
+    logistic = return_risk._logistic(params).fit(x, y)
+    blended = return_risk.Blend(boosting, logistic, 0.3).predict_proba(x)[:, 1]
+    expected = 0.3 * boosting.predict_proba(x)[:, 1] + 0.7 * logistic.predict_proba(x)[:, 1]
+    assert np.allclose(blended, expected)
+
+
+def _graded_rare_returns(seed: int) -> pl.DataFrame:
+    """Returns at about 1.5 %, their odds rising smoothly with the customer's return rate."""
+    frame = _feature_frame(30_000, seed)
+    p = 1 / (1 + np.exp(5 - 1.2 * frame["cust_return_rate"].to_numpy()))
+    drawn = np.random.default_rng(seed + 10).random(frame.height) < p
+    return frame.with_columns(label=pl.Series(drawn).cast(pl.Int8))
+
+
+def test_calibration_spreads_rare_event_probabilities_as_observed() -> None:
+    train, valid = _graded_rare_returns(1), _graded_rare_returns(2)
+    model = return_risk.fit_calibrated(train, valid, return_risk.Params(max_iter=30,
+                                                                        min_samples_leaf=50))
+    table = return_risk.calibration_table(valid["label"].to_numpy(),
+                                          return_risk.predict(model, valid))
+    low, ninth = table.slice(0, 3), table.row(8, named=True)
+    # a sigmoid over the probabilities (not their log-odds) squeezes them all towards the mean
+    assert low["mean_predicted"].mean() < 2 * low["observed_rate"].mean()
+    assert abs(ninth["mean_predicted"] - ninth["observed_rate"]) < 0.3 * ninth["observed_rate"]

@@ -1,0 +1,26 @@
+"""The Risk page's model card says what the model is made of."""
+
+from __future__ import annotations
+
+import dash
+
+from tests.dashboard.conftest import page
+
+
+def test_the_card_names_the_boosting_alone_when_the_validation_chose_it(app: dash.Dash) -> None:
+    assert page("risk").blend_text(1.0, 1.0).startswith("The model is gradient boosting alone")
+
+
+def test_the_card_gives_the_blend_weights_the_validation_chose(app: dash.Dash) -> None:
+    text = page("risk").blend_text(0.6, 0.6)
+    assert "60% gradient boosting, 40% logistic regression" in text
+    assert "saved model" not in text
+
+
+def test_the_card_says_when_the_saved_model_mixes_differently(app: dash.Dash) -> None:
+    text = page("risk").blend_text(0.6, 1.0)
+    assert "the saved model, refitted on every labelled line: gradient boosting alone" in text
+
+
+def test_a_card_from_before_blending_says_nothing_about_it(app: dash.Dash) -> None:
+    assert page("risk").blend_text(None, None) == ""
