@@ -62,6 +62,12 @@ def _exit_on_sigterm() -> None:
     atexit.register(_stop_children)
 
 
+@app.callback()
+def _every_command() -> None:
+    """Whatever the command, SIGTERM ends it as Ctrl-C would: nothing it started outlives it."""
+    _exit_on_sigterm()
+
+
 def _stop_children() -> None:
     """End every process this one started and that still runs (nothing may outlive it)."""
     children = psutil.Process().children(recursive=True)
@@ -140,7 +146,6 @@ def pipeline_command(
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Load SOURCE into the warehouse and rebuild the marts."""
-    _exit_on_sigterm()
     _setup_logging(verbose)
     from flows.interrupt import stop_on_interrupt
     from flows.pipeline import pipeline
@@ -504,7 +509,6 @@ def serve(
                         "never for a team.")] = False,
 ) -> None:
     """Serve the dashboard over the warehouse at http://HOST:PORT (gunicorn)."""
-    _exit_on_sigterm()
     from dashboard.app import create_app
     from dashboard.auth import AuthConfigError, load_users
     from dashboard.serving import default_allowed_hosts, default_workers, is_local, run_gunicorn
@@ -578,7 +582,6 @@ def demo(
     out = settings.data_dir / "demo"
     if not (out / "orders.parquet").exists():
         generate(out=out, orders=orders, seed=seed, file_format=FileFormat.parquet)
-    _exit_on_sigterm()
     pipeline_command(source=out, db=db, source_kind="files")
     _stop_prefect_server()
     kpis(db=db)

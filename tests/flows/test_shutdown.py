@@ -1,10 +1,12 @@
 """Stopping the product: nothing it starts (Prefect's temporary server, the dashboard's
-workers) outlives `returnlens demo` or `returnlens serve` after SIGTERM or Ctrl-C."""
+workers) outlives `returnlens demo`, `returnlens serve` or any other command after SIGTERM or
+Ctrl-C."""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -57,3 +59,46 @@ def test_stopping_the_demo_leaves_no_process_behind(tmp_path: Path, stop: signal
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(demo.pid, signal.SIGKILL)
+
+
+def _prefect_server_of(process: subprocess.Popen[bytes], timeout: float) -> psutil.Process:
+    """The Prefect temporary server `process` started, once it runs."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the command ended before starting Prefect's server"
+        for child in psutil.Process(process.pid).children(recursive=True):
+            with contextlib.suppress(psutil.NoSuchProcess):
+                if "uvicorn" in " ".join(child.cmdline()):
+                    return child
+        time.sleep(0.5)
+    raise TimeoutError(f"no Prefect server started within {timeout} s")
+
+
+def test_stopping_training_leaves_no_prefect_server_behind(warehouse_url: str,
+                                                            tmp_path: Path) -> None:
+    from warehouse.engine import duckdb_path
+
+    shutil.copyfile(duckdb_path(warehouse_url), tmp_path / "returnlens.duckdb")
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("RETURNLENS_", "PREFECT_API_URL"))}
+    env.update(RETURNLENS_DATA_DIR=str(tmp_path / "data"),
+               PREFECT_HOME=str(tmp_path / "prefect"),
+               PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="120")
+    train = subprocess.Popen(
+        [str(RETURNLENS), "train", "--db", f"duckdb:///{tmp_path / 'returnlens.duckdb'}"],
+        env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
+    server = None
+    try:
+        server = _prefect_server_of(train, timeout=120)
+
+        train.send_signal(signal.SIGTERM)
+        train.wait(timeout=30)
+
+        assert not psutil.wait_procs([server], timeout=10)[1], "Prefect's server outlived it"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(train.pid, signal.SIGKILL)
+        if server is not None:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                server.kill()
