@@ -114,8 +114,10 @@ def scoring_tables(prepared: pl.DataFrame, model: CalibratedClassifierCV, cut: d
     """The tables a model's scoring of the open lines at `cut` gives: line scores, high-risk SKUs
     and customers, and the reserve (the current row after the backtest's `backtest_rows`)."""
     scores = line_scores(prepared, model, cut)
+    # the current row has no outcome yet; a reserve without backtest rows keeps the columns
     reserve_rows = pl.DataFrame([{**reserve.reserve_with(model, prepared, cut),
-                                  "kind": "current"}])
+                                  "kind": "current"}]).with_columns(
+        actual_units=pl.lit(None, pl.Float64), actual_refund=pl.lit(None, pl.Float64))
     if not backtest_rows.is_empty():
         past = backtest_rows.with_columns(kind=pl.lit("backtest"))
         reserve_rows = pl.concat([past, reserve_rows], how="diagonal_relaxed")

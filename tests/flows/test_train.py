@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from flows.train import score, train
+from flows.train import TrainSummary, score, train
 from models import registry
 from warehouse import read
 from warehouse.engine import derived_path, duckdb_path, reader_engine
@@ -70,10 +70,18 @@ def test_same_data_and_seed_give_the_same_model_and_metrics(
     assert first["return_risk"] == metrics["return_risk"]
 
 
-def test_without_truth_fraud_figures_are_null_and_say_why(trained_warehouse: tuple[str, Path],
-                                                          tmp_path: Path) -> None:
-    url = copy_of(trained_warehouse[0], tmp_path / "warehouse")
-    found = train(db=url, seed=7, backtest_cuts=0, models_dir=tmp_path / "models")
+@pytest.fixture(scope="module")
+def untruthed(trained_warehouse: tuple[str, Path],
+              tmp_path_factory: pytest.TempPathFactory) -> tuple[str, TrainSummary]:
+    """A copy of the trained warehouse trained again without --truth and without a backtest."""
+    folder = tmp_path_factory.mktemp("untruthed")
+    url = copy_of(trained_warehouse[0], folder / "warehouse")
+    return url, train(db=url, seed=7, backtest_cuts=0, models_dir=folder / "models")
+
+
+def test_without_truth_fraud_figures_are_null_and_say_why(
+        untruthed: tuple[str, TrainSummary]) -> None:
+    found = untruthed[1]
     assert found.metrics["fraud"]["precision_at_1pct"] is None
     assert "no abuse labels" in found.metrics["fraud"]["note"]
     assert "bayes_roc_auc" not in found.metrics["return_risk"]
@@ -81,6 +89,18 @@ def test_without_truth_fraud_figures_are_null_and_say_why(trained_warehouse: tup
     saved = json.loads((found.model_dir / "metadata.json").read_text())
     assert saved["snapshot"] == found.snapshot and saved["features"]
     assert saved["params"]["seed"] == 7
+
+
+def test_without_a_backtest_the_risk_page_shows_the_model_and_the_reserve(
+        untruthed: tuple[str, TrainSummary]) -> None:
+    from dashboard.app import create_app
+
+    create_app(untruthed[0])
+    from dashboard.pages import risk
+
+    card, *_, reserve_table = risk.update_model("/risk")
+    assert "ROC-AUC" in str(card)
+    assert "current" in str(reserve_table) and "Units that came back" in str(reserve_table)
 
 
 def test_training_publishes_scores_skus_customers_and_the_reserve(
