@@ -165,7 +165,8 @@ def _signal_tail(signal: _Signal, events: np.ndarray, chances: np.ndarray) -> np
 def _evidence(log10_tails: np.ndarray) -> np.ndarray:
     """Fisher's combination of per-signal tails (columns) as -log10 of the combined p."""
     statistic = -2.0 * math.log(10) * log10_tails.sum(axis=1)
-    return -sps.chi2.logsf(statistic, 2 * log10_tails.shape[1]) / math.log(10)
+    # no event at all gives p = 1: evidence 0, never the -0.0 of rounding
+    return np.maximum(-sps.chi2.logsf(statistic, 2 * log10_tails.shape[1]) / math.log(10), 0.0)
 
 
 def _score(evidence: np.ndarray) -> np.ndarray:

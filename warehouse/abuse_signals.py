@@ -121,17 +121,23 @@ def customer_signals(conn: Connection, as_of: datetime,
 
     Customers who returned nothing are included (with zero counts) so the model can learn what
     ordinary customers look like. expected_returned_lines is what the customer's delivered lines
-    would bring back at the shop-wide return rate of each line's category, so a customer who buys
-    what everyone returns is not mistaken for a serial returner. Sums of floats are rounded:
-    the warehouse adds them in parallel, in an order that changes the last bits run to run.
+    (every line ordered, where the source records no delivery at all) would bring back at the
+    shop-wide return rate of each line's category, so a customer who buys what everyone returns
+    is not mistaken for a serial returner. Sums of floats are rounded: the warehouse adds them
+    in parallel, in an order that changes the last bits run to run.
     """
     frame = read_frame(conn, _RETURNS + """
         , returned_lines AS (SELECT DISTINCT order_id, line_id FROM final),
+        recorded AS (  -- a source without delivery dates (Online Retail II): lines arrive
+            SELECT COUNT(delivered_at) > 0 AS deliveries FROM core.fct_order_lines
+        ),
         lines AS (
             SELECT l.customer_id, l.order_id, l.category,
-                   CASE WHEN l.delivered_at <= :as_of THEN 1 ELSE 0 END AS delivered,
+                   CASE WHEN l.delivered_at <= :as_of OR NOT d.deliveries THEN 1 ELSE 0 END
+                       AS delivered,
                    CASE WHEN rl.order_id IS NOT NULL THEN 1 ELSE 0 END AS returned
             FROM core.fct_order_lines l
+            CROSS JOIN recorded d
             LEFT JOIN returned_lines rl ON rl.order_id = l.order_id AND rl.line_id = l.line_id
             WHERE l.ordered_at <= :as_of
         ),

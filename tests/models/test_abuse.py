@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -286,3 +287,8 @@ def test_a_customer_with_many_used_returns_out_of_many_is_flagged_as_wardrobing(
     assert got["flagged"]
     assert "wardrobing" in got["kinds"].split(",")
     assert "10 of 12 returns found used at inspection" in got["reasons"]
+
+
+def test_a_customer_with_no_unusual_event_has_evidence_zero_not_minus_zero():
+    evidence = abuse._evidence(np.zeros((3, 5)))
+    assert (evidence == 0).all() and not np.signbit(evidence).any()

@@ -275,3 +275,14 @@ def test_the_warehouse_reads_its_money_as_pounds_sterling(retail_warehouse):
     url, _ = retail_warehouse
     with reader_engine(url).connect() as conn:
         assert read.runs.currency(conn) == "GBP"
+
+
+def test_serial_returning_is_measured_though_the_source_records_no_deliveries(retail_warehouse):
+    from warehouse import abuse_signals
+
+    url, _ = retail_warehouse
+    with reader_engine(url).connect() as conn:
+        signals = abuse_signals.customer_signals(conn, abuse_signals.latest_event(conn))
+        lines = conn.exec_driver_sql("SELECT COUNT(*) FROM core.fct_order_lines").scalar()
+    assert signals["delivered_lines"].sum() == lines
+    assert signals["expected_returned_lines"].sum() > 0
