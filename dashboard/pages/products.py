@@ -178,17 +178,11 @@ def defect_sku_table(filters: Filters, drill: dict[str, Any]) -> pl.DataFrame:
             .sort(["excess_lower", "sku"], descending=[True, False], nulls_last=True))
 
 
-def vendors_are_placeholders() -> bool:
-    """Whether the source names no vendors (its adapter filled in one placeholder vendor)."""
-    notes = data.load(read.quality.source_notes)
-    return "default:products.vendor_id" in notes["note"].to_list()
-
-
 def defect_vendor_table(filters: Filters, drill: dict[str, Any]) -> pl.DataFrame:
     """Vendors per category ranked by how surely their defect-reason rate exceeds it (no rows
     when the source names no vendors: a placeholder is not a vendor to rank)."""
     skus = data.load(read.products.sku_totals, drill_filters(filters, drill))
-    if vendors_are_placeholders():
+    if data.source_defaults("products.vendor_id"):
         skus = skus.clear()
     vendors = skus.group_by("vendor_id", "category").agg(
         pl.col("order_lines", "units_sold", "units_returned", "defect_units").sum())
@@ -390,11 +384,12 @@ def update_outliers(state: dict[str, Any] | None, drill_state: dict[str, Any]) -
          Col("defect_units", "Defect returns", "int"), Col("rate", "Defect rate", "pct"),
          *EXCESS_COLUMNS), max_rows=15, link=DRILL_LINK)
     vendors = notice("The loaded source names no vendors, so none is ranked.") \
-        if vendors_are_placeholders() else frame_table(defect_vendor_table(filters, drill_state), (
-        Col("vendor_name", "Vendor"), Col("category", "Category"),
-        Col("units_sold", "Sold", "int"), Col("defect_units", "Defect returns", "int"),
-        Col("rate", "Defect rate", "pct"), Col("group_rate", "Category", "pct"),
-        Col("lower", "95% from", "pct")), max_rows=15)
+        if data.source_defaults("products.vendor_id") else frame_table(
+        defect_vendor_table(filters, drill_state), (
+            Col("vendor_name", "Vendor"), Col("category", "Category"),
+            Col("units_sold", "Sold", "int"), Col("defect_units", "Defect returns", "int"),
+            Col("rate", "Defect rate", "pct"), Col("group_rate", "Category", "pct"),
+            Col("lower", "95% from", "pct")), max_rows=15)
     return figures.make_funnel_figure(judged), outliers, defects, vendors
 
 
