@@ -113,6 +113,25 @@ def to_query(state: dict[str, Any] | None, page: dict[str, str] | None = None) -
     return f"?{urlencode(pairs)}" if pairs else ""
 
 
+def page_query_id(page: str) -> dict[str, str]:
+    """The id of the dcc.Store in which the page `page` keeps its own URL parameters (its
+    drill-down, say) as {name: value}; the app shell adds them to the address."""
+    return {"type": "page-query", "page": page}
+
+
+MAX_PAGE_PARAMS = 4
+
+
+def checked_page_query(params: Any) -> dict[str, str]:
+    """A page's URL parameters as its store holds them ({name: text}), or a 400."""
+    if not isinstance(params, dict) or len(params) > MAX_PAGE_PARAMS:
+        raise BadInput(f"page query: expected at most {MAX_PAGE_PARAMS} parameters")
+    for name, value in params.items():
+        text_value(name, "page query name", optional=False)
+        text_value(value, f"page query {name!r}", optional=False)
+    return params
+
+
 def page_href(path: str, state: dict[str, Any] | None, page: dict[str, str]) -> str:
     """The address of a view on the page at `path` with the filters `state` kept: a link from
     one page's table to another page's view of the same row."""

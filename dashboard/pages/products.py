@@ -23,7 +23,15 @@ from dashboard.components import (
     send_csv,
     table_card,
 )
-from dashboard.filters import BadInput, choice, text_value, to_filters
+from dashboard.filters import (
+    BadInput,
+    choice,
+    drill_param,
+    page_query_id,
+    parse_drill,
+    text_value,
+    to_filters,
+)
 from models import stats
 from warehouse import read
 from warehouse.read.filters import Filters
@@ -33,6 +41,7 @@ dash.register_page(__name__, path="/products", name="Products", order=1,
 
 EMPTY_DRILL: dict[str, str | None] = {"category": None, "product_id": None, "sku": None}
 GROUPS = ("drill", "size", "vendor_id")  # the group radio's values
+GROUP_PARAMS = {"size": "size", "vendor_id": "vendor"}  # the group in the URL (?group=size)
 DRILL_LINK = RowLink("products-drill-click", "link")  # a table's names drill down ("level:key")
 LEVEL_LABELS = {"category": "Category", "product_id": "Product", "sku": "SKU", "size": "Size",
                 "vendor_id": "Vendor"}
@@ -44,12 +53,36 @@ EXCESS_COLUMNS = (Col("group_rate", "Category rate", "pct"),
                   Col("upper", "to", "pct"), Col("prob_above", "P(above category)", "pct"))
 
 
-def layout(**_query: str) -> html.Div:
-    """The Products page (filters come from the global filter bar)."""
+def view_from_query(query: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """The drill-down and grouping a URL asks for (?drill=sku:P00012-M&group=size): what the
+    warehouse does not know, or the page does not offer, is dropped, as the filters drop
+    values they do not offer."""
+    group = next((g for g, word in GROUP_PARAMS.items() if word == query.get("group")), "drill")
+    asked = parse_drill(query.get("drill"))
+    if asked is None:
+        return EMPTY_DRILL, group
+    try:
+        return resolve_drill(EMPTY_DRILL, *asked), group
+    except BadInput:
+        return EMPTY_DRILL, group
+
+
+def view_to_query(drill_state: dict[str, Any], group: str) -> dict[str, str]:
+    """The URL parameters of a drill-down and grouping (the deepest level only)."""
+    params = {"group": GROUP_PARAMS[group]} if group in GROUP_PARAMS else {}
+    level = next((k for k in ("sku", "product_id", "category") if drill_state.get(k)), None)
+    return {**(drill_param(level, drill_state[level]) if level else {}), **params}
+
+
+def layout(**query: Any) -> html.Div:
+    """The Products page (filters come from the global filter bar; the drill-down and grouping
+    from the URL's own parameters, so a copied address opens the same view)."""
+    drill_state, group = view_from_query(query)
     return html.Div([
         page_header("Products", "Which categories, products, SKUs and sizes come back, why, "
                                 "and which are returned more than their category explains."),
-        dcc.Store(id="products-drill-store", data=EMPTY_DRILL),
+        dcc.Store(id="products-drill-store", data=drill_state),
+        dcc.Store(id=page_query_id("products"), data=view_to_query(drill_state, group)),
         dcc.Store(id="products-drill-click"),  # written by a click on a name in a table
         dbc.Row(dbc.Col(dcc.Dropdown(
             id="products-search-dropdown", options=[], searchable=True, clearable=True,
@@ -58,7 +91,7 @@ def layout(**_query: str) -> html.Div:
         dbc.Row([
             dbc.Col(html.Div(id="products-breadcrumb"), md=8),
             dbc.Col(dbc.RadioItems(
-                id="products-group-radio", inline=True, value="drill",
+                id="products-group-radio", inline=True, value=group,
                 options=[{"label": label, "value": value} for label, value in zip(
                     ("drill level", "by size", "by vendor"), GROUPS, strict=True)]),
                 md=4, class_name="text-md-end"),
@@ -260,17 +293,34 @@ def drill(click: dict[str, Any] | None, _crumbs: list[int | None], found: str | 
         return {k: current.get(k) if i < cut else None for i, k in enumerate(keep)}
     link = text_value(click.get("value") if isinstance(click, dict) else None, "drill click")
     level, _, value = (link or "").partition(":")
+    return resolve_drill(current, level, value)
+
+
+def resolve_drill(current: dict[str, Any], level: str, value: str) -> dict[str, Any]:
+    """The drill-down at `level` `value`, with the levels above it filled in from the
+    catalogue; a level or value the warehouse does not know is a 400."""
     choice(level, ("category", "product_id", "sku"), "drill level")
     state = dict(current)
-    state[level] = value
+    state[level] = text_value(value, "drill value", optional=False)
+    skus = data.load(read.products.sku_totals, Filters())
+    rows = skus.filter(pl.col(level) == value)
+    if rows.is_empty():
+        raise BadInput(f"drill: no {LEVEL_LABELS[level]} {value!r}")
     if level in ("product_id", "sku"):
-        skus = data.load(read.products.sku_totals, Filters())
-        rows = skus.filter(pl.col(level) == value)
-        if rows.is_empty():
-            raise BadInput(f"drill: no {LEVEL_LABELS[level]} {value!r}")
         row = rows.row(0, named=True)
         state["category"], state["product_id"] = row["category"], row["product_id"]
     return state
+
+
+@callback(
+    Output(page_query_id("products"), "data"),
+    Input("products-drill-store", "data"),
+    Input("products-group-radio", "value"),
+    prevent_initial_call=True,
+)
+def update_page_query(drill_state: dict[str, Any], group: str) -> dict[str, str]:
+    """The drill-down and grouping into the URL (the app shell writes it)."""
+    return view_to_query(checked_drill(drill_state), choice(group, GROUPS, "group"))
 
 
 def search_options(query: str) -> list[dict[str, str]]:

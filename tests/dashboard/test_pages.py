@@ -274,6 +274,41 @@ def test_products_breadcrumb_goes_back_up(app: dash.Dash) -> None:
     assert up == {"category": "shoes", "product_id": None, "sku": None}
 
 
+def test_products_url_opens_the_drill_down_and_grouping_it_names(
+        app: dash.Dash, shop: dict[str, pl.DataFrame]) -> None:
+    products = page("products")
+    sku = lines_enriched(shop).filter(pl.col("category") == "shoes")["sku"].sort()[0]
+
+    with app.server.test_request_context():
+        drill, group = products.view_from_query({"drill": f"sku:{sku}", "group": "size"})
+
+    assert drill == {"category": "shoes", "product_id": sku.split("-")[0], "sku": sku}
+    assert group == "size"
+
+
+@pytest.mark.parametrize("query", [
+    {"drill": "sku:NO-SUCH-SKU"}, {"drill": "category:'; DROP TABLE x"}, {"drill": "price:1"},
+    {"drill": ["sku:a", "sku:b"]}, {"drill": "sku:" + "x" * 5000}, {"group": "colour"},
+])
+def test_products_url_drops_a_drill_down_or_grouping_the_page_does_not_offer(
+        app: dash.Dash, query: dict[str, object]) -> None:
+    products = page("products")
+
+    with app.server.test_request_context():
+        assert products.view_from_query(query) == (products.EMPTY_DRILL, "drill")
+
+
+def test_products_drill_down_and_grouping_go_into_the_url(app: dash.Dash) -> None:
+    products = page("products")
+    deep = {"category": "shoes", "product_id": "P00001", "sku": "P00001-40"}
+
+    assert products.update_page_query(deep, "drill") == {"drill": "sku:P00001-40"}
+    assert products.update_page_query({**products.EMPTY_DRILL, "category": "shoes"},
+                                      "vendor_id") == {"drill": "category:shoes",
+                                                       "group": "vendor"}
+    assert products.update_page_query(products.EMPTY_DRILL, "drill") == {}
+
+
 def test_products_flag_the_latest_cohort_as_immature(app: dash.Dash) -> None:
     products = page("products")
 
