@@ -290,6 +290,9 @@ def no_rises(name: str, filters: Filters, days: int) -> html.Div:
     """What a 'returned more' table says when no rate rose clearly."""
     if name == "vendor-movers" and data.source_defaults("products.vendor_id"):
         return notice("The loaded source names no vendors, so none is compared.")
+    if name == "vendor-movers" and data.source_lacks("returns", "reason_code"):
+        return notice("The loaded source carries no return reasons, so defect returns are "
+                      "not known.")
     what = "SKU's return rate" if name == "sku-movers" else "vendor's defect-return rate"
     tested = rate_rises(filters, days, "sku" if name == "sku-movers" else "vendor_id",
                         name == "vendor-movers").height

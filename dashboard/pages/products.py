@@ -159,11 +159,18 @@ def cohort_grid(filters: Filters, drill: dict[str, Any], group: str) -> pl.DataF
                      drill_level(drill, group), drill.get("product_id"), drill.get("sku"))
 
 
+SIZE_COLUMNS = ("category", "size_system", "size", "size_order")  # what a size row carries
+
+
 def level_table(filters: Filters, drill: dict[str, Any], group: str) -> pl.DataFrame:
-    """One row per level value: units, return rate with its interval."""
+    """One row per level value: units, return rate with its interval; sizes in their order
+    within their category and size system, other levels largest first."""
     grid = cohort_grid(filters, drill, group)
-    totals = grid.group_by("key").agg(pl.col("units_sold", "units_returned").sum())
-    return with_rates(totals).sort(["units_sold", "key"], descending=[True, False])
+    by = ["key", *SIZE_COLUMNS] if group == "size" else ["key"]
+    totals = with_rates(grid.group_by(by).agg(pl.col("units_sold", "units_returned").sum()))
+    if group == "size":
+        return totals.sort("category", "size_system", "size_order", "size", nulls_last=True)
+    return totals.sort(["units_sold", "key"], descending=[True, False])
 
 
 def cohort_table(filters: Filters, drill: dict[str, Any]) -> pl.DataFrame:
@@ -374,8 +381,13 @@ def update_cohorts(state: dict[str, Any] | None, drill_state: dict[str, Any],
     cohorts = cohort_table(filters, drill_state)
     rows = level_table(filters, drill_state, group)
     drillable = group == "drill" and not drill_state.get("sku")
-    table = frame_table(_links(rows, level), (Col("key", label), *RATE_COLUMNS),
-                        link=DRILL_LINK if drillable else None)
+    keys = (Col("category", "Category"), Col("size_system", "Size system"),
+            Col("size", "Size")) if group == "size" else (Col("key", label),)
+    table = frame_table(_links(rows, level), (*keys, *RATE_COLUMNS),
+                        link=DRILL_LINK if drillable else None, max_rows=40)
+    if group == "size" and data.source_defaults("products.size"):
+        table = html.Div([notice("The loaded source records no sizes: every product is one "
+                                 "size, so this shows each category once."), table])
     cohort_view = frame_table(cohorts.sort("order_month", descending=True), (
         Col("order_month", "Order month", "month"), Col("units_sold", "Units sold", "int"),
         Col("units_returned", "Returned so far", "int"), Col("return_rate", "Rate so far", "pct"),
@@ -385,8 +397,10 @@ def update_cohorts(state: dict[str, Any] | None, drill_state: dict[str, Any],
     young = cohorts.filter(pl.col("immature").fill_null(False))
     immature = dict(zip(young["order_month"].to_list(),
                         young["completeness"].fill_null(0).to_list(), strict=True))
+    shown = rows["key"].head(30)
+    order = shown.to_list() if group == "size" else None  # sizes in order, not by sales
     return (breadcrumb(drill_state), figures.make_cohort_heatmap_figure(grid.filter(
-        pl.col("key").is_in(rows["key"].head(30).implode())), label, immature),
+        pl.col("key").is_in(shown.implode())), label, immature, order),
         figures.make_return_rate_figure(cohorts), table, cohort_view)
 
 

@@ -274,6 +274,38 @@ def test_products_breadcrumb_goes_back_up(app: dash.Dash) -> None:
     assert up == {"category": "shoes", "product_id": None, "sku": None}
 
 
+def test_products_by_size_lists_each_categorys_sizes_in_order_within_their_system(
+        app: dash.Dash, shop: dict[str, pl.DataFrame]) -> None:
+    products = page("products")
+    sizes = shop["products"].group_by("category").agg(pl.col("size").unique())
+    catalogue = dict(sizes.iter_rows())
+
+    _, _, _, table, _ = products.update_cohorts(ALL, products.EMPTY_DRILL, "size")
+
+    rows = table_rows(table)
+    shown: dict[str, list[str]] = {}
+    for category, system, size, *_ in rows:
+        shown.setdefault(category, []).append(size)
+        assert system == {"apparel": "letter", "sports": "letter",
+                          "shoes": "numeric"}.get(category, "one size")
+    assert shown["apparel"] == ["XS", "S", "M", "L", "XL", "XXL"]
+    assert shown["shoes"] == [str(n) for n in range(36, 46)]
+    assert {c: set(v) for c, v in shown.items()} == {c: set(v) for c, v in catalogue.items()}
+
+
+def test_products_by_size_never_pools_a_size_label_across_categories(
+        app: dash.Dash, shop: dict[str, pl.DataFrame]) -> None:
+    products = page("products")
+    lines = lines_enriched(shop).join(shop["products"].select("sku", "size"), on="sku")
+    apparel_m = lines.filter(pl.col("category") == "apparel", pl.col("size") == "M")
+
+    sizes = products.level_table(to_filters(ALL), products.EMPTY_DRILL, "size")
+
+    row = sizes.row(by_predicate=pl.col("key") == "apparel · M", named=True)
+    assert row["units_sold"] == apparel_m["quantity"].sum()
+    assert sizes.filter(pl.col("size") == "M").height == 2  # apparel and sports, apart
+
+
 def test_products_url_opens_the_drill_down_and_grouping_it_names(
         app: dash.Dash, shop: dict[str, pl.DataFrame]) -> None:
     products = page("products")

@@ -123,6 +123,39 @@ def test_returned_lines_by_cohort_count_lines_returned_within_the_follow_up(
                        expected.sort("vendor_id"), check_dtypes=False)
 
 
+def test_sizes_are_counted_per_category_never_pooled_across_categories(
+        conn: Connection, shop: dict[str, pl.DataFrame]) -> None:
+    lines = lines_enriched(shop).join(shop["products"].select("sku", "size"), on="sku")
+    sold = lines.group_by("category", "size").agg(units_sold=pl.col("quantity").sum())
+
+    grid = read.products.returns_by_cohort(conn, ALL, "size")
+
+    got = grid.group_by("category", "size").agg(pl.col("units_sold").sum())
+    assert_frame_equal(got.sort("category", "size"), sold.sort("category", "size"),
+                       check_dtypes=False, check_column_order=False)
+    assert grid.group_by("key").agg(pl.col("category").n_unique())["category"].max() == 1
+
+
+def test_sizes_have_the_size_system_of_their_labels() -> None:
+    frame = pl.DataFrame({"category": ["x"] * 7,
+                          "size": ["M", "38", "ONE", "xl", "40.5", "W32", None]})
+
+    systems = read.products.with_size_systems(frame)
+
+    assert systems["size_system"].cast(pl.String).to_list() == [
+        "letter", "numeric", "one size", "letter", "numeric", "other", "not recorded"]
+    assert systems["key"][-1] == "x · not recorded"
+
+
+def test_sizes_sort_small_to_large_within_their_system() -> None:
+    frame = pl.DataFrame({"category": ["x"] * 9,
+                          "size": ["XL", "40", "S", "XXL", "38", "XS", "M", "2XL", "9"]})
+
+    ordered = read.products.with_size_systems(frame).sort("size_system", "size_order")
+
+    assert ordered["size"].to_list() == ["XS", "S", "M", "XL", "XXL", "2XL", "9", "38", "40"]
+
+
 def test_carrier_weekly_counts_every_attempt_and_failure_reason(
         conn: Connection, shop: dict[str, pl.DataFrame]) -> None:
     attempts = pickup_attempts(shop)
