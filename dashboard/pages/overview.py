@@ -68,9 +68,11 @@ RISE_COLUMNS = (Col("rate_before", "Rate before", "pct"), Col("rate_now", "Rate 
                 Col("q_value", "p (adjusted)", "p"))
 MOVER_COLUMNS = {
     "sku-movers": (Col("key", "SKU"), Col("category", "Category"), *RISE_COLUMNS),
+    # the card's note says these are defect-return rates: longer headers push a column out
+    # of the half-width card at 1440 px
     "vendor-movers": (Col("vendor_name", "Vendor"), Col("category", "Category"),
-                      *(Col(c.name, f"Defect {c.label.lower()}", c.kind) if c.kind == "pct"
-                        else c for c in RISE_COLUMNS)),
+                      Col("rate_before", "Before", "pct"), Col("rate_now", "Now", "pct"),
+                      *RISE_COLUMNS[2:]),
     "carrier-movers": (Col("carrier", "Carrier"), Col("npr_previous", "NPR before", "pct"),
                        Col("npr_current", "NPR now", "pct"), Col("change_pp", "Change", "pp"),
                        Col("attempts_current", "Attempts now", "int")),
@@ -104,7 +106,8 @@ def layout(**_query: str) -> html.Div:
             dbc.Col(table_card("overview", "sku-movers", "SKUs returned more",
                                "return rate on order lines, clear rises only"), lg=6),
             dbc.Col([table_card("overview", "vendor-movers", "Vendors with more defect returns",
-                                "defective or not as described, clear rises only"),
+                                "rate of lines returned defective or not as described, "
+                                "clear rises only"),
                      table_card("overview", "carrier-movers", "Carriers failing more pickups",
                                 "≥ 20 attempts in both periods")], lg=6),
         ]),
