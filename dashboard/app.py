@@ -21,7 +21,16 @@ from dash._callback import GLOBAL_CALLBACK_LIST, GLOBAL_CALLBACK_MAP
 
 from dashboard import auth, data, serving
 from dashboard.components import filter_bar
-from dashboard.filters import KEYS, SEGMENTS, checked_state, empty_state, parse_query, to_query
+from dashboard.filters import (
+    KEYS,
+    SEGMENTS,
+    checked_page_query,
+    checked_state,
+    empty_state,
+    page_query_id,
+    parse_query,
+    to_query,
+)
 from warehouse import read
 
 # Clientside: show the filters in the address bar without a reload or a page re-render.
@@ -141,12 +150,18 @@ def _register_callbacks(app: dash.Dash) -> None:
         Output("app-query", "children"),
         Input("filters-store", "data"),
         Input("app-location", "pathname"),
+        Input(page_query_id(ALL), "data"),
     )
-    def update_nav(state: dict[str, Any] | None, pathname: str | None) -> tuple[Any, ...]:
-        """Navigation keeps the filters; the current page's link is highlighted."""
-        query = to_query(checked_state(state) if state is not None else None)
+    def update_nav(state: dict[str, Any] | None, pathname: str | None,
+                   page_params: list[Any]) -> tuple[Any, ...]:
+        """Navigation keeps the filters; the current page's link is highlighted; the address
+        shows the filters and the page's own view (its drill-down)."""
+        filters = checked_state(state) if state is not None else None
+        query = to_query(filters)
+        view = {k: v for params in page_params for k, v in checked_page_query(params).items()}
         shown = [paths[o["id"]["page"]] for o in callback_context.outputs_list[0]]
-        return [p + query for p in shown], [p == (pathname or "/") for p in shown], query
+        return ([p + query for p in shown], [p == (pathname or "/") for p in shown],
+                to_query(filters, view))
 
     app.clientside_callback(_REPLACE_URL, Output("app-url-sync", "children"),
                             Input("app-query", "children"), prevent_initial_call=True)

@@ -14,7 +14,7 @@ from dash import dcc, html
 from warehouse.contract import code_label
 
 Kind = Literal["text", "wrap", "int", "money", "pct", "pp", "num", "date", "z", "code",
-               "month"]
+               "month", "p"]
 
 
 WHOLE_MONEY_FROM = 100_000  # amounts from here on show no decimals
@@ -48,6 +48,8 @@ def format_value(value: Any, kind: Kind) -> str:
         return f"{value:,.2f}"
     if kind == "z":
         return f"{value:.1f}"
+    if kind == "p":  # a p-value: its size matters, not its digits below a thousandth
+        return "< 0.001" if value < 0.001 else f"{value:.3f}"
     if kind == "month":
         if isinstance(value, str):  # some marts carry months as ISO text
             try:
@@ -163,6 +165,14 @@ class RowLink:
     column: str
 
 
+@dataclass(frozen=True)
+class PageLink:
+    """Makes a table's first cell a link to the address in row[column]: another page's view
+    of that row (its drill-down), opened without reloading the app."""
+
+    column: str
+
+
 MAX_CELL_CHARS = 2_000  # a review of megabytes would stall the browser; the CSV has it whole
 
 
@@ -174,17 +184,20 @@ def bounded(text: str) -> str:
             "the CSV download has the whole text)")
 
 
-def _cell(value: str, record: dict[str, Any], first: bool, link: RowLink | None) -> Any:
+def _cell(value: str, record: dict[str, Any], first: bool,
+          link: RowLink | PageLink | None) -> Any:
     """A cell's content: its text, or a drill-down link carrying the row's value."""
     value = bounded(value)
     if not first or link is None:
         return value
+    if isinstance(link, PageLink):
+        return dcc.Link(value, href=str(record[link.column]), className="table-link")
     return html.A(value, href="#", className="table-link",
                   **{"data-store": link.store, "data-value": str(record[link.column])})
 
 
 def frame_table(frame: pl.DataFrame, columns: Sequence[Col], max_rows: int = 25,
-                link: RowLink | None = None, highlight: str | None = None,
+                link: RowLink | PageLink | None = None, highlight: str | None = None,
                 total: int | None = None) -> html.Div:
     """`frame` as a table (first `max_rows` rows), saying how many rows it has in all
     (`total`, when `frame` holds only the first rows of the table it stands for).

@@ -150,6 +150,12 @@ def source_lacks(feed: str, field: str | None = None) -> bool:
     return rows.is_empty() or not rows[column].max()
 
 
+def source_defaults(field: str) -> bool:
+    """Whether the source's adapter filled `field` ('products.vendor_id') with one placeholder
+    for every row because the source has no such thing (no vendors, no sizes)."""
+    return f"default:{field}" in load(read.quality.source_notes)["note"].to_list()
+
+
 def clear_cache() -> None:
     """Forget cached results and close idle connections (tests and benchmarks use it)."""
     _cached.cache_clear()

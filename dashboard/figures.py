@@ -126,8 +126,10 @@ def make_net_cost_figure(trend: pl.DataFrame, currency: str) -> go.Figure:
 
 
 def make_cohort_heatmap_figure(grid: pl.DataFrame, label: str,
-                               immature: dict[date, float] | None = None) -> go.Figure:
-    """Return rate per `label` value (rows) and order month (columns).
+                               immature: dict[date, float] | None = None,
+                               order: list[str] | None = None) -> go.Figure:
+    """Return rate per `label` value (rows, top down in `order` when given, else the
+    largest seller first) and order month (columns).
 
     `immature` maps the order months still collecting returns to the expected share of their
     returns in so far: those columns are washed out under a dashed frame and say so on hover,
@@ -137,8 +139,9 @@ def make_cohort_heatmap_figure(grid: pl.DataFrame, label: str,
     if grid.is_empty():
         return empty_figure("No orders for the current filters")
     immature = immature or {}
-    keys = grid.group_by("key").agg(pl.col("units_sold").sum()).sort(
-        ["units_sold", "key"], descending=[True, False])["key"].to_list()
+    keys = order or grid.group_by("key").agg(
+        pl.col("units_sold").sum()).sort(["units_sold", "key"],
+                                         descending=[True, False])["key"].to_list()
     months = sorted(grid["order_month"].unique().to_list())
     cell = {(r["key"], r["order_month"]): r for r in grid.iter_rows(named=True)}
     z, text = [], []
@@ -171,7 +174,10 @@ def make_cohort_heatmap_figure(grid: pl.DataFrame, label: str,
                            yanchor="bottom", showarrow=False, font={"size": 11,
                                                                     "color": "#334155"},
                            text="returns still arriving")
-    fig.update_yaxes(autorange="reversed", type="category", title=label)
+    # every row named: plotly labels every other one once rows are dense, which leaves a
+    # size or a product unnamed
+    fig.update_yaxes(autorange="reversed", type="category", title=label, dtick=1,
+                     tickfont={"size": 10 if len(keys) > 15 else 12})
     fig.update_xaxes(type="category")
     return _style(fig, **({"margin": {"t": 40}} if young else {}))
 

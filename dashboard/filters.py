@@ -104,13 +104,59 @@ def parse_query(search: str | None, months: set[str] | None = None,
     return state
 
 
-def to_query(state: dict[str, Any] | None) -> str:
-    """The query string ('?…', or '' when nothing is filtered) that encodes `state`."""
-    if not state:
-        return ""
-    pairs = [(k, state[k]) for k in ("from", "to") if state.get(k)]
-    pairs += [(k, ",".join(state[k])) for k in SEGMENTS if state.get(k)]
+def to_query(state: dict[str, Any] | None, page: dict[str, str] | None = None) -> str:
+    """The query string ('?…', or '' when nothing is set) that encodes the filters `state`
+    and then a page's own `page` parameters (its drill-down, say)."""
+    pairs = [(k, state[k]) for k in ("from", "to") if state and state.get(k)]
+    pairs += [(k, ",".join(state[k])) for k in SEGMENTS if state and state.get(k)]
+    pairs += [(k, v) for k, v in (page or {}).items() if k not in KEYS and v]
     return f"?{urlencode(pairs)}" if pairs else ""
+
+
+def page_query_id(page: str) -> dict[str, str]:
+    """The id of the dcc.Store in which the page `page` keeps its own URL parameters (its
+    drill-down, say) as {name: value}; the app shell adds them to the address."""
+    return {"type": "page-query", "page": page}
+
+
+MAX_PAGE_PARAMS = 4
+
+
+def checked_page_query(params: Any) -> dict[str, str]:
+    """A page's URL parameters as its store holds them ({name: text}), or a 400."""
+    if not isinstance(params, dict) or len(params) > MAX_PAGE_PARAMS:
+        raise BadInput(f"page query: expected at most {MAX_PAGE_PARAMS} parameters")
+    for name, value in params.items():
+        text_value(name, "page query name", optional=False)
+        text_value(value, f"page query {name!r}", optional=False)
+    return params
+
+
+def page_href(path: str, state: dict[str, Any] | None, page: dict[str, str]) -> str:
+    """The address of a view on the page at `path` with the filters `state` kept: a link from
+    one page's table to another page's view of the same row."""
+    return path + to_query(checked_state(state) if state is not None else None, page)
+
+
+# The Products drill-down in the URL: drill=<level>:<key>, the deepest level only (the levels
+# above follow from it), e.g. /products?drill=sku:P00012-M. URL word → the page's drill key.
+DRILL_LEVELS = {"category": "category", "product": "product_id", "sku": "sku"}
+
+
+def drill_param(level: str, key: str) -> dict[str, str]:
+    """The URL parameter that opens the Products drill-down at `level` ('category',
+    'product_id' or 'sku') `key`."""
+    word = {v: k for k, v in DRILL_LEVELS.items()}[level]
+    return {"drill": f"{word}:{key}"}
+
+
+def parse_drill(value: Any) -> tuple[str, str] | None:
+    """(drill key, value) from a URL's drill parameter, or None when it is not one: the URL
+    is typed or forged as often as it is copied, so anything else is dropped."""
+    if not isinstance(value, str) or len(value) > MAX_VALUE_CHARS + 10:
+        return None
+    word, _, key = value.partition(":")
+    return (DRILL_LEVELS[word], key) if word in DRILL_LEVELS and key else None
 
 
 def _month(value: str | None) -> date | None:

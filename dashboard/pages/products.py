@@ -23,7 +23,15 @@ from dashboard.components import (
     send_csv,
     table_card,
 )
-from dashboard.filters import BadInput, choice, text_value, to_filters
+from dashboard.filters import (
+    BadInput,
+    choice,
+    drill_param,
+    page_query_id,
+    parse_drill,
+    text_value,
+    to_filters,
+)
 from models import stats
 from warehouse import read
 from warehouse.read.filters import Filters
@@ -33,6 +41,7 @@ dash.register_page(__name__, path="/products", name="Products", order=1,
 
 EMPTY_DRILL: dict[str, str | None] = {"category": None, "product_id": None, "sku": None}
 GROUPS = ("drill", "size", "vendor_id")  # the group radio's values
+GROUP_PARAMS = {"size": "size", "vendor_id": "vendor"}  # the group in the URL (?group=size)
 DRILL_LINK = RowLink("products-drill-click", "link")  # a table's names drill down ("level:key")
 LEVEL_LABELS = {"category": "Category", "product_id": "Product", "sku": "SKU", "size": "Size",
                 "vendor_id": "Vendor"}
@@ -44,12 +53,36 @@ EXCESS_COLUMNS = (Col("group_rate", "Category rate", "pct"),
                   Col("upper", "to", "pct"), Col("prob_above", "P(above category)", "pct"))
 
 
-def layout(**_query: str) -> html.Div:
-    """The Products page (filters come from the global filter bar)."""
+def view_from_query(query: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """The drill-down and grouping a URL asks for (?drill=sku:P00012-M&group=size): what the
+    warehouse does not know, or the page does not offer, is dropped, as the filters drop
+    values they do not offer."""
+    group = next((g for g, word in GROUP_PARAMS.items() if word == query.get("group")), "drill")
+    asked = parse_drill(query.get("drill"))
+    if asked is None:
+        return EMPTY_DRILL, group
+    try:
+        return resolve_drill(EMPTY_DRILL, *asked), group
+    except BadInput:
+        return EMPTY_DRILL, group
+
+
+def view_to_query(drill_state: dict[str, Any], group: str) -> dict[str, str]:
+    """The URL parameters of a drill-down and grouping (the deepest level only)."""
+    params = {"group": GROUP_PARAMS[group]} if group in GROUP_PARAMS else {}
+    level = next((k for k in ("sku", "product_id", "category") if drill_state.get(k)), None)
+    return {**(drill_param(level, drill_state[level]) if level else {}), **params}
+
+
+def layout(**query: Any) -> html.Div:
+    """The Products page (filters come from the global filter bar; the drill-down and grouping
+    from the URL's own parameters, so a copied address opens the same view)."""
+    drill_state, group = view_from_query(query)
     return html.Div([
         page_header("Products", "Which categories, products, SKUs and sizes come back, why, "
                                 "and which are returned more than their category explains."),
-        dcc.Store(id="products-drill-store", data=EMPTY_DRILL),
+        dcc.Store(id="products-drill-store", data=drill_state),
+        dcc.Store(id=page_query_id("products"), data=view_to_query(drill_state, group)),
         dcc.Store(id="products-drill-click"),  # written by a click on a name in a table
         dbc.Row(dbc.Col(dcc.Dropdown(
             id="products-search-dropdown", options=[], searchable=True, clearable=True,
@@ -58,7 +91,7 @@ def layout(**_query: str) -> html.Div:
         dbc.Row([
             dbc.Col(html.Div(id="products-breadcrumb"), md=8),
             dbc.Col(dbc.RadioItems(
-                id="products-group-radio", inline=True, value="drill",
+                id="products-group-radio", inline=True, value=group,
                 options=[{"label": label, "value": value} for label, value in zip(
                     ("drill level", "by size", "by vendor"), GROUPS, strict=True)]),
                 md=4, class_name="text-md-end"),
@@ -126,11 +159,18 @@ def cohort_grid(filters: Filters, drill: dict[str, Any], group: str) -> pl.DataF
                      drill_level(drill, group), drill.get("product_id"), drill.get("sku"))
 
 
+SIZE_COLUMNS = ("category", "size_system", "size", "size_order")  # what a size row carries
+
+
 def level_table(filters: Filters, drill: dict[str, Any], group: str) -> pl.DataFrame:
-    """One row per level value: units, return rate with its interval."""
+    """One row per level value: units, return rate with its interval; sizes in their order
+    within their category and size system, other levels largest first."""
     grid = cohort_grid(filters, drill, group)
-    totals = grid.group_by("key").agg(pl.col("units_sold", "units_returned").sum())
-    return with_rates(totals).sort(["units_sold", "key"], descending=[True, False])
+    by = ["key", *SIZE_COLUMNS] if group == "size" else ["key"]
+    totals = with_rates(grid.group_by(by).agg(pl.col("units_sold", "units_returned").sum()))
+    if group == "size":
+        return totals.sort("category", "size_system", "size_order", "size", nulls_last=True)
+    return totals.sort(["units_sold", "key"], descending=[True, False])
 
 
 def cohort_table(filters: Filters, drill: dict[str, Any]) -> pl.DataFrame:
@@ -178,17 +218,11 @@ def defect_sku_table(filters: Filters, drill: dict[str, Any]) -> pl.DataFrame:
             .sort(["excess_lower", "sku"], descending=[True, False], nulls_last=True))
 
 
-def vendors_are_placeholders() -> bool:
-    """Whether the source names no vendors (its adapter filled in one placeholder vendor)."""
-    notes = data.load(read.quality.source_notes)
-    return "default:products.vendor_id" in notes["note"].to_list()
-
-
 def defect_vendor_table(filters: Filters, drill: dict[str, Any]) -> pl.DataFrame:
     """Vendors per category ranked by how surely their defect-reason rate exceeds it (no rows
     when the source names no vendors: a placeholder is not a vendor to rank)."""
     skus = data.load(read.products.sku_totals, drill_filters(filters, drill))
-    if vendors_are_placeholders():
+    if data.source_defaults("products.vendor_id"):
         skus = skus.clear()
     vendors = skus.group_by("vendor_id", "category").agg(
         pl.col("order_lines", "units_sold", "units_returned", "defect_units").sum())
@@ -266,17 +300,34 @@ def drill(click: dict[str, Any] | None, _crumbs: list[int | None], found: str | 
         return {k: current.get(k) if i < cut else None for i, k in enumerate(keep)}
     link = text_value(click.get("value") if isinstance(click, dict) else None, "drill click")
     level, _, value = (link or "").partition(":")
+    return resolve_drill(current, level, value)
+
+
+def resolve_drill(current: dict[str, Any], level: str, value: str) -> dict[str, Any]:
+    """The drill-down at `level` `value`, with the levels above it filled in from the
+    catalogue; a level or value the warehouse does not know is a 400."""
     choice(level, ("category", "product_id", "sku"), "drill level")
     state = dict(current)
-    state[level] = value
+    state[level] = text_value(value, "drill value", optional=False)
+    skus = data.load(read.products.sku_totals, Filters())
+    rows = skus.filter(pl.col(level) == value)
+    if rows.is_empty():
+        raise BadInput(f"drill: no {LEVEL_LABELS[level]} {value!r}")
     if level in ("product_id", "sku"):
-        skus = data.load(read.products.sku_totals, Filters())
-        rows = skus.filter(pl.col(level) == value)
-        if rows.is_empty():
-            raise BadInput(f"drill: no {LEVEL_LABELS[level]} {value!r}")
         row = rows.row(0, named=True)
         state["category"], state["product_id"] = row["category"], row["product_id"]
     return state
+
+
+@callback(
+    Output(page_query_id("products"), "data"),
+    Input("products-drill-store", "data"),
+    Input("products-group-radio", "value"),
+    prevent_initial_call=True,
+)
+def update_page_query(drill_state: dict[str, Any], group: str) -> dict[str, str]:
+    """The drill-down and grouping into the URL (the app shell writes it)."""
+    return view_to_query(checked_drill(drill_state), choice(group, GROUPS, "group"))
 
 
 def search_options(query: str) -> list[dict[str, str]]:
@@ -330,8 +381,13 @@ def update_cohorts(state: dict[str, Any] | None, drill_state: dict[str, Any],
     cohorts = cohort_table(filters, drill_state)
     rows = level_table(filters, drill_state, group)
     drillable = group == "drill" and not drill_state.get("sku")
-    table = frame_table(_links(rows, level), (Col("key", label), *RATE_COLUMNS),
-                        link=DRILL_LINK if drillable else None)
+    keys = (Col("category", "Category"), Col("size_system", "Size system"),
+            Col("size", "Size")) if group == "size" else (Col("key", label),)
+    table = frame_table(_links(rows, level), (*keys, *RATE_COLUMNS),
+                        link=DRILL_LINK if drillable else None, max_rows=40)
+    if group == "size" and data.source_defaults("products.size"):
+        table = html.Div([notice("The loaded source records no sizes: every product is one "
+                                 "size, so this shows each category once."), table])
     cohort_view = frame_table(cohorts.sort("order_month", descending=True), (
         Col("order_month", "Order month", "month"), Col("units_sold", "Units sold", "int"),
         Col("units_returned", "Returned so far", "int"), Col("return_rate", "Rate so far", "pct"),
@@ -341,8 +397,10 @@ def update_cohorts(state: dict[str, Any] | None, drill_state: dict[str, Any],
     young = cohorts.filter(pl.col("immature").fill_null(False))
     immature = dict(zip(young["order_month"].to_list(),
                         young["completeness"].fill_null(0).to_list(), strict=True))
+    shown = rows["key"].head(30)
+    order = shown.to_list() if group == "size" else None  # sizes in order, not by sales
     return (breadcrumb(drill_state), figures.make_cohort_heatmap_figure(grid.filter(
-        pl.col("key").is_in(rows["key"].head(30).implode())), label, immature),
+        pl.col("key").is_in(shown.implode())), label, immature, order),
         figures.make_return_rate_figure(cohorts), table, cohort_view)
 
 
@@ -390,11 +448,12 @@ def update_outliers(state: dict[str, Any] | None, drill_state: dict[str, Any]) -
          Col("defect_units", "Defect returns", "int"), Col("rate", "Defect rate", "pct"),
          *EXCESS_COLUMNS), max_rows=15, link=DRILL_LINK)
     vendors = notice("The loaded source names no vendors, so none is ranked.") \
-        if vendors_are_placeholders() else frame_table(defect_vendor_table(filters, drill_state), (
-        Col("vendor_name", "Vendor"), Col("category", "Category"),
-        Col("units_sold", "Sold", "int"), Col("defect_units", "Defect returns", "int"),
-        Col("rate", "Defect rate", "pct"), Col("group_rate", "Category", "pct"),
-        Col("lower", "95% from", "pct")), max_rows=15)
+        if data.source_defaults("products.vendor_id") else frame_table(
+        defect_vendor_table(filters, drill_state), (
+            Col("vendor_name", "Vendor"), Col("category", "Category"),
+            Col("units_sold", "Sold", "int"), Col("defect_units", "Defect returns", "int"),
+            Col("rate", "Defect rate", "pct"), Col("group_rate", "Category", "pct"),
+            Col("lower", "95% from", "pct")), max_rows=15)
     return figures.make_funnel_figure(judged), outliers, defects, vendors
 
 

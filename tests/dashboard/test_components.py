@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from dashboard.components import MAX_CELL_CHARS, Col, RowLink, frame_table
+from dashboard.components import MAX_CELL_CHARS, Col, PageLink, RowLink, format_value, frame_table
 from tests.dashboard.helpers import table_rows, text, walk
 
 FRAME = pl.DataFrame({"sku": ["P1-S", "<b>P2</b>"], "units": [1200, 3], "rate": [0.25, None],
@@ -69,6 +69,19 @@ def test_row_links_name_their_store_and_the_rows_value() -> None:
              a.to_plotly_json()["props"]["data-value"]) for a in links] == [
         ("table-link", "products-drill-click", "sku:P1-S"),
         ("table-link", "products-drill-click", "sku:<b>P2</b>")]
+
+
+def test_page_links_open_the_address_in_their_row() -> None:
+    table = frame_table(FRAME.with_columns(href="/products?drill=sku%3A" + pl.col("sku")),
+                        COLUMNS, link=PageLink("href"))
+
+    links = [c for c in walk(table) if type(c).__name__ == "Link"]
+    assert [(link.children, link.href) for link in links] == [
+        ("P1-S", "/products?drill=sku%3AP1-S"), ("<b>P2</b>", "/products?drill=sku%3A<b>P2</b>")]
+
+
+def test_p_values_show_three_decimals_and_tiny_ones_as_below_a_thousandth() -> None:
+    assert [format_value(p, "p") for p in (0.0123, 0.0004)] == ["0.012", "< 0.001"]
 
 
 def test_an_empty_frame_says_there_are_no_rows() -> None:

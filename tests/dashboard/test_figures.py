@@ -74,6 +74,16 @@ def test_cohort_heatmap_has_a_row_per_key_and_a_column_per_month() -> None:
     assert list(fig.data[0].z[1]) == [1.0, None]
 
 
+def test_cohort_heatmap_keeps_rows_in_the_order_given_and_names_every_row() -> None:
+    sizes = ["apparel · S", "apparel · M", "apparel · L"]
+    grid = pl.DataFrame({"key": sizes, "order_month": [date(2025, 1, 1)] * 3,
+                         "units_sold": [5, 50, 20], "units_returned": [1, 2, 3]})
+
+    fig = figures.make_cohort_heatmap_figure(grid, "Size", order=sizes)
+
+    assert list(fig.data[0].y) == sizes and fig.layout.yaxis.dtick == 1
+
+
 def test_every_trace_type_the_dashboard_draws_is_in_the_plotly_bundle_it_serves() -> None:
     bundle = next((ROOT / "dashboard" / "assets").glob("plotly-*.min.js")).read_text()
     served = set(re.findall(r'moduleType:"trace",name:"(\w+)"', bundle))

@@ -7,7 +7,14 @@ from datetime import date
 import pytest
 from dash.exceptions import PreventUpdate
 
-from dashboard.filters import empty_state, parse_query, to_filters, to_query
+from dashboard.filters import (
+    drill_param,
+    empty_state,
+    page_href,
+    parse_query,
+    to_filters,
+    to_query,
+)
 
 
 def test_query_string_round_trips() -> None:
@@ -46,3 +53,18 @@ def test_store_data_becomes_warehouse_filters_over_whole_months() -> None:
 def test_callbacks_wait_until_the_filters_are_known() -> None:
     with pytest.raises(PreventUpdate):
         to_filters(None)
+
+
+def test_a_link_to_another_pages_view_keeps_the_filters() -> None:
+    state = {**empty_state(), "to": "2025-06", "region": ["SG"]}
+
+    href = page_href("/products", state, drill_param("sku", "P1-S"))
+
+    assert href == "/products?to=2025-06&region=SG&drill=sku%3AP1-S"
+
+
+def test_a_pages_own_parameters_cannot_replace_a_filter() -> None:
+    state = {**empty_state(), "category": ["shoes"]}
+
+    assert to_query(state, {"category": "apparel", "group": "size"}) == \
+        "?category=shoes&group=size"

@@ -4,7 +4,8 @@ and the planted truths are visible."""
 from __future__ import annotations
 
 import io
-from datetime import date
+import re
+from datetime import date, timedelta
 from pathlib import Path
 
 import dash
@@ -14,7 +15,7 @@ import pytest
 from dashboard.components import format_value
 from dashboard.filters import to_filters
 from tests.dashboard.conftest import page
-from tests.dashboard.helpers import call_triggered, find, table_rows, text
+from tests.dashboard.helpers import call_triggered, find, table_rows, text, walk
 from tests.reference import reference_kpis
 from tests.shop_reference import lines_enriched, pickup_attempts, returns_enriched
 from warehouse import read
@@ -108,20 +109,60 @@ def test_overview_segment_filters_change_the_trends(app: dash.Dash) -> None:
     assert "whole shop" in text(notes)
 
 
-def test_overview_lists_the_skus_returned_more_lately(app: dash.Dash,
-                                                      shop: dict[str, pl.DataFrame]) -> None:
+def _month_after_turn(turn: date) -> str:
+    """The first month whose last 28 days of orders all come after `turn`."""
+    month = turn.replace(day=1)
+    while True:
+        following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        if following - timedelta(days=28) >= turn:
+            return month.strftime("%Y-%m")
+        month = following
+
+
+def test_overview_lists_the_vendors_whose_defect_rate_rose_and_no_other(
+        truth_shop: tuple[Path, str]) -> None:
+    from dashboard.app import create_app
+
+    shop_dir, url = truth_shop
+    create_app(url)
     overview = page("overview")
-    returns = shop["returns"].filter(pl.col("return_type") == "customer_return")
-    last = returns["requested_at"].max().date()
+    truth = pl.read_parquet(shop_dir / "_truth" / "defective_vendors.parquet")
+    defective = {f"Vendor {v[1:]}" for v in truth["vendor_id"]}
 
-    skus, _, _, period = overview.update_movers(ALL, 28)
+    _, vendors, _, period = overview.update_movers(
+        _state(to=_month_after_turn(truth["defect_start"].max())), 28)
 
-    assert str(last) in period
-    top = table_rows(skus)[0]
-    window = returns.filter(pl.col("sku") == top[0],
-                            pl.col("requested_at").dt.date() > date.fromordinal(
-                                last.toordinal() - 28))
-    assert int(top[3]) == window["quantity"].sum()
+    listed = {" ".join(r[0].split()[:2]) for r in table_rows(vendors)}
+    assert listed and listed <= defective
+    assert "returned within 28 days of ordering" in period
+
+
+def test_overview_returned_more_links_each_sku_to_its_drill_down_with_the_filters(
+        truth_shop: tuple[Path, str]) -> None:
+    from dashboard.app import create_app
+
+    shop_dir, url = truth_shop
+    create_app(url)
+    overview = page("overview")
+    turn = pl.read_parquet(shop_dir / "_truth" / "defective_vendors.parquet")["defect_start"].max()
+    state = _state(to=_month_after_turn(turn))
+
+    skus, *_ = overview.update_movers(state, 28)
+
+    links = [c for c in walk(skus) if type(c).__name__ == "Link"]
+    assert links, "no SKU's return rate rose clearly after a vendor turned defective"
+    for link in links:
+        assert link.href == f"/products?to={state['to']}&drill=sku%3A{link.children}"
+
+
+def test_overview_returned_more_says_so_when_no_rate_rose_clearly(app: dash.Dash) -> None:
+    overview = page("overview")
+
+    # the shop's first month: a young shop with few lines per SKU, none clearly worse
+    skus, *_ = overview.update_movers(_state(to="2024-01"), 7)
+
+    assert not table_rows(skus)
+    assert re.search(r"No SKU's return rate rose clearly: \d+ tested", text(skus))
 
 
 def test_costs_waterfall_and_kpis_reconcile_with_the_returns_file(
@@ -231,6 +272,73 @@ def test_products_breadcrumb_goes_back_up(app: dash.Dash) -> None:
                         None, [1], None, deep)
 
     assert up == {"category": "shoes", "product_id": None, "sku": None}
+
+
+def test_products_by_size_lists_each_categorys_sizes_in_order_within_their_system(
+        app: dash.Dash, shop: dict[str, pl.DataFrame]) -> None:
+    products = page("products")
+    sizes = shop["products"].group_by("category").agg(pl.col("size").unique())
+    catalogue = dict(sizes.iter_rows())
+
+    _, _, _, table, _ = products.update_cohorts(ALL, products.EMPTY_DRILL, "size")
+
+    rows = table_rows(table)
+    shown: dict[str, list[str]] = {}
+    for category, system, size, *_ in rows:
+        shown.setdefault(category, []).append(size)
+        assert system == {"apparel": "letter", "sports": "letter",
+                          "shoes": "numeric"}.get(category, "one size")
+    assert shown["apparel"] == ["XS", "S", "M", "L", "XL", "XXL"]
+    assert shown["shoes"] == [str(n) for n in range(36, 46)]
+    assert {c: set(v) for c, v in shown.items()} == {c: set(v) for c, v in catalogue.items()}
+
+
+def test_products_by_size_never_pools_a_size_label_across_categories(
+        app: dash.Dash, shop: dict[str, pl.DataFrame]) -> None:
+    products = page("products")
+    lines = lines_enriched(shop).join(shop["products"].select("sku", "size"), on="sku")
+    apparel_m = lines.filter(pl.col("category") == "apparel", pl.col("size") == "M")
+
+    sizes = products.level_table(to_filters(ALL), products.EMPTY_DRILL, "size")
+
+    row = sizes.row(by_predicate=pl.col("key") == "apparel · M", named=True)
+    assert row["units_sold"] == apparel_m["quantity"].sum()
+    assert sizes.filter(pl.col("size") == "M").height == 2  # apparel and sports, apart
+
+
+def test_products_url_opens_the_drill_down_and_grouping_it_names(
+        app: dash.Dash, shop: dict[str, pl.DataFrame]) -> None:
+    products = page("products")
+    sku = lines_enriched(shop).filter(pl.col("category") == "shoes")["sku"].sort()[0]
+
+    with app.server.test_request_context():
+        drill, group = products.view_from_query({"drill": f"sku:{sku}", "group": "size"})
+
+    assert drill == {"category": "shoes", "product_id": sku.split("-")[0], "sku": sku}
+    assert group == "size"
+
+
+@pytest.mark.parametrize("query", [
+    {"drill": "sku:NO-SUCH-SKU"}, {"drill": "category:'; DROP TABLE x"}, {"drill": "price:1"},
+    {"drill": ["sku:a", "sku:b"]}, {"drill": "sku:" + "x" * 5000}, {"group": "colour"},
+])
+def test_products_url_drops_a_drill_down_or_grouping_the_page_does_not_offer(
+        app: dash.Dash, query: dict[str, object]) -> None:
+    products = page("products")
+
+    with app.server.test_request_context():
+        assert products.view_from_query(query) == (products.EMPTY_DRILL, "drill")
+
+
+def test_products_drill_down_and_grouping_go_into_the_url(app: dash.Dash) -> None:
+    products = page("products")
+    deep = {"category": "shoes", "product_id": "P00001", "sku": "P00001-40"}
+
+    assert products.update_page_query(deep, "drill") == {"drill": "sku:P00001-40"}
+    assert products.update_page_query({**products.EMPTY_DRILL, "category": "shoes"},
+                                      "vendor_id") == {"drill": "category:shoes",
+                                                       "group": "vendor"}
+    assert products.update_page_query(products.EMPTY_DRILL, "drill") == {}
 
 
 def test_products_flag_the_latest_cohort_as_immature(app: dash.Dash) -> None:

@@ -135,6 +135,21 @@ def test_a_callback_request_no_page_could_send_gets_400(open_app: dash.Dash,
     assert open_app.server.test_client().post(CALLBACK, json=body).status_code == 400
 
 
+@pytest.mark.parametrize("params", ["drill=sku:x", {"drill": ["sku:x"]},
+                                    {f"p{i}": "x" for i in range(20)}])
+def test_a_forged_page_view_in_the_url_store_gets_400(open_app: dash.Dash,
+                                                      params: object) -> None:
+    body = callback_body(open_app, "app-query.children")
+    pattern = next(i for i in body["inputs"] if "page-query" in str(i["id"]))
+    pattern_id = {"type": "page-query", "page": "products"}
+    body["inputs"] = [[{"id": pattern_id, "property": "data", "value": params}]
+                      if i is pattern else i for i in body["inputs"]]
+
+    response = open_app.server.test_client().post(CALLBACK, json=body)
+
+    assert response.status_code == 400 and "page query" in response.get_data(as_text=True)
+
+
 def test_an_unknown_radio_value_or_table_name_gets_400_not_500(open_app: dash.Dash) -> None:
     client = open_app.server.test_client()
     body = callback_body(open_app, "costs-breakdown-table.children",

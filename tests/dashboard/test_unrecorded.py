@@ -97,3 +97,33 @@ def test_online_retail_cost_tables_leave_out_what_the_source_does_not_record(
     assert "Reverse shipping" not in [t.name for t in month.data]
     assert list(waterfall.data[0].x) == ["Gross refunds", "Net cost"]
     assert "does not record the value recovered" in text(recovery)
+
+
+@pytest.fixture(scope="module")
+def no_reasons_url(small_shop_dir: Path, prefect_harness: None,
+                   tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A warehouse from a shop whose returns record no reason."""
+    import shutil
+
+    from flows.pipeline import pipeline
+
+    source = tmp_path_factory.mktemp("no_reasons_shop")
+    for path in small_shop_dir.glob("*.parquet"):
+        shutil.copy(path, source / path.name)
+    returns = pl.read_parquet(source / "returns.parquet")
+    returns.with_columns(pl.lit(None, dtype=returns.schema["reason_code"]).alias("reason_code")
+                         ).write_parquet(source / "returns.parquet")
+    url = f"duckdb:///{tmp_path_factory.mktemp('no_reasons_wh') / 'returnlens.duckdb'}"
+    pipeline(source=source, db=url)
+    return url
+
+
+def test_vendor_defect_rises_say_the_source_has_no_reasons_not_that_none_rose(
+        no_reasons_url: str) -> None:
+    from dashboard.app import create_app
+
+    create_app(no_reasons_url)
+    _, vendors, *_ = page("overview").update_movers(ALL, 28)
+
+    assert "carries no return reasons" in text(vendors)
+    assert "rose clearly" not in text(vendors)

@@ -157,3 +157,59 @@ def test_e2e_006_csv_export_downloads_and_matches_the_page(
     shown = dash_duo.find_element("#costs-kpi-net-cost .kpi-value").text
     assert format_value(exported["net_cost_usd"].sum(), "money") == shown
     assert dash_duo.get_logs() == []
+
+
+def test_e2e_008_a_url_with_a_drill_down_opens_that_drill_down(
+        dash_duo: Any, warehouse_url: str, artifacts: Path,
+        shop: dict[str, pl.DataFrame]) -> None:
+    dash_duo.start_server(create_app(warehouse_url))
+    sku = shop["orders"].filter(pl.col("sku").str.contains("-4"))["sku"].sort()[0]
+
+    dash_duo.wait_for_page(url=f"{dash_duo.server_url}/products?region=SG&drill=sku:{sku}"
+                           "&group=size")
+
+    dash_duo.wait_for_text_to_equal("#products-drill-current", sku, timeout=30)
+    _settled(dash_duo)
+    assert "SG" in dash_duo.find_element("#filter-region-dropdown").text
+    assert dash_duo.find_element("#products-group-radio input[value='size']").is_selected()
+    until(lambda: dash_duo.driver.current_url.endswith(
+        f"/products?region=SG&drill=sku%3A{sku}&group=size"), timeout=10)
+    _screenshot(dash_duo, artifacts, "products-drill-down-from-url")
+    assert dash_duo.get_logs() == []
+
+
+def test_e2e_009_a_drill_down_click_goes_into_the_url(
+        dash_duo: Any, warehouse_url: str) -> None:
+    dash_duo.start_server(create_app(warehouse_url))
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/products?region=SG")
+    dash_duo.wait_for_element("#products-level-table table", timeout=30)
+
+    link = dash_duo.find_element("#products-level-table tbody tr td a.table-link")
+    category = link.text
+    _click(dash_duo, link)
+
+    dash_duo.wait_for_text_to_equal("#products-drill-current", category, timeout=30)
+    until(lambda: dash_duo.driver.current_url.endswith(
+        f"/products?region=SG&drill=category%3A{category}"), timeout=10)
+    _click(dash_duo, dash_duo.find_element('[id*="products-crumb"]'))
+    until(lambda: dash_duo.driver.current_url.endswith("/products?region=SG"), timeout=10)
+    assert dash_duo.get_logs() == []
+
+
+def test_e2e_010_a_sku_the_overview_says_is_returned_more_opens_its_drill_down(
+        dash_duo: Any, warehouse_url: str) -> None:
+    dash_duo.start_server(create_app(warehouse_url))
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/?to=2025-12")
+    dash_duo.wait_for_element("#overview-kpi-orders", timeout=30)
+    _settled(dash_duo)
+    links = dash_duo.find_elements("#overview-sku-movers-table a.table-link")
+    assert links, "the test shop's latest cohorts hold no SKU whose return rate rose clearly"
+    sku = links[0].text
+
+    _click(dash_duo, links[0])
+
+    dash_duo.wait_for_text_to_equal("#products-drill-current", sku, timeout=30)
+    until(lambda: dash_duo.driver.current_url.endswith(f"/products?to=2025-12&drill=sku%3A{sku}"),
+          timeout=10)
+    assert "2025-12" in dash_duo.find_element("#filter-to-dropdown").text
+    assert dash_duo.get_logs() == []

@@ -166,12 +166,59 @@ def test_two_proportion_z_is_positive_when_the_first_rate_is_higher() -> None:
     assert z[0] > 5
 
 
-def test_period_movers_keeps_only_rises_biggest_first() -> None:
-    frame = pl.DataFrame({"key": ["a", "b", "c"], "now": [5, 9, 1], "before": [1, 2, 4]})
+def _cohorts(**rows: tuple[int, int, int, int]) -> pl.DataFrame:
+    """key → (returned now, lines now, returned before, lines before)."""
+    return pl.DataFrame([{"key": k, "k1": v[0], "n1": v[1], "k0": v[2], "n0": v[3]}
+                         for k, v in rows.items()])
 
-    out = stats.period_movers(frame, "now", "before")
 
-    assert out["key"].to_list() == ["b", "a"]
+def test_rate_rises_judges_the_rate_not_the_count_of_returns() -> None:
+    # "volume" sells five times as much and returns at the same rate: more returns, no rise
+    frame = _cohorts(volume=(100, 1000, 20, 200), worse=(30, 100, 10, 100))
+
+    out = stats.rate_rises(frame, "k1", "n1", "k0", "n0")
+
+    assert out.filter("clear")["key"].to_list() == ["worse"]
+    assert out.row(by_predicate=pl.col("key") == "volume", named=True)["change_pp"] == 0
+
+
+def test_rate_rises_does_not_call_a_small_rise_on_few_lines_clear() -> None:
+    frame = _cohorts(small=(8, 40, 5, 40))
+
+    out = stats.rate_rises(frame, "k1", "n1", "k0", "n0")
+
+    assert not out["clear"][0] and out["p_value"][0] > 0.05
+
+
+def test_rate_rises_leaves_out_rows_with_too_few_lines_on_either_side() -> None:
+    frame = _cohorts(new=(9, 10, 0, 0), enough=(9, 30, 1, 30))
+
+    out = stats.rate_rises(frame, "k1", "n1", "k0", "n0", min_trials=20)
+
+    assert out["key"].to_list() == ["enough"]
+
+
+def test_rate_rises_adjusts_p_values_for_the_many_rows_tested() -> None:
+    # one row alone at p ≈ 0.01 is clear; among 99 rows with no change it may be chance
+    lone = _cohorts(a=(30, 100, 16, 100))
+    crowd = pl.concat([lone, _cohorts(**{f"s{i}": (10, 100, 10, 100) for i in range(99)})])
+
+    alone = stats.rate_rises(lone, "k1", "n1", "k0", "n0")
+    among = stats.rate_rises(crowd, "k1", "n1", "k0", "n0")
+
+    assert alone["p_value"][0] < 0.05 and alone["clear"][0]
+    assert among["p_value"][0] == pytest.approx(alone["p_value"][0])
+    assert among["q_value"][0] > 0.05 and not among["clear"][0]
+
+
+def test_rate_rises_puts_the_surest_rise_first() -> None:
+    frame = _cohorts(slight=(15, 100, 10, 100), sharp=(40, 100, 10, 100),
+                     fell=(5, 100, 10, 100))
+
+    out = stats.rate_rises(frame, "k1", "n1", "k0", "n0")
+
+    assert out["key"].to_list() == ["sharp", "slight", "fell"]
+    assert out["rate_before"][0] == 0.1 and out["rate_now"][0] == 0.4
 
 
 def test_a_member_with_no_successes_is_never_judged_above() -> None:

@@ -94,6 +94,68 @@ def test_sku_totals_count_lines_sold_returned_and_defect_units(
     assert_frame_equal(got.select(expected.columns), expected, check_dtypes=False)
 
 
+@pytest.mark.parametrize("defects_only", [False, True])
+def test_returned_lines_by_cohort_count_lines_returned_within_the_follow_up(
+        conn: Connection, shop: dict[str, pl.DataFrame], defects_only: bool) -> None:
+    current, previous = ((date(2025, 3, 4), date(2025, 3, 31)),
+                         (date(2025, 2, 4), date(2025, 3, 3)))
+    lines = lines_enriched(shop).with_columns(order_date=pl.col("ordered_at").dt.date())
+    returns = shop["returns"].filter(pl.col("return_type") == "customer_return")
+    if defects_only:
+        returns = returns.filter(pl.col("reason_code").is_in(DEFECTS))
+    first = returns.group_by("order_id", "line_id").agg(
+        requested=pl.col("requested_at").dt.date().min())
+    judged = lines.join(first, on=["order_id", "line_id"], how="left").with_columns(
+        returned=((pl.col("requested") - pl.col("order_date")).dt.total_days() <= 28)
+        .fill_null(False))
+
+    def cohort(window: tuple[date, date], suffix: str) -> pl.DataFrame:
+        return judged.filter(pl.col("order_date").is_between(*window)).group_by("vendor_id").agg(
+            pl.len().alias(f"lines_{suffix}"), pl.col("returned").sum().alias(f"returned_{suffix}"))
+
+    expected = cohort(current, "current").join(cohort(previous, "previous"), on="vendor_id",
+                                               how="full", coalesce=True).fill_null(0)
+
+    got = read.kpis.returned_lines_by_cohort(conn, ALL, "vendor_id", current, previous, 28,
+                                             defects_only)
+
+    assert_frame_equal(got.rename({"key": "vendor_id"}).select(expected.columns).sort("vendor_id"),
+                       expected.sort("vendor_id"), check_dtypes=False)
+
+
+def test_sizes_are_counted_per_category_never_pooled_across_categories(
+        conn: Connection, shop: dict[str, pl.DataFrame]) -> None:
+    lines = lines_enriched(shop).join(shop["products"].select("sku", "size"), on="sku")
+    sold = lines.group_by("category", "size").agg(units_sold=pl.col("quantity").sum())
+
+    grid = read.products.returns_by_cohort(conn, ALL, "size")
+
+    got = grid.group_by("category", "size").agg(pl.col("units_sold").sum())
+    assert_frame_equal(got.sort("category", "size"), sold.sort("category", "size"),
+                       check_dtypes=False, check_column_order=False)
+    assert grid.group_by("key").agg(pl.col("category").n_unique())["category"].max() == 1
+
+
+def test_sizes_have_the_size_system_of_their_labels() -> None:
+    frame = pl.DataFrame({"category": ["x"] * 7,
+                          "size": ["M", "38", "ONE", "xl", "40.5", "W32", None]})
+
+    systems = read.products.with_size_systems(frame)
+
+    assert systems["size_system"].cast(pl.String).to_list() == [
+        "letter", "numeric", "one size", "letter", "numeric", "other", "not recorded"]
+    assert systems["key"][-1] == "x · not recorded"
+
+
+def test_sizes_sort_small_to_large_within_their_system() -> None:
+    frame = pl.DataFrame({"category": ["x"] * 9,
+                          "size": ["XL", "40", "S", "XXL", "38", "XS", "M", "2XL", "9"]})
+
+    ordered = read.products.with_size_systems(frame).sort("size_system", "size_order")
+
+    assert ordered["size"].to_list() == ["XS", "S", "M", "XL", "XXL", "2XL", "9", "38", "40"]
+
+
 def test_carrier_weekly_counts_every_attempt_and_failure_reason(
         conn: Connection, shop: dict[str, pl.DataFrame]) -> None:
     attempts = pickup_attempts(shop)
@@ -276,7 +338,8 @@ def test_read_functions_give_the_same_answers_on_postgresql(
         "data_bounds": lambda c: read.runs.data_bounds(c),
         "filter_values": lambda c: read.runs.filter_values(c),
         "cohort_trend": lambda c: read.kpis.cohort_trend(c, f),
-        "movers": lambda c: read.kpis.return_units_by_period(c, f, "vendor_id", *window, True),
+        "movers": lambda c: read.kpis.returned_lines_by_cohort(c, f, "vendor_id", *window, 28,
+                                                               True),
         "npr_by_period": lambda c: read.kpis.npr_by_period(c, f, *window),
         "returns_by_cohort": lambda c: read.products.returns_by_cohort(c, f, "size"),
         "sku_totals": lambda c: read.products.sku_totals(c, f),

@@ -9,7 +9,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from warehouse.contract import DEFECT_REASONS, RETAINING_RESOLUTIONS
+from warehouse.contract import RETAINING_RESOLUTIONS
 from warehouse.read._sql import month_params, read_frame, segment_sql
 from warehouse.read.filters import EARLIEST, LATEST, Filters
 
@@ -124,29 +124,35 @@ def cohort_trend(conn: Connection, filters: Filters) -> pl.DataFrame:
         ORDER BY s.order_month
     """, params)
 
-def return_units_by_period(conn: Connection, filters: Filters, key: MoverKey,
-                           current: tuple[date, date], previous: tuple[date, date],
-                           defects_only: bool = False) -> pl.DataFrame:
-    """Customer-return units requested in a current and a previous period, per `key`."""
+def returned_lines_by_cohort(conn: Connection, filters: Filters, key: MoverKey,
+                             current: tuple[date, date], previous: tuple[date, date],
+                             follow_up_days: int, defects_only: bool = False) -> pl.DataFrame:
+    """Per `key`: the order lines of a current and a previous cohort of orders (by order date)
+    and how many of them were returned within `follow_up_days` of ordering (for a defect
+    reason when `defects_only`), so both cohorts are judged over the same days."""
     if key not in MoverKey.__args__:  # type: ignore[attr-defined]
         raise ValueError(f"unknown key {key!r}")
+    days = "days_to_defect_return" if defects_only else "days_to_return"
     params: dict[str, object] = {"cur_from": current[0], "cur_to": current[1],
-                                 "prev_from": previous[0], "prev_to": previous[1]}
+                                 "prev_from": previous[0], "prev_to": previous[1],
+                                 "follow_up": follow_up_days}
     segment = segment_sql(filters, params)
-    reasons = ""
-    if defects_only:
-        reasons = " AND reason_code IN :defect_reasons"
-        params["defect_reasons"] = DEFECT_REASONS
     return read_frame(conn, f"""
         SELECT {key} AS key, MIN(category) AS category,
-               SUM(CASE WHEN requested_date BETWEEN :cur_from AND :cur_to THEN units ELSE 0 END)
-                   AS units_current,
-               SUM(CASE WHEN requested_date BETWEEN :prev_from AND :prev_to THEN units ELSE 0 END)
-                   AS units_previous
-        FROM marts.returns_daily
-        WHERE return_type = 'customer_return' AND {key} IS NOT NULL
-          AND requested_date BETWEEN :prev_from AND :cur_to {segment}{reasons}
+               SUM(CASE WHEN order_date BETWEEN :cur_from AND :cur_to THEN order_lines
+                        ELSE 0 END) AS lines_current,
+               SUM(CASE WHEN order_date BETWEEN :cur_from AND :cur_to
+                         AND {days} <= :follow_up THEN order_lines ELSE 0 END)
+                   AS returned_current,
+               SUM(CASE WHEN order_date BETWEEN :prev_from AND :prev_to THEN order_lines
+                        ELSE 0 END) AS lines_previous,
+               SUM(CASE WHEN order_date BETWEEN :prev_from AND :prev_to
+                         AND {days} <= :follow_up THEN order_lines ELSE 0 END)
+                   AS returned_previous
+        FROM marts.sku_line_cohorts
+        WHERE {key} IS NOT NULL AND order_date BETWEEN :prev_from AND :cur_to {segment}
         GROUP BY {key}
+        ORDER BY {key}
     """, params)
 
 def npr_by_period(conn: Connection, filters: Filters, current: tuple[date, date],

@@ -55,22 +55,61 @@ def _drill_sql(params: dict[str, object], product_id: str | None, sku: str | Non
         params["sku"] = sku
     return sql
 
+# Letter sizes smallest first, with the spellings shops use for the large ones.
+LETTER_SIZES = {"XXS": 0, "2XS": 0, "XS": 1, "S": 2, "M": 3, "L": 4, "XL": 5, "XXL": 6,
+                "2XL": 6, "XXXL": 7, "3XL": 7, "4XL": 8, "5XL": 9}
+ONE_SIZE = ("ONE", "ONE SIZE", "ONESIZE", "OS", "NS")
+SIZE_SYSTEMS = ("letter", "numeric", "one size", "other", "not recorded")
+
+
+def with_size_systems(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` (with category and size) with each size's system, its place in that system and
+    the key a size is shown by ('shoes · 38').
+
+    Systems come from the labels: letter sizes (XS, S, M…), numeric ones (38, 39…), one size
+    (ONE), other labels and sizes not recorded. Sizes are only comparable within one system
+    and one category: shoe 38 and a dress 38 are different scales, and M of two categories
+    with different return rates would pool them. size_order sorts within a system (S before
+    M, 38 before 39; other labels alphabetically).
+    """
+    label = pl.col("size").str.strip_chars().str.to_uppercase()
+    letter = label.replace_strict(LETTER_SIZES, default=None, return_dtype=pl.Float64)
+    number = label.str.replace(",", ".").cast(pl.Float64, strict=False)
+    system = (pl.when(pl.col("size").is_null() | (label == "")).then(pl.lit("not recorded"))
+              .when(label.is_in(ONE_SIZE)).then(pl.lit("one size"))
+              .when(letter.is_not_null()).then(pl.lit("letter"))
+              .when(number.is_not_null()).then(pl.lit("numeric"))
+              .otherwise(pl.lit("other")))
+    return frame.with_columns(
+        size_system=system,
+        size_order=pl.coalesce(letter, number, pl.lit(0.0)),
+        key=pl.col("category") + " · " + pl.col("size").fill_null("not recorded"),
+    ).with_columns(size_system=pl.col("size_system").cast(pl.Enum(SIZE_SYSTEMS)))
+
+
 def returns_by_cohort(conn: Connection, filters: Filters, level: CohortLevel,
                       product_id: str | None = None, sku: str | None = None) -> pl.DataFrame:
-    """Units sold and returned per `level` value and order month (the cohort grid)."""
+    """Units sold and returned per `level` value and order month (the cohort grid); sizes per
+    category, with their size system (see `with_size_systems`)."""
     if level not in COHORT_LEVELS:
         raise ValueError(f"unknown level {level!r}")
     params = month_params(filters)
     where = segment_sql(filters, params) + _drill_sql(params, product_id, sku)
-    return read_frame(conn, f"""
-        SELECT {level} AS key, order_month,
+    group = "category, size" if level == "size" else level
+    selected = group if level == "size" else f"{level} AS key"
+    grid = read_frame(conn, f"""
+        SELECT {selected}, order_month,
                SUM(units_sold) AS units_sold, SUM(units_returned) AS units_returned,
                SUM(sold_value) AS sold_value, SUM(refund_value) AS refund_value
         FROM marts.sku_returns
         WHERE order_month BETWEEN :month_from AND :month_to {where}
-        GROUP BY {level}, order_month
+        GROUP BY {group}, order_month
         ORDER BY 1, 2
     """, params)
+    if level != "size":
+        return grid
+    return with_size_systems(grid).sort("category", "size_system", "size_order", "size",
+                                        "order_month", nulls_last=True)
 
 def sku_totals(conn: Connection, filters: Filters) -> pl.DataFrame:
     """Per SKU over the filtered cohorts: order lines, units sold, units returned and

@@ -1,9 +1,8 @@
 -- Dashboard marts: the grains the dashboard's pages filter and drill on (portable SQL).
 
 -- Returns by the day they were requested and every segment a page filters on: the Costs page
--- (money by month, category, channel, region, reason, disposition, SKU), the Products page's
--- reason Paretos (customer returns with a known order line, by order cohort) and the Overview's
--- movers (returns requested in the latest days).
+-- (money by month, category, channel, region, reason, disposition, SKU) and the Products page's
+-- reason Paretos (customer returns with a known order line, by order cohort).
 DROP TABLE IF EXISTS marts.returns_daily;
 CREATE TABLE marts.returns_daily AS
 WITH returns AS (SELECT * FROM core.fct_returns),
@@ -119,5 +118,40 @@ final AS (
     LEFT JOIN returns r ON r.return_id = p.return_id
     WHERE p.requested_date IS NOT NULL
     GROUP BY p.carrier, p.region, p.requested_date
+)
+SELECT * FROM final;
+
+-- Order lines per SKU, segment and order day by the days from ordering to the line's first
+-- customer return (and to its first return for a defect reason; NULL when none), so the
+-- Overview compares the return rates of two cohorts of orders over the same days after
+-- ordering, with order lines as the trials (a line of 400 units returned at once is one event).
+DROP TABLE IF EXISTS marts.sku_line_cohorts;
+CREATE TABLE marts.sku_line_cohorts AS
+WITH lines AS (SELECT * FROM core.fct_order_lines),
+returns AS (
+    SELECT order_id, line_id,
+           MIN(requested_date) AS first_requested_date,
+           MIN(CASE WHEN reason_code IN ({{defect_reasons}}) THEN requested_date END)
+               AS first_defect_requested_date
+    FROM core.fct_returns
+    WHERE return_type = 'customer_return' AND order_line_known
+    GROUP BY order_id, line_id
+),
+aged AS (
+    SELECT l.sku, l.category, l.vendor_id, l.channel, l.ship_region, l.order_date, l.quantity,
+           CAST(r.first_requested_date - l.order_date AS INTEGER) AS days_to_return,
+           CAST(r.first_defect_requested_date - l.order_date AS INTEGER)
+               AS days_to_defect_return
+    FROM lines l
+    LEFT JOIN returns r ON r.order_id = l.order_id AND r.line_id = l.line_id
+),
+final AS (
+    SELECT sku, category, vendor_id, channel, ship_region, order_date, days_to_return,
+           days_to_defect_return,
+           COUNT(*) AS order_lines,
+           CAST(SUM(quantity) AS BIGINT) AS units_sold
+    FROM aged
+    GROUP BY sku, category, vendor_id, channel, ship_region, order_date, days_to_return,
+             days_to_defect_return
 )
 SELECT * FROM final;
