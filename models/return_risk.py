@@ -222,7 +222,9 @@ def _boosting(params: Params) -> Pipeline:
 def _logistic(params: Params) -> Pipeline:
     encode = ColumnTransformer([
         ("cat", OneHotEncoder(handle_unknown="ignore", min_frequency=50), list(CATEGORICAL)),
-        ("num", Pipeline([("impute", SimpleImputer(strategy="median", add_indicator=True)),
+        # a feature the source never records stays, as a constant 0 (no warning per fit)
+        ("num", Pipeline([("impute", SimpleImputer(strategy="median", add_indicator=True,
+                                                   keep_empty_features=True)),
                           ("scale", StandardScaler())]), list(NUMERIC)),
     ])
     return Pipeline([("encode", encode),

@@ -3,6 +3,7 @@ past, and the reserve's arithmetic."""
 
 from __future__ import annotations
 
+import warnings
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -179,3 +180,15 @@ def test_calibration_spreads_rare_event_probabilities_as_observed() -> None:
     # a sigmoid over the probabilities (not their log-odds) squeezes them all towards the mean
     assert low["mean_predicted"].mean() < 2 * low["observed_rate"].mean()
     assert abs(ninth["mean_predicted"] - ninth["observed_rate"]) < 0.3 * ninth["observed_rate"]
+
+
+def test_a_feature_the_source_never_records_trains_without_a_warning() -> None:
+    unrecorded = pl.lit(None, pl.Float64)
+    train, valid = (_feature_frame(n, seed).with_columns(delivery_days=unrecorded,
+                                                         promised_days=unrecorded)
+                    for n, seed in ((2000, 1), (1000, 2)))
+    params = return_risk.Params(max_iter=20, min_samples_leaf=20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return_risk.fit_calibrated(train, valid, params)
+        return_risk._baselines(train, valid, valid, params)
