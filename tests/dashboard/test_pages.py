@@ -172,6 +172,35 @@ def test_overview_returned_more_says_so_when_no_rate_rose_clearly(app: dash.Dash
     assert re.search(r"No SKU's return rate rose clearly: \d+ tested", text(skus))
 
 
+def test_carriers_failing_more_pickups_compare_the_npr_of_first_attempts(
+        app: dash.Dash, shop: dict[str, pl.DataFrame]) -> None:
+    overview = page("overview")
+    filters = to_filters(ALL)
+    current, previous = overview.mover_windows(filters, 28)
+    firsts = pickup_attempts(shop).filter(pl.col("attempt") == 1)
+
+    def npr(window: tuple[date, date]) -> dict[str, float]:
+        return dict(firsts.filter(pl.col("attempt_date").is_between(*window)).group_by(
+            "carrier").agg((pl.col("event_code") == "pickup_failed").mean()).iter_rows())
+
+    tested = overview.npr_rises(filters, 28)
+
+    assert tested.height > 0
+    for row in tested.iter_rows(named=True):
+        assert row["rate_now"] == pytest.approx(npr(current)[row["carrier"]])
+        assert row["rate_before"] == pytest.approx(npr(previous)[row["carrier"]])
+
+
+def test_carriers_failing_more_pickups_lists_only_clear_rises(app: dash.Dash) -> None:
+    overview = page("overview")
+
+    listed = overview.mover_table("carrier-movers", ALL, 28)
+
+    tested = overview.npr_rises(to_filters(ALL), 28)
+    clear = tested.filter(pl.col("q_value") <= 0.05, pl.col("change_pp") > 0)
+    assert listed["carrier"].to_list() == clear["carrier"].to_list()
+
+
 def test_costs_waterfall_and_kpis_reconcile_with_the_returns_file(
         app: dash.Dash, shop: dict[str, pl.DataFrame]) -> None:
     costs = page("costs")
