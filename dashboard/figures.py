@@ -441,7 +441,7 @@ def make_npr_trend_figure(periods: pl.DataFrame, colours: dict[str, str], period
     fig.update_yaxes(title=f"NPR per {every}", row=1, col=1)
     fig.update_xaxes(showticklabels=True, nticks=4, tickformat="%b %y")
     fig.update_annotations(font_size=12)
-    return _style(fig, height=130 + 170 * rows, margin={"l": 60, "r": 10, "t": 30, "b": 30})
+    return _style(fig, height=150 + 170 * rows, margin={"l": 60, "r": 10, "t": 50, "b": 30})
 
 
 def make_npr_heatmap_figure(pairs: pl.DataFrame) -> go.Figure:

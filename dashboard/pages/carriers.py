@@ -266,8 +266,10 @@ def update_carriers(state: dict[str, Any] | None) -> tuple[Any, ...]:
          format_value(never / pickups if pickups else None, "pct")),
     )], class_name="g-2")
     carriers = sorted(weekly["carrier"].unique().to_list())
-    return (notes, cards, frame_table(scorecard(filters), SCORECARD_COLUMNS, max_rows=40,
-                                      highlight="flagged"),
+    # "was worse" without its dates: the worst window's columns carry them, and the dates
+    # in the flag pushed the table's last columns out of a 1440 px page
+    card = scorecard(filters).with_columns(pl.col("flag").str.replace(r" \d{4}-.*$", ""))
+    return (notes, cards, frame_table(card, SCORECARD_COLUMNS, max_rows=40, highlight="flagged"),
             recommendation_table(recommendation(filters), data.currency()), carriers)
 
 

@@ -584,6 +584,14 @@ def test_the_scorecard_shows_the_z_of_the_flag_right_beside_the_flag(app: dash.D
     assert table_rows(scorecard)[0][3] == format_value(top["flag_z"], "z")
 
 
+def test_the_scorecard_flag_leaves_its_dates_to_the_worst_window_columns(
+        app: dash.Dash) -> None:
+    _, _, scorecard, *_ = page("carriers").update_carriers(ALL)
+
+    flags = [row[2] for row in table_rows(scorecard) if row[2].startswith("was worse")]
+    assert flags and set(flags) == {"was worse"}
+
+
 def test_npr_over_time_has_a_panel_per_carrier_and_per_region_of_a_chosen_carrier(
         app: dash.Dash, shop: dict[str, pl.DataFrame]) -> None:
     carriers = page("carriers")
