@@ -124,15 +124,17 @@ def kpi_card(title: str, value: str, delta: str | None = None, worse: bool | Non
 
 
 def graph_card(graph_id: str, title: str, note: str | None = None,
-               height: int = 360) -> dbc.Card:
-    """A titled card holding one plotly graph with its loading state."""
+               height: int | None = 360) -> dbc.Card:
+    """A titled card holding one plotly graph with its loading state; `height` None lets the
+    figure set its own height (small multiples grow with their panels)."""
     header = [html.Span(title, className="fw-semibold")]
     if note:
         header.append(html.Span(f" · {note}", className="small text-muted"))
     return dbc.Card([
         dbc.CardHeader(header),
-        dbc.CardBody(dcc.Loading(dcc.Graph(id=graph_id, style={"height": f"{height}px"},
-                                           config={"displaylogo": False}))),
+        dbc.CardBody(dcc.Loading(dcc.Graph(
+            id=graph_id, style={"height": f"{height}px"} if height else {},
+            config={"displaylogo": False}))),
     ], class_name="shadow-sm mb-3")
 
 

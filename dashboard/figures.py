@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import math
+from collections.abc import Collection, Iterable
 from datetime import date, timedelta
 
 import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 import polars as pl
+from plotly.subplots import make_subplots
 
 from warehouse.contract import code_label
 
@@ -25,6 +27,10 @@ COST_LABELS = {
     "restocking_fee": "Restocking fees kept", "recovered_value": "Value recovered",
     "net_cost": "Net cost",
 }
+# Carriers take PALETTE's colours; what a carrier's bar is split by (failure reasons, attempts
+# made) takes neutral shades instead, so it never reads as another carrier.
+NEUTRALS = ("#1e293b", "#64748b", "#a8a29e", "#cbd5e1", "#78716c", "#475569")
+NOT_PICKED_UP = "#0f172a"
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -366,17 +372,76 @@ def make_recovery_figure(by_disposition: pl.DataFrame, currency: str) -> go.Figu
     return _style(fig, barmode="group")
 
 
-def make_npr_trend_figure(weekly: pl.DataFrame) -> go.Figure:
-    """Weekly NPR rate (failed / attempts) per carrier."""
-    if weekly.is_empty():
+def carrier_colours(carriers: Iterable[str]) -> dict[str, str]:
+    """One colour per carrier, assigned in name order over every carrier given: built from all
+    the warehouse's carriers, a carrier keeps its colour on every chart and under any filter."""
+    return {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(sorted(set(carriers)))}
+
+
+def _translucent(colour: str, alpha: float = 0.2) -> str:
+    """'#2563eb' as rgba with `alpha`, for a band drawn under its line."""
+    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r}, {g}, {b}, {alpha})"
+
+
+def _band(part: pl.DataFrame, x: str) -> tuple[list[object], list[object]]:
+    """Outline of the interval band of each run of periods that have a rate, runs separated by
+    None, for a fill='toself' trace (a gap in the rate is a gap in the band too)."""
+    xs: list[object] = []
+    ys: list[object] = []
+    runs = part.with_columns(run=pl.col("rate").is_null().cum_sum()).filter(
+        pl.col("rate").is_not_null())
+    for _, run in runs.group_by("run", maintain_order=True):
+        xs += [*run[x].to_list(), *run[x].reverse().to_list(), None]
+        ys += [*run["rate_high"].to_list(), *run["rate_low"].reverse().to_list(), None]
+    return xs, ys
+
+
+def make_npr_trend_figure(periods: pl.DataFrame, colours: dict[str, str], period_weeks: int,
+                          min_attempts: int) -> go.Figure:
+    """NPR rate per period in small multiples, one panel per `panel` (a carrier, or a region
+    of one carrier) in its carrier's colour, with the 95 % interval as a band; periods with
+    fewer than `min_attempts` attempts have no rate (see stats.rate_with_interval) and are
+    gaps, where one line per carrier in one chart would show spikes to 0 % and 100 %."""
+    if periods.is_empty():
         return empty_figure("No pickup attempts for the current filters")
-    fig = go.Figure()
-    for carrier, part in weekly.sort("week").group_by("carrier", maintain_order=True):
-        fig.add_scatter(x=part["week"].to_list(), y=part["npr_rate"].to_list(), mode="lines",
-                        name=str(carrier[0]), customdata=part["attempts"].to_list(),
-                        hovertemplate="%{x}: %{y:.1%} of %{customdata} attempts")
-    fig.update_yaxes(tickformat=".0%", rangemode="tozero", title="NPR rate")
-    return _style(fig, hovermode="x unified")
+    panels = periods["panel"].unique(maintain_order=True).to_list()
+    cols = min(len(panels), 5)
+    rows = math.ceil(len(panels) / cols)
+    fig = make_subplots(rows=rows, cols=cols, shared_xaxes="all", shared_yaxes="all",
+                        subplot_titles=[str(p) for p in panels], horizontal_spacing=0.03,
+                        vertical_spacing=0.12 if rows > 1 else 0.0)
+    every = f"{period_weeks} weeks" if period_weeks > 1 else "week"
+    for i, (panel, part) in enumerate(periods.sort("period").group_by("panel",
+                                                                      maintain_order=True)):
+        row, col = i // cols + 1, i % cols + 1
+        colour = colours.get(part["carrier"][0], PALETTE[7])
+        band_x, band_y = _band(part, "period")
+        if band_x:
+            fig.add_scatter(x=band_x, y=band_y, mode="lines", fill="toself",
+                            fillcolor=_translucent(colour), line={"width": 0},
+                            hoverinfo="skip", showlegend=False,
+                            row=row, col=col)
+        else:
+            fig.add_annotation(text=f"under {min_attempts} attempts<br>in every {every}",
+                               showarrow=False, x=0.5, y=0.5, font={"color": "#64748b"},
+                               xref=f"x{i + 1 if i else ''} domain",
+                               yref=f"y{i + 1 if i else ''} domain")
+        fig.add_scatter(
+            x=part["period"].to_list(), y=part["rate"].to_list(), mode="lines+markers",
+            line={"color": colour, "width": 1.5}, marker={"color": colour, "size": 3},
+            name=str(panel[0]), showlegend=False,
+            customdata=list(zip(part["attempts"].to_list(), part["rate_low"].to_list(),
+                                part["rate_high"].to_list(), strict=True)),
+            hovertemplate="%{x|%d %b %Y}: %{y:.1%} (95 %: %{customdata[1]:.1%} – "
+                          "%{customdata[2]:.1%}) of %{customdata[0]:,} attempts",
+            row=row, col=col)
+    top = periods["rate_high"].max()
+    fig.update_yaxes(tickformat=".0%", range=[0, min(1.0, 1.05 * (top or 0.1))], nticks=4)
+    fig.update_yaxes(title=f"NPR per {every}", row=1, col=1)
+    fig.update_xaxes(showticklabels=True, nticks=4, tickformat="%b %y")
+    fig.update_annotations(font_size=12)
+    return _style(fig, height=150 + 170 * rows, margin={"l": 60, "r": 10, "t": 50, "b": 30})
 
 
 def make_npr_heatmap_figure(pairs: pl.DataFrame) -> go.Figure:
@@ -398,14 +463,22 @@ def make_npr_heatmap_figure(pairs: pl.DataFrame) -> go.Figure:
     return _style(fig)
 
 
-def make_failure_reasons_figure(reasons: pl.DataFrame) -> go.Figure:
-    """Failed pickup attempts per carrier, stacked by NPR reason."""
+def make_failure_reasons_figure(reasons: pl.DataFrame, by: str = "carrier") -> go.Figure:
+    """Failed attempts of each reason as a share of all attempts, per `by` (carrier or
+    region), stacked: a bar's height is its NPR rate, split by why pickups failed."""
     if reasons.is_empty() or not reasons["failed"].sum():
         return empty_figure("No failed pickup attempts for the current filters")
     fig = go.Figure()
-    for reason, part in reasons.group_by("reason", maintain_order=True):
-        fig.add_bar(x=part["carrier"].to_list(), y=part["failed"].to_list(), name=str(reason[0]))
-    fig.update_yaxes(title="failed attempts")
+    rated = reasons.with_columns(rate=pl.col("failed") / pl.col("attempts"))
+    for i, (reason, part) in enumerate(rated.group_by("reason", maintain_order=True)):
+        fig.add_bar(x=part[by].to_list(), y=part["rate"].to_list(), name=str(reason[0]),
+                    marker_color=NEUTRALS[i % len(NEUTRALS)],
+                    customdata=list(zip(part["failed"].to_list(), part["attempts"].to_list(),
+                                        strict=True)),
+                    hovertemplate="%{x}: %{y:.1%} of attempts (%{customdata[0]:,} of "
+                                  "%{customdata[1]:,})")
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(tickformat=".0%", title="share of attempts failed")
     return _style(fig, barmode="stack")
 
 
@@ -414,15 +487,18 @@ def make_attempts_figure(attempts: pl.DataFrame) -> go.Figure:
     if attempts.is_empty():
         return empty_figure("No reverse pickups for the current filters")
     fig = go.Figure()
-    for label, part in attempts.group_by("outcome", maintain_order=True):
+    for i, (label, part) in enumerate(attempts.group_by("outcome", maintain_order=True)):
+        colour = NOT_PICKED_UP if label[0] == "not picked up" else NEUTRALS[i % len(NEUTRALS)]
         fig.add_bar(x=part["carrier"].to_list(), y=part["share"].to_list(), name=str(label[0]),
-                    customdata=part["pickups"].to_list(),
+                    marker_color=colour, customdata=part["pickups"].to_list(),
                     hovertemplate="%{x}: %{y:.1%} (%{customdata} pickups)<extra></extra>")
+    fig.update_xaxes(type="category")
     fig.update_yaxes(tickformat=".0%", title="share of pickups")
     return _style(fig, barmode="stack")
 
 
-def make_time_histogram_figure(histogram: pl.DataFrame, label: str) -> go.Figure:
+def make_time_histogram_figure(histogram: pl.DataFrame, label: str,
+                               colours: dict[str, str]) -> go.Figure:
     """Distribution of a time in days per carrier (share of the carrier's pickups per bin)."""
     if histogram.is_empty():
         return empty_figure("No reverse pickups with this time for the current filters")
@@ -430,20 +506,22 @@ def make_time_histogram_figure(histogram: pl.DataFrame, label: str) -> go.Figure
     for carrier, part in histogram.group_by("carrier", maintain_order=True):
         share = (part["pickups"] / part["pickups"].sum()).to_list()
         fig.add_scatter(x=part["bin_start"].to_list(), y=share, mode="lines",
-                        line={"shape": "hv"}, name=str(carrier[0]))
+                        line={"shape": "hv", "color": colours.get(carrier[0], PALETTE[7])},
+                        name=str(carrier[0]))
     fig.update_xaxes(title=f"{label} (days)")
     fig.update_yaxes(tickformat=".0%", title="share of pickups")
     return _style(fig)
 
 
-def make_weekday_figure(weekdays: pl.DataFrame) -> go.Figure:
+def make_weekday_figure(weekdays: pl.DataFrame, colours: dict[str, str]) -> go.Figure:
     """NPR rate per carrier and weekday."""
     if weekdays.is_empty():
         return empty_figure("No pickup attempts for the current filters")
     fig = go.Figure()
     for carrier, part in weekdays.sort("weekday").group_by("carrier", maintain_order=True):
         fig.add_bar(x=[WEEKDAYS[d - 1] for d in part["weekday"].to_list()],
-                    y=part["npr_rate"].to_list(), name=str(carrier[0]))
+                    y=part["npr_rate"].to_list(), name=str(carrier[0]),
+                    marker_color=colours.get(carrier[0], PALETTE[7]))
     fig.update_yaxes(tickformat=".0%", title="NPR rate")
     return _style(fig, barmode="group")
 

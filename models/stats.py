@@ -36,6 +36,20 @@ def wilson_interval(successes: np.ndarray, trials: np.ndarray,
     return centre - half, centre + half
 
 
+def rate_with_interval(frame: pl.DataFrame, successes: str, trials: str,
+                       min_trials: int = 20) -> pl.DataFrame:
+    """Adds rate, rate_low and rate_high (95 % Wilson interval) of successes / trials, all null
+    on rows with fewer than `min_trials` trials: a week of 3 attempts reads 0 % or 100 % and
+    says nothing, so it is left out rather than drawn as a spike."""
+    low, high = wilson_interval(frame[successes].to_numpy(), frame[trials].to_numpy())
+    enough = pl.col(trials) >= min_trials
+    return frame.with_columns(
+        rate=pl.when(enough).then(pl.col(successes) / pl.col(trials)),
+        rate_low=pl.when(enough).then(pl.Series(low, dtype=pl.Float64)),
+        rate_high=pl.when(enough).then(pl.Series(high, dtype=pl.Float64)),
+    )
+
+
 def beta_prior(successes: np.ndarray, trials: np.ndarray) -> tuple[float, float]:
     """Method-of-moments Beta(alpha, beta) prior of the true rates of a group's members.
 
@@ -213,6 +227,8 @@ def npr_scorecard(weekly: pl.DataFrame, window_weeks: int = 6, baseline_weeks: i
     `baseline_weeks` before a window, or as many as there are (at least `window_weeks`). A
     change is flagged when z ≥ `z_flag` (4 keeps the chance of any false flag small over the
     hundreds of windows and pairs tested) and both sides have at least `min_attempts` attempts.
+    `flag_z` is the z of what the flag speaks of: the latest window's for "worse now", else the
+    worst window's (the largest z of the period, flagged or not), so it can sit beside the flag.
     """
     schema = {
         "carrier": pl.String, "region": pl.String, "attempts": pl.Int64,
@@ -220,7 +236,7 @@ def npr_scorecard(weekly: pl.DataFrame, window_weeks: int = 6, baseline_weeks: i
         "baseline_npr": pl.Float64, "recent_change_pp": pl.Float64, "recent_z": pl.Float64,
         "worst_from": pl.Date, "worst_to": pl.Date, "worst_npr": pl.Float64,
         "worst_baseline_npr": pl.Float64, "worst_change_pp": pl.Float64, "worst_z": pl.Float64,
-        "worst_p_value": pl.Float64, "flag": pl.String,
+        "worst_p_value": pl.Float64, "flag": pl.String, "flag_z": pl.Float64,
     }
     if weekly.is_empty():
         return pl.DataFrame(schema=schema)
@@ -266,6 +282,7 @@ def npr_scorecard(weekly: pl.DataFrame, window_weeks: int = 6, baseline_weeks: i
             row["flag"] = f"was worse {row['worst_from']} – {row['worst_to']}"
         else:
             row["flag"] = ""
+        row["flag_z"] = row["recent_z"] if row["flag"] == "worse now" else row["worst_z"]
         rows.append(row)
     return pl.DataFrame(rows, schema=schema).sort(
         pl.col("worst_z").fill_null(-np.inf), descending=True)

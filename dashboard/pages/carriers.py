@@ -35,19 +35,29 @@ dash.register_page(__name__, path="/carriers", name="Carriers", order=3,
 WINDOW_WEEKS, BASELINE_WEEKS = 6, 26
 MIN_PICKUPS = 30  # a carrier with fewer pickups in a region is not ranked there
 RECOMMENDATION_MONEY = ("cost_saved", "cost_saved_low", "cost_saved_high")
+TABLES = ("scorecard", "recommendation", "summary")  # the page's CSV downloads
 MEASURES = {"pickup_tat_days": "Pickup TAT (request → picked up)",
             "request_to_warehouse_days": "Request → warehouse",
             "cycle_days": "Return cycle (request → refund)"}
+MEASURE_HEADERS = {"pickup_tat_days": "TAT", "request_to_warehouse_days": "To warehouse",
+                   "cycle_days": "Cycle"}
+# A week of 3 attempts reads 0 % or 100 %: the trend leaves out periods with fewer attempts,
+# and draws longer periods when too many weeks are that thin (see trend_periods).
+MIN_PERIOD_ATTEMPTS = 20
+PERIOD_WEEKS = (1, 2, 4, 13)
+PERIODS_SHOWN = 0.8  # the share of a panel's periods with attempts that should be drawn
+# The z of what the flag speaks of sits beside the flag, where the eye is; the CSV keeps both
+# windows' z.
 SCORECARD_COLUMNS = (
     Col("carrier", "Carrier"), Col("region", "Region"), Col("flag", "Flag"),
+    Col("flag_z", "z", "z"),
     Col("attempts", "Attempts", "int"), Col("npr_rate", "NPR", "pct"),
     Col("first_attempt_npr", "1st-attempt NPR", "pct"),
     Col("recent_npr", f"Last {WINDOW_WEEKS} wk", "pct"), Col("baseline_npr", "Before", "pct"),
-    Col("recent_change_pp", "Change", "pp"), Col("recent_z", "z", "z"),
+    Col("recent_change_pp", "Change", "pp"),
     Col("worst_from", "Worst window from", "date"), Col("worst_to", "to", "date"),
     Col("worst_npr", "1st-attempt NPR then", "pct"),
-    Col("worst_baseline_npr", "before", "pct"),
-    Col("worst_change_pp", "Change", "pp"), Col("worst_z", "z", "z"),
+    Col("worst_baseline_npr", "before", "pct"), Col("worst_change_pp", "Change", "pp"),
 )
 
 
@@ -60,26 +70,40 @@ def layout(**_query: str) -> html.Div:
         dcc.Loading(html.Div(id="carriers-kpis")),
         table_card("carriers", "scorecard", "Carrier × region scorecard",
                    f"first-attempt NPR of {WINDOW_WEEKS}-week windows against up to "
-                   f"{BASELINE_WEEKS} weeks before (two-proportion z-test); flagged at z ≥ 4"),
+                   f"{BASELINE_WEEKS} weeks before (two-proportion z-test); flagged at z ≥ 4; "
+                   "z is the flagged window's (the worst window's when not flagged)"),
         table_card("carriers", "recommendation", "Which carrier for each region?",
                    f"first-attempt pickup success of carriers with at least {MIN_PICKUPS} "
                    "pickups in these dates, and what moving the worst one's pickups to the "
                    "best would have saved; 'move volume' when the difference in success is "
                    "clear (its 95 % interval lies above zero)"),
+        html.Div([
+            html.H5("By carrier", className="mb-1"),
+            dbc.Row([
+                dbc.Col(html.Label("Carrier", htmlFor="carriers-carrier-dropdown",
+                                   className="fw-semibold"), width="auto"),
+                dbc.Col(dcc.Dropdown(id="carriers-carrier-dropdown", placeholder="All carriers",
+                                     clearable=True), md=3),
+                dbc.Col(html.Span(
+                    "applies to every chart and table below: all carriers side by side, or "
+                    "one carrier by region; the scorecard and recommendation above follow the "
+                    "filters at the top only", className="small text-muted")),
+            ], align="center", class_name="g-2"),
+        ], className="border-top pt-2 mb-2"),
+        graph_card("carriers-npr-trend-graph", "NPR rate over time",
+                   "failed attempts / attempts with its 95 % interval (band); weeks with "
+                   f"fewer than {MIN_PERIOD_ATTEMPTS} attempts are left out (gaps), and "
+                   "longer periods are drawn when most weeks are that thin", height=None),
         dbc.Row([
-            dbc.Col(dcc.Dropdown(id="carriers-carrier-dropdown", placeholder="All carriers",
-                                 clearable=True), md=4),
-        ], class_name="mb-2"),
-        dbc.Row([
-            dbc.Col(graph_card("carriers-npr-trend-graph", "NPR rate by week",
-                               "failed attempts / attempts"), lg=7),
             dbc.Col(graph_card("carriers-npr-heatmap-graph", "NPR rate by carrier and region"),
-                    lg=5),
+                    lg=6),
+            dbc.Col(graph_card("carriers-reasons-graph", "Why pickups failed",
+                               "failed attempts of each reason / all attempts: the bars "
+                               "add up to the NPR rate"), lg=6),
         ]),
         dbc.Row([
-            dbc.Col(graph_card("carriers-reasons-graph", "Why pickups failed"), lg=4),
-            dbc.Col(graph_card("carriers-weekday-graph", "NPR rate by weekday"), lg=4),
-            dbc.Col(graph_card("carriers-attempts-graph", "Attempts until pickup"), lg=4),
+            dbc.Col(graph_card("carriers-weekday-graph", "NPR rate by weekday"), lg=6),
+            dbc.Col(graph_card("carriers-attempts-graph", "Attempts until pickup"), lg=6),
         ]),
         dbc.RadioItems(id="carriers-measure-radio", inline=True, value="pickup_tat_days",
                        options=[{"label": v, "value": k} for k, v in MEASURES.items()]),
@@ -87,7 +111,8 @@ def layout(**_query: str) -> html.Div:
             dbc.Col(graph_card("carriers-times-graph", "How long returns take",
                                "share of each carrier's pickups per half day"), lg=7),
             dbc.Col(table_card("carriers", "summary", "Per carrier",
-                               "medians and 90th percentiles in days"), lg=5),
+                               "median (p50) and 90th percentile (p90) in days of the time "
+                               "chosen above"), lg=5),
         ]),
     ])
 
@@ -161,13 +186,11 @@ def recommendation_table(frame: pl.DataFrame, currency: str) -> Any:
     ), max_rows=40)
 
 
-def summary(filters: Filters) -> pl.DataFrame:
-    """Per carrier: pickups, first-attempt success and time percentiles."""
-    return data.load(read.carriers.pickup_time_summary, filters).with_columns(
+def summary(filters: Filters, carrier: str | None = None) -> pl.DataFrame:
+    """Per carrier (or the one chosen): pickups, first-attempt success and time percentiles."""
+    frame = data.load(read.carriers.pickup_time_summary, filters).with_columns(
         first_attempt_success=pl.col("first_attempt_pickups") / pl.col("pickups"))
-
-
-TABLES = {"scorecard": scorecard, "recommendation": recommendation, "summary": summary}
+    return frame.filter(pl.col("carrier") == carrier) if carrier else frame
 
 
 def no_scans_notice() -> Any:
@@ -179,18 +202,46 @@ def no_scans_notice() -> Any:
                   "loaded.", "warning")
 
 
+def colours() -> dict[str, str]:
+    """Each carrier's colour, from every carrier in the warehouse (not only the filtered)."""
+    return figures.carrier_colours(data.load(read.carriers.carrier_names)["carrier"])
+
+
+def trend_periods(weekly: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """NPR per `panel` and period with its 95 % interval (models.stats.rate_with_interval),
+    every period of every panel present so a missing one is a gap, and the period's weeks.
+
+    The period is the shortest of PERIOD_WEEKS in which PERIODS_SHOWN of the panels' periods
+    with attempts have at least MIN_PERIOD_ATTEMPTS: a small shop's weeks are too thin to
+    draw, and a panel of gaps says less than a line of 4-week periods.
+    """
+    first = weekly["week"].min()
+    for weeks in PERIOD_WEEKS:
+        periods = weekly.with_columns(period=pl.col("week").dt.offset_by(
+            pl.format("-{}d", (pl.col("week") - first).dt.total_days() % (7 * weeks))))
+        sums = periods.group_by("panel", "carrier", "period").agg(
+            pl.col("attempts", "failed_attempts").sum())
+        if (sums["attempts"] >= MIN_PERIOD_ATTEMPTS).mean() >= PERIODS_SHOWN:
+            break
+    starts = pl.date_range(first, sums["period"].max(), f"{7 * weeks}d", eager=True)
+    grid = weekly.select("panel", "carrier").unique(maintain_order=True).join(
+        pl.DataFrame({"period": starts}), how="cross").join(
+        sums, on=["panel", "carrier", "period"], how="left").with_columns(
+        pl.col("attempts", "failed_attempts").fill_null(0))
+    return stats.rate_with_interval(grid, "failed_attempts", "attempts",
+                                    MIN_PERIOD_ATTEMPTS), weeks
+
+
 @callback(
     Output("carriers-notes", "children"),
     Output("carriers-kpis", "children"),
     Output("carriers-scorecard-table", "children"),
     Output("carriers-recommendation-table", "children"),
-    Output("carriers-npr-heatmap-graph", "figure"),
-    Output("carriers-reasons-graph", "figure"),
     Output("carriers-carrier-dropdown", "options"),
     Input("filters-store", "data"),
 )
 def update_carriers(state: dict[str, Any] | None) -> tuple[Any, ...]:
-    """Headline pickup numbers, the scorecard, the carrier × region heatmap and reasons."""
+    """Headline pickup numbers, the scorecard, the recommendation and the carriers to pick."""
     filters = to_filters(state)
     notes = [no_scans_notice()]
     if filters.categories or filters.channels:
@@ -214,42 +265,51 @@ def update_carriers(state: dict[str, Any] | None) -> tuple[Any, ...]:
         ("not-picked-up", "Not picked up (yet)",
          format_value(never / pickups if pickups else None, "pct")),
     )], class_name="g-2")
-    pairs = weekly.group_by("carrier", "region").agg(
-        pl.col("attempts", "failed_attempts").sum()).with_columns(
-        npr_rate=pl.col("failed_attempts") / pl.col("attempts"))
-    reasons = weekly.group_by("carrier").agg(
-        pl.col(f"failed_{r}").sum() for r in FAILURE_REASONS).unpivot(
-        index="carrier", variable_name="reason", value_name="failed").with_columns(
-        pl.col("reason").str.strip_prefix("failed_").map_elements(
-            code_label, return_dtype=pl.String)).sort("reason", "carrier")
     carriers = sorted(weekly["carrier"].unique().to_list())
-    return (notes, cards, frame_table(scorecard(filters), SCORECARD_COLUMNS, max_rows=40,
-                                      highlight="flagged"),
-            recommendation_table(recommendation(filters), data.currency()),
-            figures.make_npr_heatmap_figure(pairs), figures.make_failure_reasons_figure(reasons),
-            carriers)
+    # "was worse" without its dates: the worst window's columns carry them, and the dates
+    # in the flag pushed the table's last columns out of a 1440 px page
+    card = scorecard(filters).with_columns(pl.col("flag").str.replace(r" \d{4}-.*$", ""))
+    return (notes, cards, frame_table(card, SCORECARD_COLUMNS, max_rows=40, highlight="flagged"),
+            recommendation_table(recommendation(filters), data.currency()), carriers)
 
 
 @callback(
     Output("carriers-npr-trend-graph", "figure"),
+    Output("carriers-npr-heatmap-graph", "figure"),
+    Output("carriers-reasons-graph", "figure"),
     Output("carriers-weekday-graph", "figure"),
     Input("filters-store", "data"),
     Input("carriers-carrier-dropdown", "value"),
 )
-def update_trend(state: dict[str, Any] | None, carrier: str | None) -> tuple[Any, ...]:
-    """Weekly NPR per carrier, or per region of one carrier; NPR by weekday."""
+def update_charts(state: dict[str, Any] | None, carrier: str | None) -> tuple[Any, ...]:
+    """NPR over time, by region, by reason and by weekday: per carrier, or for one carrier
+    per region."""
     filters, carrier = to_filters(state), text_value(carrier, "carrier")
     weekly = data.load(read.carriers.carrier_weekly, filters)
     weekdays = data.load(read.carriers.npr_by_weekday, filters)
+    by = "carrier"
     if carrier:
-        weekly = weekly.filter(pl.col("carrier") == carrier).with_columns(
-            carrier=pl.col("region"))
+        weekly = weekly.filter(pl.col("carrier") == carrier)
         weekdays = weekdays.filter(pl.col("carrier") == carrier)
-    series = weekly.group_by("carrier", "week").agg(
+        by = "region"
+    pairs = weekly.group_by("carrier", "region").agg(
         pl.col("attempts", "failed_attempts").sum()).with_columns(
         npr_rate=pl.col("failed_attempts") / pl.col("attempts"))
-    return (figures.make_npr_trend_figure(series), figures.make_weekday_figure(
-        weekdays.with_columns(npr_rate=pl.col("failed_attempts") / pl.col("attempts"))))
+    reasons = weekly.group_by(by).agg(
+        pl.col("attempts", *(f"failed_{r}" for r in FAILURE_REASONS)).sum()).unpivot(
+        index=[by, "attempts"], variable_name="reason", value_name="failed").with_columns(
+        pl.col("reason").str.strip_prefix("failed_").map_elements(
+            code_label, return_dtype=pl.String)).sort("reason", by)
+    trend = figures.empty_figure("No pickup attempts for the current filters")
+    if not weekly.is_empty():
+        periods, weeks = trend_periods(weekly.with_columns(panel=pl.col(by)).group_by(
+            "panel", "carrier", "week").agg(pl.col("attempts", "failed_attempts").sum()).sort(
+            "panel", "week"))
+        trend = figures.make_npr_trend_figure(periods, colours(), weeks, MIN_PERIOD_ATTEMPTS)
+    return (trend, figures.make_npr_heatmap_figure(pairs),
+            figures.make_failure_reasons_figure(reasons, by),
+            figures.make_weekday_figure(weekdays.with_columns(
+                npr_rate=pl.col("failed_attempts") / pl.col("attempts")), colours()))
 
 
 @callback(
@@ -257,11 +317,15 @@ def update_trend(state: dict[str, Any] | None, carrier: str | None) -> tuple[Any
     Output("carriers-times-graph", "figure"),
     Output("carriers-summary-table", "children"),
     Input("filters-store", "data"),
+    Input("carriers-carrier-dropdown", "value"),
     Input("carriers-measure-radio", "value"),
 )
-def update_times(state: dict[str, Any] | None, measure: str) -> tuple[Any, ...]:
-    """Attempts until pickup, the distribution of a time, and per-carrier percentiles."""
-    filters, measure = to_filters(state), choice(measure, MEASURES, "measure")
+def update_times(state: dict[str, Any] | None, carrier: str | None,
+                 measure: str) -> tuple[Any, ...]:
+    """Attempts until pickup, the distribution of a time, and per-carrier percentiles of it,
+    for every carrier or the one chosen."""
+    filters, carrier = to_filters(state), text_value(carrier, "carrier")
+    measure = choice(measure, MEASURES, "measure")
     attempts = data.load(read.carriers.pickup_attempts, filters).with_columns(
         outcome=pl.when(pl.col("picked_up"))
         .then(pl.format("picked up at attempt {}", pl.col("attempts")))
@@ -270,25 +334,34 @@ def update_times(state: dict[str, Any] | None, measure: str) -> tuple[Any, ...]:
         share=pl.col("pickups") / pl.col("pickups").sum().over("carrier")).sort(
         "outcome", "carrier")
     histogram = data.load(read.carriers.pickup_time_histogram, filters, measure, 0.5)
-    table = frame_table(summary(filters), (
+    if carrier:
+        attempts = attempts.filter(pl.col("carrier") == carrier)
+        histogram = histogram.filter(pl.col("carrier") == carrier)
+    table = frame_table(summary(filters, carrier), (
         Col("carrier", "Carrier"), Col("pickups", "Pickups", "int"),
         Col("first_attempt_success", "1st-attempt success", "pct"),
-        Col("pickup_tat_days_p50", "TAT p50", "num"), Col("pickup_tat_days_p90", "p90", "num"),
-        Col("cycle_days_p50", "Cycle p50", "num"), Col("cycle_days_p90", "p90", "num")))
+        Col(f"{measure}_p50", f"{MEASURE_HEADERS[measure]} p50", "num"),
+        Col(f"{measure}_p90", "p90", "num")))
     return (figures.make_attempts_figure(attempts),
-            figures.make_time_histogram_figure(histogram, MEASURES[measure]), table)
+            figures.make_time_histogram_figure(histogram, MEASURES[measure], colours()), table)
 
 
 @callback(
     Output({"type": "carriers-export-download", "table": MATCH}, "data"),
     Input({"type": "carriers-export-button", "table": MATCH}, "n_clicks"),
     State("filters-store", "data"),
+    State("carriers-carrier-dropdown", "value"),
     prevent_initial_call=True,
 )
-def export_table(_clicks: int, state: dict[str, Any] | None) -> dict[str, Any]:
-    """Every row of a Carriers table as CSV."""
+def export_table(_clicks: int, state: dict[str, Any] | None,
+                 carrier: str | None) -> dict[str, Any]:
+    """Every row of a Carriers table as CSV (the per-carrier one for the carrier chosen)."""
     name = choice(callback_context.triggered_id["table"], TABLES, "table")
-    frame = TABLES[name](to_filters(state))
-    if name == "recommendation":
-        frame = priced_frame(frame, RECOMMENDATION_MONEY, data.currency())
+    filters = to_filters(state)
+    if name == "summary":
+        frame = summary(filters, text_value(carrier, "carrier"))
+    elif name == "recommendation":
+        frame = priced_frame(recommendation(filters), RECOMMENDATION_MONEY, data.currency())
+    else:
+        frame = scorecard(filters)
     return send_csv(frame, f"returnlens-carriers-{name}.csv")

@@ -73,9 +73,10 @@ MOVER_COLUMNS = {
     "vendor-movers": (Col("vendor_name", "Vendor"), Col("category", "Category"),
                       Col("rate_before", "Before", "pct"), Col("rate_now", "Now", "pct"),
                       *RISE_COLUMNS[2:]),
-    "carrier-movers": (Col("carrier", "Carrier"), Col("npr_previous", "NPR before", "pct"),
-                       Col("npr_current", "NPR now", "pct"), Col("change_pp", "Change", "pp"),
-                       Col("attempts_current", "Attempts now", "int")),
+    "carrier-movers": (Col("carrier", "Carrier"), Col("rate_before", "Before", "pct"),
+                       Col("rate_now", "Now", "pct"), Col("change_pp", "Change", "pp"),
+                       Col("first_attempts_current", "1st attempts now", "int"),
+                       Col("q_value", "p (adjusted)", "p")),
 }
 MOVER_LINKS = {"sku-movers": PageLink("href")}
 # Returns are counted up to this many days after ordering in both cohorts compared: by then
@@ -83,6 +84,7 @@ MOVER_LINKS = {"sku-movers": PageLink("href")}
 # would look better only because its returns are still arriving.
 FOLLOW_UP_DAYS = 28
 MIN_LINES = 20  # order lines in each cohort for a rate to be tested at all
+MIN_FIRST_ATTEMPTS = 20  # a carrier's first pickup attempts in each period to be tested
 
 PERIODS = (7, 28)  # days of the "top problems" windows and cohorts
 
@@ -109,7 +111,7 @@ def layout(**_query: str) -> html.Div:
                                 "rate of lines returned defective or not as described, "
                                 "clear rises only"),
                      table_card("overview", "carrier-movers", "Carriers failing more pickups",
-                                "≥ 20 attempts in both periods")], lg=6),
+                                "NPR of first pickup attempts, clear rises only")], lg=6),
         ]),
     ])
 
@@ -261,20 +263,23 @@ def rate_rises(filters: Filters, days: int, key: read.kpis.MoverKey,
                             "lines_previous", min_trials=MIN_LINES)
 
 
+def npr_rises(filters: Filters, days: int) -> pl.DataFrame:
+    """Per carrier, the NPR of first pickup attempts in the latest `days` days against the
+    days before, and the test of a rise. First attempts, one per pickup, are independent
+    trials; a parcel's re-attempts fail together (a customer who is never in)."""
+    current, previous = mover_windows(filters, days)
+    npr = data.load(read.kpis.npr_by_period, filters, current, previous)
+    return stats.rate_rises(npr, "first_failed_current", "first_attempts_current",
+                            "first_failed_previous", "first_attempts_previous",
+                            min_trials=MIN_FIRST_ATTEMPTS)
+
+
 def mover_table(name: str, state: dict[str, Any] | None, days: int) -> pl.DataFrame:
     """The frame behind one of the 'top problems' tables: SKUs and vendors whose return rate
-    clearly rose, carriers whose NPR rose."""
+    clearly rose, carriers whose first-attempt NPR clearly rose."""
     filters = to_filters(state)
     if name == "carrier-movers":
-        current, previous = mover_windows(filters, days)
-        npr = data.load(read.kpis.npr_by_period, filters, current, previous)
-        return (npr.filter((pl.col("attempts_current") >= 20)
-                           & (pl.col("attempts_previous") >= 20))
-                .with_columns(npr_current=pl.col("failed_current") / pl.col("attempts_current"),
-                              npr_previous=pl.col("failed_previous")
-                              / pl.col("attempts_previous"))
-                .with_columns(change_pp=100 * (pl.col("npr_current") - pl.col("npr_previous")))
-                .filter(pl.col("change_pp") > 0).sort("change_pp", descending=True))
+        return npr_rises(filters, days).filter("clear")
     if name == "vendor-movers":
         names = data.load(read.products.vendor_names)
         rises = rate_rises(filters, days, "vendor_id", True).filter("clear")
@@ -290,7 +295,13 @@ def mover_table(name: str, state: dict[str, Any] | None, days: int) -> pl.DataFr
 
 
 def no_rises(name: str, filters: Filters, days: int) -> html.Div:
-    """What a 'returned more' table says when no rate rose clearly."""
+    """What a 'returned more' or 'failing more' table says when no rate rose clearly."""
+    if name == "carrier-movers":
+        if data.source_lacks("carrier_scans"):
+            return notice("The loaded source has no carrier scans, so no pickups to compare.")
+        return notice(f"No carrier's first-attempt NPR rose clearly: "
+                      f"{npr_rises(filters, days).height:,} tested (at least "
+                      f"{MIN_FIRST_ATTEMPTS} first attempts in both periods).")
     if name == "vendor-movers" and data.source_defaults("products.vendor_id"):
         return notice("The loaded source names no vendors, so none is compared.")
     if name == "vendor-movers" and data.source_lacks("returns", "reason_code"):
@@ -317,16 +328,16 @@ def update_movers(state: dict[str, Any] | None, days: int) -> tuple[Any, ...]:
     tables = []
     for name, columns in MOVER_COLUMNS.items():
         frame = mover_table(name, state, days)
-        tables.append(no_rises(name, filters, days) if frame.is_empty() and name in
-                      ("sku-movers", "vendor-movers") else
+        tables.append(no_rises(name, filters, days) if frame.is_empty() else
                       frame_table(frame, columns, max_rows=10, link=MOVER_LINKS.get(name)))
     cohort, before = cohort_windows(filters, days)
     current, previous = mover_windows(filters, days)
     text = (f"SKUs and vendors: order lines placed {cohort[0]} – {cohort[1]} returned within "
             f"{FOLLOW_UP_DAYS} days of ordering, against those placed {before[0]} – "
             f"{before[1]}; a rise is listed when a one-sided two-proportion test finds it clear "
-            f"(5 % false discoveries over all tested). Carriers: pickups attempted {current[0]} "
-            f"– {current[1]}, against {previous[0]} – {previous[1]}.")
+            f"(5 % false discoveries over all tested). Carriers: first pickup attempts "
+            f"{current[0]} – {current[1]}, against {previous[0]} – {previous[1]}, by the "
+            "same test.")
     return (*tables, text)
 
 

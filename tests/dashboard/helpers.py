@@ -106,3 +106,11 @@ def call_triggered(func: Callable[..., Any], trigger: Any, *args: Any,
         return func(*args)
 
     return copy_context().run(run)
+
+
+def table_header(tree: Any) -> list[str]:
+    """The column headers of the first table in `tree`."""
+    for c in walk(tree):
+        if type(c).__name__ == "Thead":
+            return [text(th) for th in walk(c) if type(th).__name__ == "Th"]
+    return []

@@ -44,7 +44,7 @@ def test_each_waterfall_step_floats_from_the_running_total_before_it() -> None:
 
 
 def test_empty_frames_give_a_figure_that_says_why() -> None:
-    fig = figures.make_npr_trend_figure(pl.DataFrame(schema={"week": pl.Date}))
+    fig = figures.make_npr_trend_figure(pl.DataFrame(schema={"period": pl.Date}), {}, 1, 20)
 
     assert fig.layout.annotations[0].text == "No pickup attempts for the current filters"
 
@@ -192,3 +192,29 @@ def test_money_axes_and_hovers_say_their_currency() -> None:
 
     assert fig.layout.xaxis.title.text == "net cost (BRL)"
     assert "BRL" in fig.data[0].hovertemplate
+
+
+def test_a_carrier_keeps_its_colour_whichever_carriers_a_chart_shows() -> None:
+    every = figures.carrier_colours(["NORD", "DRAGON", "SWIFT", "HANA"])
+    some = figures.carrier_colours(["SWIFT", "DRAGON", "NORD", "HANA", "NORD"])
+    weekdays = pl.DataFrame({"carrier": ["SWIFT"], "weekday": [1], "npr_rate": [0.1]})
+
+    fig = figures.make_weekday_figure(weekdays, every)
+
+    assert some == every and len(set(every.values())) == 4
+    assert fig.data[0].marker.color == every["SWIFT"]
+
+
+def test_a_gap_in_the_npr_rate_is_a_gap_in_its_band_too() -> None:
+    periods = pl.DataFrame({
+        "panel": "A", "carrier": "A",
+        "period": [date(2025, 1, 6), date(2025, 1, 13), date(2025, 1, 20), date(2025, 1, 27)],
+        "attempts": [50, 3, 50, 50], "rate": [0.1, None, 0.2, 0.3],
+        "rate_low": [0.05, None, 0.1, 0.2], "rate_high": [0.2, None, 0.3, 0.4]})
+
+    fig = figures.make_npr_trend_figure(periods, {"A": "#2563eb"}, 1, 20)
+
+    band, line = fig.data
+    assert list(line.y) == [0.1, None, 0.2, 0.3]
+    assert list(band.y) == [0.2, 0.05, None, 0.3, 0.4, 0.2, 0.1, None]
+    assert line.line.color == "#2563eb"

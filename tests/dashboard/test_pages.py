@@ -15,7 +15,14 @@ import pytest
 from dashboard.components import format_value
 from dashboard.filters import to_filters
 from tests.dashboard.conftest import page
-from tests.dashboard.helpers import call_triggered, find, table_rows, text, walk
+from tests.dashboard.helpers import (
+    call_triggered,
+    find,
+    table_header,
+    table_rows,
+    text,
+    walk,
+)
 from tests.reference import reference_kpis
 from tests.shop_reference import lines_enriched, pickup_attempts, returns_enriched
 from warehouse import read
@@ -163,6 +170,35 @@ def test_overview_returned_more_says_so_when_no_rate_rose_clearly(app: dash.Dash
 
     assert not table_rows(skus)
     assert re.search(r"No SKU's return rate rose clearly: \d+ tested", text(skus))
+
+
+def test_carriers_failing_more_pickups_compare_the_npr_of_first_attempts(
+        app: dash.Dash, shop: dict[str, pl.DataFrame]) -> None:
+    overview = page("overview")
+    filters = to_filters(ALL)
+    current, previous = overview.mover_windows(filters, 28)
+    firsts = pickup_attempts(shop).filter(pl.col("attempt") == 1)
+
+    def npr(window: tuple[date, date]) -> dict[str, float]:
+        return dict(firsts.filter(pl.col("attempt_date").is_between(*window)).group_by(
+            "carrier").agg((pl.col("event_code") == "pickup_failed").mean()).iter_rows())
+
+    tested = overview.npr_rises(filters, 28)
+
+    assert tested.height > 0
+    for row in tested.iter_rows(named=True):
+        assert row["rate_now"] == pytest.approx(npr(current)[row["carrier"]])
+        assert row["rate_before"] == pytest.approx(npr(previous)[row["carrier"]])
+
+
+def test_carriers_failing_more_pickups_lists_only_clear_rises(app: dash.Dash) -> None:
+    overview = page("overview")
+
+    listed = overview.mover_table("carrier-movers", ALL, 28)
+
+    tested = overview.npr_rises(to_filters(ALL), 28)
+    clear = tested.filter(pl.col("q_value") <= 0.05, pl.col("change_pp") > 0)
+    assert listed["carrier"].to_list() == clear["carrier"].to_list()
 
 
 def test_costs_waterfall_and_kpis_reconcile_with_the_returns_file(
@@ -487,7 +523,8 @@ def test_carriers_page_says_so_when_the_source_has_no_scans(
     create_app(no_scans_warehouse_url)
     carriers = page("carriers")
 
-    notes, kpis, scorecard, recommendation, heatmap, reasons, _ = carriers.update_carriers(ALL)
+    notes, kpis, scorecard, recommendation, _ = carriers.update_carriers(ALL)
+    _, heatmap, *_ = carriers.update_charts(ALL, None)
 
     assert "no carrier scans" in text(notes)
     assert "–" in text(find(kpis, "carriers-kpi-npr-rate"))
@@ -534,6 +571,141 @@ def test_carriers_category_filter_is_said_not_to_apply(app: dash.Dash) -> None:
     notes, *_ = page("carriers").update_carriers(_state(category=["shoes"]))
 
     assert "do not apply" in text(notes)
+
+
+def test_the_scorecard_shows_the_z_of_the_flag_right_beside_the_flag(app: dash.Dash) -> None:
+    carriers = page("carriers")
+
+    _, _, scorecard, *_ = carriers.update_carriers(ALL)
+
+    header = table_header(scorecard)
+    assert header.count("z") == 1 and header[header.index("Flag") + 1] == "z"
+    top = carriers.scorecard(to_filters(ALL)).row(0, named=True)
+    assert table_rows(scorecard)[0][3] == format_value(top["flag_z"], "z")
+
+
+def test_the_scorecard_flag_leaves_its_dates_to_the_worst_window_columns(
+        app: dash.Dash) -> None:
+    _, _, scorecard, *_ = page("carriers").update_carriers(ALL)
+
+    flags = [row[2] for row in table_rows(scorecard) if row[2].startswith("was worse")]
+    assert flags and set(flags) == {"was worse"}
+
+
+def test_npr_over_time_has_a_panel_per_carrier_and_per_region_of_a_chosen_carrier(
+        app: dash.Dash, shop: dict[str, pl.DataFrame]) -> None:
+    carriers = page("carriers")
+    scans = shop["carrier_scans"]
+    chosen = scans["carrier"].mode()[0]
+
+    every, *_ = carriers.update_charts(ALL, None)
+    one, *_ = carriers.update_charts(ALL, chosen)
+
+    titles = {a.text for a in every.layout.annotations}
+    assert set(scans["carrier"].unique()) <= titles
+    regions = set(scans.filter(pl.col("carrier") == chosen)["region"].unique())
+    assert regions <= {a.text for a in one.layout.annotations}
+
+
+def test_npr_over_time_leaves_out_periods_of_few_attempts_and_bands_the_rest(
+        app: dash.Dash) -> None:
+    carriers = page("carriers")
+    weeks = [date(2025, 1, 6) + timedelta(weeks=i) for i in range(40)]
+    weekly = pl.DataFrame({"panel": "A", "carrier": "A", "week": weeks,
+                           "attempts": [100] * 39 + [3], "failed_attempts": [10] * 39 + [3]})
+
+    periods, period_weeks = carriers.trend_periods(weekly)
+
+    assert period_weeks == 1
+    assert periods.filter(pl.col("period") == weeks[-1])["rate"].to_list() == [None]
+    kept = periods.filter(pl.col("rate").is_not_null())
+    assert kept.height == 39 and (kept["rate_low"] < kept["rate"]).all()
+
+
+def test_npr_over_time_draws_longer_periods_when_weeks_are_thin(app: dash.Dash) -> None:
+    carriers = page("carriers")
+    weeks = [date(2025, 1, 6) + timedelta(weeks=i) for i in range(52)]
+    weekly = pl.DataFrame({"panel": "A", "carrier": "A", "week": weeks,
+                           "attempts": [6] * 52, "failed_attempts": [1] * 52})
+
+    periods, period_weeks = carriers.trend_periods(weekly)
+
+    assert period_weeks == 4
+    assert periods["attempts"].sum() == 6 * 52
+    assert periods.filter(pl.col("rate").is_not_null()).height == 13
+
+
+def test_a_carrier_keeps_its_colour_on_every_chart_and_under_any_filter(
+        app: dash.Dash, shop: dict[str, pl.DataFrame]) -> None:
+    carriers = page("carriers")
+    scans = shop["carrier_scans"]
+    served = scans.group_by("region").agg(pl.col("carrier").n_unique()).sort("carrier")
+    region = served["region"][0]  # a region not every carrier serves
+
+    def colours(state: dict[str, object]) -> dict[str, set[str]]:
+        trend, _, _, weekday = carriers.update_charts(state, None)
+        _, times, _ = carriers.update_times(state, None, "pickup_tat_days")
+        found: dict[str, set[str]] = {}
+        for t in trend.data:
+            if t.name:
+                found.setdefault(t.name, set()).add(t.line.color)
+        for t in weekday.data:
+            found.setdefault(t.name, set()).add(t.marker.color)
+        for t in times.data:
+            found.setdefault(t.name, set()).add(t.line.color)
+        return found
+
+    everywhere, in_region = colours(ALL), colours(_state(region=[region]))
+
+    assert all(len(c) == 1 for c in everywhere.values())
+    assert len(set().union(*everywhere.values())) == scans["carrier"].n_unique()
+    assert set(in_region) < set(everywhere)
+    assert all(in_region[name] == everywhere[name] for name in in_region)
+
+
+def test_the_carrier_chosen_drives_every_chart_and_the_per_carrier_table(
+        app: dash.Dash, shop: dict[str, pl.DataFrame]) -> None:
+    carriers = page("carriers")
+    scans = shop["carrier_scans"]
+    chosen = scans["carrier"].mode()[0]
+    regions = set(scans.filter(pl.col("carrier") == chosen)["region"].unique())
+
+    _, heatmap, reasons, weekday = carriers.update_charts(ALL, chosen)
+    attempts, times, table = carriers.update_times(ALL, chosen, "pickup_tat_days")
+
+    assert list(heatmap.data[0].y) == [chosen]
+    assert {x for t in reasons.data for x in t.x} == regions
+    assert {t.name for t in weekday.data} == {t.name for t in times.data} == {chosen}
+    assert {x for t in attempts.data for x in t.x} == {chosen}
+    assert [row[0] for row in table_rows(table)] == [chosen]
+
+
+def test_failure_reasons_are_rates_of_all_attempts_adding_up_to_the_carriers_npr(
+        app: dash.Dash, shop: dict[str, pl.DataFrame]) -> None:
+    attempts = pickup_attempts(shop).group_by("carrier").agg(
+        npr=(pl.col("event_code") == "pickup_failed").mean())
+
+    _, _, reasons, _ = page("carriers").update_charts(ALL, None)
+
+    stacked: dict[str, float] = {}
+    for trace in reasons.data:
+        for carrier, rate in zip(trace.x, trace.y, strict=True):
+            stacked[carrier] = stacked.get(carrier, 0.0) + rate
+    assert stacked == pytest.approx(dict(attempts.iter_rows()))
+    assert reasons.layout.yaxis.tickformat == ".0%"
+
+
+@pytest.mark.parametrize("measure", ["pickup_tat_days", "request_to_warehouse_days",
+                                     "cycle_days"])
+def test_the_per_carrier_table_shows_the_time_chosen(app: dash.Dash, measure: str) -> None:
+    carriers = page("carriers")
+    expected = carriers.summary(to_filters(ALL)).row(0, named=True)
+
+    _, _, table = carriers.update_times(ALL, None, measure)
+
+    assert f"{carriers.MEASURE_HEADERS[measure]} p50" in table_header(table)
+    assert table_rows(table)[0][-2:] == [format_value(expected[f"{measure}_p50"], "num"),
+                                         format_value(expected[f"{measure}_p90"], "num")]
 
 
 def test_quality_page_shows_the_failed_expectations_and_the_quarantined_rows(

@@ -213,3 +213,28 @@ def test_e2e_010_a_sku_the_overview_says_is_returned_more_opens_its_drill_down(
           timeout=10)
     assert "2025-12" in dash_duo.find_element("#filter-to-dropdown").text
     assert dash_duo.get_logs() == []
+
+
+def test_e2e_011_the_carrier_dropdown_drives_the_charts_below_it(
+        dash_duo: Any, warehouse_url: str, artifacts: Path,
+        shop: dict[str, pl.DataFrame]) -> None:
+    carrier = shop["carrier_scans"]["carrier"].mode()[0]
+    dash_duo.start_server(create_app(warehouse_url))
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/carriers")
+    dash_duo.wait_for_element(PAGES["/carriers"], timeout=30)
+    _settled(dash_duo)
+
+    _click(dash_duo, dash_duo.find_element("#carriers-carrier-dropdown"))
+    until(lambda: any(o.text == carrier for o in dash_duo.find_elements(
+        ".dash-dropdown-option")), timeout=20)
+    _click(dash_duo, next(o for o in dash_duo.find_elements(".dash-dropdown-option")
+                          if o.text == carrier))
+
+    names = ("return Array.from(document.querySelectorAll('#carriers-weekday-graph "
+             ".js-plotly-plot, #carriers-times-graph .js-plotly-plot'))"
+             ".flatMap(g => g.data.map(t => t.name))")
+    until(lambda: set(dash_duo.driver.execute_script(names)) == {carrier}, timeout=30)
+    dash_duo.wait_for_text_to_equal("#carriers-summary-table tbody td", carrier, timeout=30)
+    _settled(dash_duo)
+    _screenshot(dash_duo, artifacts, "carriers-one-carrier")
+    assert dash_duo.get_logs() == []

@@ -292,3 +292,38 @@ def test_carriers_with_few_pickups_and_regions_with_one_carrier_are_not_ranked()
     found = stats.carrier_recommendation(_pickups([
         ("JK", "a", 100, 90), ("JK", "tiny", 10, 1), ("SB", "only", 500, 400)]))
     assert found.is_empty()
+
+
+def test_the_scorecard_z_beside_a_worse_now_flag_is_the_latest_windows() -> None:
+    card = stats.npr_scorecard(_weekly(range(55, 60)))
+
+    top = card.row(0, named=True)
+    assert top["flag"] == "worse now" and top["flag_z"] == top["recent_z"]
+
+
+def test_the_scorecard_z_beside_a_was_worse_flag_is_the_worst_windows() -> None:
+    card = stats.npr_scorecard(_weekly(range(30, 36)))
+
+    top = card.row(0, named=True)
+    assert top["flag"].startswith("was worse") and top["flag_z"] == top["worst_z"]
+    assert top["flag_z"] != top["recent_z"]
+
+
+def test_a_rate_of_fewer_trials_than_the_minimum_is_left_out() -> None:
+    frame = pl.DataFrame({"failed": [3, 10], "attempts": [3, 100]})
+
+    out = stats.rate_with_interval(frame, "failed", "attempts", min_trials=20)
+
+    assert out.row(0, named=True) == {"failed": 3, "attempts": 3, "rate": None,
+                                      "rate_low": None, "rate_high": None}
+    assert out["rate"][1] == pytest.approx(0.1)
+
+
+def test_a_rate_comes_with_its_95_percent_wilson_interval() -> None:
+    frame = pl.DataFrame({"failed": [10], "attempts": [100]})
+
+    out = stats.rate_with_interval(frame, "failed", "attempts").row(0, named=True)
+
+    low, high = stats.wilson_interval(np.array([10]), np.array([100]))
+    assert (out["rate_low"], out["rate_high"]) == pytest.approx((low[0], high[0]))
+    assert out["rate_low"] < out["rate"] < out["rate_high"]

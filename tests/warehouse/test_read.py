@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -167,6 +167,28 @@ def test_carrier_weekly_counts_every_attempt_and_failure_reason(
     assert got["failed_attempts"].sum() == failed.height
     for reason, n in failed.group_by("failure_reason").len().iter_rows():
         assert got[f"failed_{reason}"].sum() == n
+
+
+def test_carrier_names_list_every_carrier_whatever_the_filters(
+        conn: Connection, shop: dict[str, pl.DataFrame]) -> None:
+    got = read.carriers.carrier_names(conn)
+
+    assert got["carrier"].to_list() == sorted(shop["carrier_scans"]["carrier"].unique())
+
+
+def test_npr_by_period_counts_first_attempts_apart(
+        conn: Connection, shop: dict[str, pl.DataFrame]) -> None:
+    firsts = pickup_attempts(shop).filter(pl.col("attempt") == 1)
+    last = firsts["attempt_date"].max()
+    window = ((last - timedelta(days=27), last),
+              (last - timedelta(days=55), last - timedelta(days=28)))
+    current = firsts.filter(pl.col("attempt_date").is_between(*window[0]))
+
+    got = read.kpis.npr_by_period(conn, ALL, *window)
+
+    assert got["first_attempts_current"].sum() == current.height
+    assert got["first_failed_current"].sum() == current.filter(
+        pl.col("event_code") == "pickup_failed").height
 
 
 def test_pickup_attempts_count_each_pickup_once(
@@ -349,6 +371,7 @@ def test_read_functions_give_the_same_answers_on_postgresql(
         "recovery_by_sku": lambda c: read.costs.recovery_by_sku(c, f),
         "recovery_top": lambda c: read.costs.recovery_by_sku(c, f, 5),
         "recovery_by_disposition": lambda c: read.costs.recovery_by_disposition(c, f),
+        "carrier_names": lambda c: read.carriers.carrier_names(c),
         "carrier_weekly": lambda c: read.carriers.carrier_weekly(c, f),
         "npr_by_weekday": lambda c: read.carriers.npr_by_weekday(c, f),
         "pickup_attempts": lambda c: read.carriers.pickup_attempts(c, f),

@@ -14,6 +14,16 @@ from warehouse.read.filters import Filters
 PickupMeasure = Literal["pickup_tat_days", "request_to_warehouse_days", "cycle_days"]
 PICKUP_MEASURES: tuple[str, ...] = PickupMeasure.__args__  # type: ignore[attr-defined]
 
+def carrier_names(conn: Connection) -> pl.DataFrame:
+    """Every carrier in the warehouse, whatever the filters: what keeps a carrier's colour
+    the same on every chart and every filter."""
+    return read_frame(conn, """
+        SELECT carrier FROM marts.carrier_pickup_daily
+        UNION
+        SELECT carrier FROM marts.pickup_performance
+        ORDER BY carrier
+    """)
+
 def carrier_weekly(conn: Connection, filters: Filters) -> pl.DataFrame:
     """Pickup attempts, failures and failure reasons per carrier, region and ISO week."""
     params = day_params(filters)

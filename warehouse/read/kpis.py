@@ -157,7 +157,8 @@ def returned_lines_by_cohort(conn: Connection, filters: Filters, key: MoverKey,
 
 def npr_by_period(conn: Connection, filters: Filters, current: tuple[date, date],
                   previous: tuple[date, date]) -> pl.DataFrame:
-    """Pickup attempts and failures per carrier in a current and a previous period."""
+    """Pickup attempts and failures per carrier in a current and a previous period, in all
+    and of first attempts (one per pickup, so independent trials to test a change on)."""
     params: dict[str, object] = {"cur_from": current[0], "cur_to": current[1],
                                  "prev_from": previous[0], "prev_to": previous[1]}
     segment = segment_sql(filters, params, region_column="region", category=False,
@@ -171,7 +172,15 @@ def npr_by_period(conn: Connection, filters: Filters, current: tuple[date, date]
                SUM(CASE WHEN attempt_date BETWEEN :prev_from AND :prev_to
                         THEN attempts ELSE 0 END) AS attempts_previous,
                SUM(CASE WHEN attempt_date BETWEEN :prev_from AND :prev_to
-                        THEN failed_attempts ELSE 0 END) AS failed_previous
+                        THEN failed_attempts ELSE 0 END) AS failed_previous,
+               SUM(CASE WHEN attempt_date BETWEEN :cur_from AND :cur_to
+                        THEN first_attempts ELSE 0 END) AS first_attempts_current,
+               SUM(CASE WHEN attempt_date BETWEEN :cur_from AND :cur_to
+                        THEN first_attempts_failed ELSE 0 END) AS first_failed_current,
+               SUM(CASE WHEN attempt_date BETWEEN :prev_from AND :prev_to
+                        THEN first_attempts ELSE 0 END) AS first_attempts_previous,
+               SUM(CASE WHEN attempt_date BETWEEN :prev_from AND :prev_to
+                        THEN first_attempts_failed ELSE 0 END) AS first_failed_previous
         FROM marts.carrier_pickup_daily
         WHERE attempt_date BETWEEN :prev_from AND :cur_to {segment}
         GROUP BY carrier
