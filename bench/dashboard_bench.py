@@ -26,15 +26,18 @@ from dashboard.app import create_app
 from warehouse import read
 from warehouse.engine import reader_engine
 
-PAGES = ("overview", "products", "costs", "carriers", "quality")
-PAGE_PATHS = {"overview": "/", "products": "/products", "costs": "/costs",
-              "carriers": "/carriers", "quality": "/quality"}
+PAGES = ("overview", "products", "costs", "vendors", "carriers", "quality", "risk")
+# the Policy Lab is measured by bench/policy_bench.py: a scenario is a simulation, not a query
+PAGE_PATHS = {"overview": "/", "products": "/products", "costs": "/costs", "vendors": "/vendors",
+              "carriers": "/carriers", "quality": "/quality", "risk": "/risk"}
 DEFAULTS: dict[tuple[str, str], Any] = {
     ("overview-period-radio", "value"): 7,
     ("products-drill-store", "data"): {"category": None, "product_id": None, "sku": None},
     ("products-group-radio", "value"): "drill",
     ("costs-dimension-radio", "value"): "category",
     ("carriers-carrier-dropdown", "value"): None,
+    ("vendors-selected-click", "data"): None,
+    ("vendors-vendor-dropdown", "value"): None,
     ("carriers-measure-radio", "value"): "pickup_tat_days",
 }
 
