@@ -76,9 +76,10 @@ class Params:
     max_leaf_nodes: int = 31
     min_samples_leaf: int = 200
     l2_regularization: float = 1.0
-    logistic_max_lines: int = 200_000  # the logistic models learn from a sample this big
+    logistic_max_lines: int = 200_000  # the logistic baseline learns from a sample this big
+    blend_logistic_lines: int = 100_000  # and the blend's logistic part (twice per training)
     blend_weights: tuple[float, ...] = tuple(w / 10 for w in range(10, -1, -1))  # 1.0 … 0.0
-    importance_lines: int = 20_000
+    importance_lines: int = 10_000  # permutations predict through both blended models
     importance_repeats: int = 3
 
     def as_dict(self) -> dict[str, Any]:
@@ -308,9 +309,9 @@ class Blend(ClassifierMixin, BaseEstimator):
         return self.classes_[(self.predict_proba(x)[:, 1] >= 0.5).astype(int)]
 
 
-def _sample(rows: pl.DataFrame, params: Params) -> pl.DataFrame:
-    """At most `logistic_max_lines` of `rows`, seeded, in time order."""
-    return rows.sample(n=min(rows.height, params.logistic_max_lines), seed=params.seed) \
+def _sample(rows: pl.DataFrame, lines: int, seed: int) -> pl.DataFrame:
+    """At most `lines` of `rows`, seeded, in time order."""
+    return rows.sample(n=min(rows.height, lines), seed=seed) \
         .sort("ordered_at", "order_id", "line_id")
 
 
@@ -329,7 +330,7 @@ def fit_calibrated(train: pl.DataFrame, valid: pl.DataFrame,
     boosting = _boosting(params).fit(_inputs(train), train["label"].to_numpy())
     blend = Blend(boosting, None, 1.0)
     if any(w < 1.0 for w in params.blend_weights):
-        sample = _sample(train, params)
+        sample = _sample(train, params.blend_logistic_lines, params.seed)
         logistic = _logistic(params).fit(_inputs(sample), sample["label"].to_numpy())
         p_boost = boosting.predict_proba(x_valid)[:, 1]
         p_logit = logistic.predict_proba(x_valid)[:, 1]
@@ -413,7 +414,7 @@ def _baselines(train_rows: pl.DataFrame, valid: pl.DataFrame, test: pl.DataFrame
     by_category = fitted.group_by("category").agg(rate=pl.col("label").mean())
     category_rate = test.join(by_category, on="category", how="left")["rate"] \
         .fill_null(overall).to_numpy()
-    sample = _sample(fitted, params)
+    sample = _sample(fitted, params.logistic_max_lines, params.seed)
     logistic = _logistic(params).fit(_inputs(sample), sample["label"].to_numpy())
     return {
         "overall_rate": _scores(y, np.full(len(y), overall)),
