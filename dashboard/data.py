@@ -150,6 +150,18 @@ def source_lacks(feed: str, field: str | None = None) -> bool:
     return rows.is_empty() or not rows[column].max()
 
 
+# The returns field behind each part of the net return cost besides refunds, in words.
+NET_COST_PARTS = {"restocking_fee": "restocking fees kept",
+                  "return_shipping_cost": "reverse shipping", "handling_cost": "handling",
+                  "resolution": "exchange replacements", "recovered_value": "value recovered"}
+
+
+def unrecorded_cost_parts() -> list[str]:
+    """The parts of the net return cost besides refunds that the loaded source does not record
+    at all, in words: a net cost without them must say so wherever it is shown."""
+    return [words for field, words in NET_COST_PARTS.items() if source_lacks("returns", field)]
+
+
 def source_defaults(field: str) -> bool:
     """Whether the source's adapter filled `field` ('products.vendor_id') with one placeholder
     for every row because the source has no such thing (no vendors, no sizes)."""

@@ -217,6 +217,10 @@ def update_overview(state: dict[str, Any] | None) -> tuple[Any, ...]:
                 "length is complete; choose a later or shorter range to compare")
     notes = [html.Div(f"KPIs cover orders placed {period[0]} – {period[1]}, {compared}; "
                       "NPR by pickup-attempt date.", className="small text-muted mb-2")]
+    missing = data.unrecorded_cost_parts()
+    if missing:
+        notes.append(notice("Net return cost leaves out what the loaded source does not "
+                            "record: " + ", ".join(missing) + " (see Costs).", "warning"))
     if filters.has_segments:
         notes.append(notice("Headline KPIs are for the whole shop in the selected months; the "
                             "category, channel and region filters apply to the charts and "

@@ -127,3 +127,22 @@ def test_vendor_defect_rises_say_the_source_has_no_reasons_not_that_none_rose(
 
     assert "carries no return reasons" in text(vendors)
     assert "rose clearly" not in text(vendors)
+
+
+def test_the_overview_says_what_its_net_cost_leaves_out(no_costs_url: str) -> None:
+    from dashboard.app import create_app
+
+    create_app(no_costs_url)
+    _, notes, *_ = page("overview").update_overview(ALL)
+
+    assert "Net return cost leaves out what the loaded source does not record: restocking " \
+        "fees kept, reverse shipping, handling, value recovered" in text(notes)
+
+
+def test_the_overview_says_nothing_of_costs_a_source_records(no_scans_warehouse_url: str) -> None:
+    from dashboard.app import create_app
+
+    create_app(no_scans_warehouse_url)
+    _, notes, *_ = page("overview").update_overview(ALL)
+
+    assert "leaves out" not in text(notes)
