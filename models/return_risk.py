@@ -77,7 +77,7 @@ class Params:
     min_samples_leaf: int = 200
     l2_regularization: float = 1.0
     logistic_max_lines: int = 200_000  # the logistic baseline learns from a sample this big
-    blend_logistic_lines: int = 100_000  # and the blend's logistic part (twice per training)
+    blend_logistic_lines: int = 200_000  # and the blend's logistic part (twice per training)
     blend_weights: tuple[float, ...] = tuple(w / 10 for w in range(10, -1, -1))  # 1.0 … 0.0
     importance_lines: int = 10_000  # permutations predict through both blended models
     importance_repeats: int = 3
