@@ -14,7 +14,7 @@ from dash import dcc, html
 from warehouse.contract import code_label
 
 Kind = Literal["text", "wrap", "int", "money", "pct", "pp", "num", "date", "z", "code",
-               "month", "p"]
+               "month", "p", "score"]
 
 
 WHOLE_MONEY_FROM = 100_000  # amounts from here on show no decimals
@@ -48,6 +48,8 @@ def format_value(value: Any, kind: Kind) -> str:
         return f"{value:,.2f}"
     if kind == "z":
         return f"{value:.1f}"
+    if kind == "score":  # a model metric: ROC-AUCs that differ in the third decimal must show it
+        return f"{value:.4f}"
     if kind == "p":  # a p-value: its size matters, not its digits below a thousandth
         return "< 0.001" if value < 0.001 else f"{value:.3f}"
     if kind == "month":

@@ -670,20 +670,22 @@ def make_reserve_figure(reserve: pl.DataFrame) -> go.Figure:
     if reserve.is_empty():
         return empty_figure("No reserve computed yet")
     fig = go.Figure()
-    x = reserve["as_of"].to_list()
-    fig.add_scatter(x=x, y=reserve["units_high"].to_list(), mode="lines",
-                    line={"width": 0}, showlegend=False, hoverinfo="skip")
-    fig.add_scatter(x=x, y=reserve["units_low"].to_list(), mode="lines", line={"width": 0},
-                    fill="tonexty", fillcolor="rgba(37, 99, 235, 0.15)",
-                    name="95 % interval", hoverinfo="skip")
-    fig.add_scatter(x=x, y=reserve["expected_units"].to_list(), mode="lines+markers",
-                    name="Expected units still to come back", marker={"color": PALETTE[0]},
-                    hovertemplate="%{x|%Y-%m-%d}: %{y:,.0f} units expected<extra></extra>")
+    # month ends as labels on a category axis: one point on a date axis gets millisecond ticks
+    x = [f"{d:%d %b %Y}" for d in reserve["as_of"].to_list()]
+    expected = reserve["expected_units"]
+    fig.add_scatter(x=x, y=expected.to_list(), mode="lines+markers",
+                    name="Expected units still to come back (95 % interval)",
+                    marker={"color": PALETTE[0]},
+                    error_y={"type": "data", "visible": True,
+                             "array": (reserve["units_high"] - expected).to_list(),
+                             "arrayminus": (expected - reserve["units_low"]).to_list()},
+                    hovertemplate="%{x}: %{y:,.0f} units expected<extra></extra>")
     if "actual_units" in reserve.columns:
-        done = reserve.filter(pl.col("actual_units").is_not_null())
-        fig.add_scatter(x=done["as_of"].to_list(), y=done["actual_units"].to_list(),
+        done = reserve.with_row_index("i").filter(pl.col("actual_units").is_not_null())
+        fig.add_scatter(x=[x[i] for i in done["i"].to_list()], y=done["actual_units"].to_list(),
                         mode="markers", name="Units that then came back",
                         marker={"color": PALETTE[1], "symbol": "diamond", "size": 9},
-                        hovertemplate="%{x|%Y-%m-%d}: %{y:,.0f} units came back<extra></extra>")
+                        hovertemplate="%{x}: %{y:,.0f} units came back<extra></extra>")
+    fig.update_xaxes(type="category")
     fig.update_yaxes(title="units", tickformat=",.0f", rangemode="tozero")
     return _style(fig)

@@ -38,8 +38,8 @@ MODEL_NAMES = {"gradient_boosting_calibrated": "Gradient boosting, calibrated (t
                "logistic": "Logistic regression (baseline)",
                "category_rate": "Category return rate (baseline)",
                "overall_rate": "Overall return rate (baseline)"}
-METRIC_COLUMNS = (Col("model_name", "Model"), Col("roc_auc", "ROC-AUC", "num"),
-                  Col("pr_auc", "PR-AUC", "num"), Col("brier", "Brier score", "num"),
+METRIC_COLUMNS = (Col("model_name", "Model"), Col("roc_auc", "ROC-AUC", "score"),
+                  Col("pr_auc", "PR-AUC", "score"), Col("brier", "Brier score", "score"),
                   Col("lines_test", "Test lines", "int"))
 QUEUE_COLUMNS = (Col("rank", "Rank", "int"), Col("customer_id", "Customer"),
                  Col("score", "Abuse score", "num"), Col("kinds", "Suspected"),
@@ -125,10 +125,10 @@ def _kpis(card: dict[str, Any], reserve: pl.DataFrame) -> dbc.Row:
            ) if current.height else "–"
     mape = backtest.get("backtest_mape")
     cards = [
-        ("roc-auc", "ROC-AUC (test)", format_value(risk.get("roc_auc"), "num")),
-        ("baseline", "Best baseline ROC-AUC", format_value(risk.get("baseline_roc_auc"), "num")),
-        ("pr-auc", "PR-AUC (test)", format_value(risk.get("pr_auc"), "num")),
-        ("brier", "Brier score (test)", format_value(risk.get("brier"), "num")),
+        ("roc-auc", "ROC-AUC (test)", format_value(risk.get("roc_auc"), "score")),
+        ("baseline", "Best baseline ROC-AUC", format_value(risk.get("baseline_roc_auc"), "score")),
+        ("pr-auc", "PR-AUC (test)", format_value(risk.get("pr_auc"), "score")),
+        ("brier", "Brier score (test)", format_value(risk.get("brier"), "score")),
         ("reserve", "Units still to come back", now),
         ("mape", "Reserve backtest error (MAPE)", format_value(mape, "pct")),
     ]
@@ -143,6 +143,8 @@ def blend_text(judged: float | None, scoring: float | None) -> str:
     def mix(weight: float) -> str:
         if weight >= 1.0:
             return "gradient boosting alone"
+        if weight <= 0.0:
+            return "logistic regression alone"
         return f"{weight:.0%} gradient boosting, {1 - weight:.0%} logistic regression"
 
     if judged is None:

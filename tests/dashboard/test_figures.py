@@ -218,3 +218,16 @@ def test_a_gap_in_the_npr_rate_is_a_gap_in_its_band_too() -> None:
     assert list(line.y) == [0.1, None, 0.2, 0.3]
     assert list(band.y) == [0.2, 0.05, None, 0.3, 0.4, 0.2, 0.1, None]
     assert line.line.color == "#2563eb"
+
+
+def test_a_reserve_of_one_month_end_reads_as_a_date_with_its_interval() -> None:
+    from datetime import datetime
+
+    reserve = pl.DataFrame({"as_of": [datetime(2010, 12, 9, 20, 0, 59)], "expected_units": [3459.0],
+                            "units_low": [2200.0], "units_high": [4719.0],
+                            "actual_units": [None]}, schema_overrides={"actual_units": pl.Float64})
+    fig = figures.make_reserve_figure(reserve)
+    expected = fig.data[0]
+    assert list(expected.x) == ["09 Dec 2010"] and fig.layout.xaxis.type == "category"
+    assert (expected.error_y.array[0], expected.error_y.arrayminus[0]) == (1260.0, 1259.0)
+    assert len(fig.data) == 2 and len(fig.data[1].x) == 0  # nothing came back yet

@@ -24,3 +24,14 @@ def test_the_card_says_when_the_saved_model_mixes_differently(app: dash.Dash) ->
 
 def test_a_card_from_before_blending_says_nothing_about_it(app: dash.Dash) -> None:
     assert page("risk").blend_text(None, None) == ""
+
+
+def test_a_saved_model_of_weight_zero_is_the_logistic_regression_alone(app: dash.Dash) -> None:
+    assert "refitted on every labelled line: logistic regression alone" \
+        in page("risk").blend_text(0.6, 0.0)
+
+
+def test_model_metrics_show_the_decimals_that_tell_model_and_baseline_apart() -> None:
+    from dashboard.components import format_value
+
+    assert (format_value(0.81218, "score"), format_value(0.81093, "score")) == ("0.8122", "0.8109")

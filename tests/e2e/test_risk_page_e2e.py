@@ -51,7 +51,7 @@ def test_risk_002_the_model_card_queue_and_exports_show_what_training_published(
     _settled(dash_duo)
 
     roc_auc = card["metrics"]["return_risk"]["roc_auc"]
-    assert format_value(roc_auc, "num") in dash_duo.find_element("#risk-kpi-roc-auc").text
+    assert format_value(roc_auc, "score") in dash_duo.find_element("#risk-kpi-roc-auc").text
     assert card["snapshot"] in dash_duo.find_element("#risk-card").text
     assert queue["customer_id"][0] in dash_duo.find_element("#risk-abuse-table").text
     height = dash_duo.driver.execute_script("return document.body.scrollHeight")
