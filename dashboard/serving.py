@@ -140,7 +140,6 @@ def harden(app: dash.Dash, allowed_hosts: Iterable[str] | None) -> None:
     if allowed_hosts is not None:
         server.config["TRUSTED_HOSTS"] = sorted(set(allowed_hosts))
     server.config["MAX_CONTENT_LENGTH"] = MAX_CALLBACK_BYTES
-    policy: list[str] = []
 
     @server.before_request
     def bounded() -> None:
@@ -156,9 +155,10 @@ def harden(app: dash.Dash, allowed_hosts: Iterable[str] | None) -> None:
 
     @server.after_request
     def headers(response: Response) -> Response:
-        if not policy:  # inline scripts are known once the app has been set up
-            policy.append(content_security_policy(app))
-        response.headers.setdefault("Content-Security-Policy", policy[0])
+        # made for every response from the inline scripts known now: a policy kept from a
+        # worker's first response lacked the ones Dash was still registering in another thread
+        # (the page-title callback), and the browser refused to run them
+        response.headers.setdefault("Content-Security-Policy", content_security_policy(app))
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")

@@ -158,3 +158,33 @@ def test_an_unknown_radio_value_or_table_name_gets_400_not_500(open_app: dash.Da
     body = callback_body(open_app, "carriers-times-graph.figure",
                          {"carriers-measure-radio.value": ["pickup_tat_days"]})
     assert client.post(CALLBACK, json=body).status_code == 400
+
+
+def _executable_inline_scripts(page: str) -> list[str]:
+    """The inline scripts of a page the browser runs (not JSON data blocks, not comments)."""
+    import re
+
+    page = re.sub(r"<!--.*?-->", "", page, flags=re.S)
+    return [body for attributes, body in re.findall(r"<script([^>]*)>(.*?)</script>", page, re.S)
+            if body.strip() and "application/json" not in attributes]
+
+
+def test_the_policy_covers_an_inline_script_registered_after_the_first_response(
+        warehouse_url: str) -> None:
+    # gunicorn's threads answer a worker's first requests at once: one of them can finish
+    # while Dash is still registering its pages' inline scripts (the page-title callback)
+    import base64
+    import hashlib
+
+    app = create_app(warehouse_url, allowed_hosts=["localhost", "127.0.0.1"])
+    client = app.server.test_client()
+    client.get("/")
+    app.clientside_callback("function(hash) { return hash; }",
+                            dash.Output("app-url-sync", "title"),
+                            dash.Input("app-location", "hash"))
+
+    response = client.get("/risk")
+    policy = response.headers["Content-Security-Policy"]
+    for script in _executable_inline_scripts(response.get_data(as_text=True)):
+        digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in policy, script[:80]
