@@ -148,6 +148,10 @@ def main() -> None:
         lines = int(pl.read_database("SELECT SUM(order_lines) AS n FROM marts.daily_kpis",
                                      conn)["n"][0])
     states = filter_states(args.db)
+    with reader_engine(args.db).connect() as conn:  # the Vendors page opens on the top vendor
+        card = read.vendors.scorecard(conn) if read.vendors.publication(conn) else None
+    DEFAULTS[("vendors-vendor-dropdown", "value")] = \
+        card["vendor_id"][0] if card is not None and card.height else None
     print(f"warehouse {args.db}: {lines:,} order lines; {args.repeat} rounds per page\n")
     print(f"{'page':<10} {'callbacks':>9} {'cold p50':>9} {'cold p95':>9} {'warm p50':>9} "
           f"{'warm p95':>9} {'bare query p50':>15} {'queries':>8}")
