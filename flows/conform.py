@@ -228,10 +228,11 @@ def type_rows(feed: Feed, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFra
     did not parse (flows.records.ISSUE_SCHEMA, rule 'type').
     """
 
+    schema = frame.schema  # built anew on each access, over every column of the file
     typed = frame.select(ROW, *[
-        _parse(c, pl.col(c.name), frame.schema[c.name]).alias(c.name) for c in feed.columns])
+        _parse(c, pl.col(c.name), schema[c.name]).alias(c.name) for c in feed.columns])
     # a column already of its contract type cannot fail to parse: check only the others
-    to_check = [c for c in feed.columns if frame.schema[c.name] != c.dtype]
+    to_check = [c for c in feed.columns if schema[c.name] != c.dtype]
     checked = pl.concat([frame.select([c.name for c in to_check]),
                          typed.select(ROW, *[pl.col(c.name).alias(f"__{c.name}")
                                              for c in to_check])], how="horizontal")
@@ -259,12 +260,13 @@ def read_batches(source: SourceFile, opened: date, horizon: datetime,
     extra: tuple[str, ...] = ()
     for number, frame in enumerate(_batches(source, batch_rows or BATCH_ROWS)):
         if number == 0:
+            schema = frame.schema  # built anew on each access: once, not once a column
             found = [c for c in frame.columns if c != ROW]
-            nested = [c for c in found if _nested(frame.schema[c])]
+            nested = [c for c in found if _nested(schema[c])]
             if nested:
                 raise FileRejected(
                     f"{source.path.name}: column(s) {name_list(nested)} hold lists or structs "
-                    f"({frame.schema[nested[0]]}); a {feed.name} file has one plain value per "
+                    f"({schema[nested[0]]}); a {feed.name} file has one plain value per "
                     "field")
             missing = missing_columns(feed, frame.drop(ROW), opened, horizon)
             if missing:
