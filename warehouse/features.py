@@ -29,7 +29,7 @@ BAD_CONDITIONS = ("used", "empty_box", "wrong_item")  # what inspection finds on
 
 # known only after the order: callers read them as of a cut-off, never as order-time features
 OUTCOME_COLUMNS = ("delivered_at", "first_return_at", "units_returned", "refund_amount", "rto_at")
-# (stream, partition key, [(feature, aggregate over the earlier events)]): the histories.
+# stream: (partition key, [(feature, aggregate over the earlier events, frame)]): the histories.
 _BEFORE = "RANGE BETWEEN UNBOUNDED PRECEDING AND INTERVAL '1 microsecond' PRECEDING"
 _RECENT = "RANGE BETWEEN INTERVAL '30 days' PRECEDING AND INTERVAL '1 microsecond' PRECEDING"
 _HISTORIES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
@@ -77,7 +77,13 @@ WITH lines AS (
            l.ordered_at, l.order_date, l.channel, l.payment_method, l.ship_region,
            l.promised_delivery_at, l.delivered_at,
            CASE WHEN ROW_NUMBER() OVER (PARTITION BY l.order_id ORDER BY l.line_id) = 1
-                THEN 1 ELSE 0 END AS new_order
+                THEN 1 ELSE 0 END AS new_order,
+           COUNT(*) OVER (PARTITION BY l.order_id) AS order_lines,
+           SUM(l.quantity) OVER (PARTITION BY l.order_id) AS order_units,
+           SUM(l.net_value) OVER (PARTITION BY l.order_id) AS order_value,
+           -- the sizes of one product in the order (bracketing): the highest rank is the count
+           DENSE_RANK() OVER (PARTITION BY l.order_id, COALESCE(l.product_id, l.sku)
+                              ORDER BY l.sku) AS sku_rank
     FROM core.fct_order_lines l
 ),
 rets AS (
@@ -115,7 +121,7 @@ events AS (
     FROM rets
     WHERE received_at IS NOT NULL AND condition IN :bad_conditions
 ),
-{histories},
+{history},
 outcome AS (
     SELECT order_id, line_id,
            MIN(CASE WHEN return_type = 'customer_return' THEN requested_at END) AS first_return_at,
@@ -126,18 +132,6 @@ outcome AS (
            MIN(CASE WHEN return_type = 'rto' THEN requested_at END) AS rto_at
     FROM rets
     GROUP BY order_id, line_id
-),
-in_order AS (
-    SELECT order_id, product_id,
-           COUNT(DISTINCT sku) AS bracket_sizes
-    FROM lines
-    GROUP BY order_id, product_id
-),
-orders AS (
-    SELECT order_id, COUNT(*) AS order_lines, SUM(quantity) AS order_units,
-           SUM(net_value) AS order_value
-    FROM lines
-    GROUP BY order_id
 ),
 category_price AS (
     SELECT category, PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY list_price)
@@ -157,8 +151,8 @@ final AS (
                END AS price_vs_category,
            EXTRACT(EPOCH FROM (l.promised_delivery_at - l.ordered_at)) / 86400.0
                AS promised_days,
-           o.order_lines, o.order_units, o.order_value,
-           io.bracket_sizes,
+           l.order_lines, l.order_units, l.order_value,
+           MAX(l.sku_rank) OVER (PARTITION BY l.order_id, l.product_id) AS bracket_sizes,
            {history_columns},
            pol.window_days,
            l.delivered_at,
@@ -167,11 +161,9 @@ final AS (
            COALESCE(oc.refund_amount, 0) AS refund_amount,
            oc.rto_at
     FROM lines l
-    JOIN orders o ON o.order_id = l.order_id
-    JOIN in_order io ON io.order_id = l.order_id AND io.product_id = l.product_id
     LEFT JOIN category_price cp ON cp.category = l.category
     LEFT JOIN core.dim_products dp ON dp.sku = l.sku
-    {history_joins}
+    JOIN history h ON h.order_id = l.order_id AND h.line_id = l.line_id
     LEFT JOIN outcome oc ON oc.order_id = l.order_id AND oc.line_id = l.line_id
     LEFT JOIN policy pol
         ON l.order_date >= pol.effective_from
@@ -181,29 +173,30 @@ SELECT * FROM final ORDER BY ordered_at, order_id, line_id
 """
 
 
-def _history_sql() -> tuple[str, str, str]:
-    """The history CTEs, their columns in `final` and their joins (names from fixed lists)."""
-    ctes, columns, joins = [], [], []
-    for stream, (key, features) in _HISTORIES.items():
-        windows = ",\n           ".join(
-            f"{agg} OVER (PARTITION BY {key} ORDER BY event_at {frame}) AS {name}"
-            for name, agg, frame in features)
-        ctes.append(f"{stream}_history AS (\n    SELECT * FROM (\n        SELECT order_id, "
-                    f"line_id, is_line,\n           {windows}\n        FROM events\n    ) h "
-                    "WHERE is_line = 1\n)")
-        for name, agg, _frame in features:
-            value = f"{stream}_h.{name}"
-            columns.append(f"COALESCE({value}, 0) AS {name}" if agg.startswith("SUM") else value)
-        joins.append(f"JOIN {stream}_history {stream}_h ON {stream}_h.order_id = l.order_id "
-                     f"AND {stream}_h.line_id = l.line_id")
-    return ",\n".join(ctes), ",\n           ".join(columns), "\n    ".join(joins)
+def _history_sql() -> tuple[str, str]:
+    """The history CTE and its columns in `final` (names from fixed lists).
+
+    One pass over the event stream holds every window, each partitioned by its own key, and
+    is joined to the lines once: events of returns have no order line, so the join keeps just
+    the lines' rows. (Four CTEs, one per key, each filtered to lines and joined on its own,
+    left PostgreSQL estimating one row a CTE and re-running the windows for every line.)
+    """
+    windows, columns = [], []
+    for key, features in _HISTORIES.values():
+        for name, agg, frame in features:
+            windows.append(f"{agg} OVER (PARTITION BY {key} ORDER BY event_at {frame}) AS {name}")
+            columns.append(f"COALESCE(h.{name}, 0) AS {name}" if agg.startswith("SUM")
+                           else f"h.{name}")
+    cte = ("history AS (\n    SELECT order_id, line_id,\n           "
+           + ",\n           ".join(windows) + "\n    FROM events\n)")
+    return cte, ",\n           ".join(columns)
 
 
 def line_features_sql() -> str:
     """The SQL of `line_features` (bound parameters: size_reasons, defect_reasons,
     bad_conditions)."""
-    ctes, columns, joins = _history_sql()
-    return _BASE.format(histories=ctes, history_columns=columns, history_joins=joins)
+    cte, columns = _history_sql()
+    return _BASE.format(history=cte, history_columns=columns)
 
 
 def line_features(conn: Connection) -> pl.DataFrame:

@@ -99,3 +99,24 @@ def test_polars_types_map_to_portable_sql_types(dtype, sql):
 def test_a_type_without_a_portable_sql_type_is_refused():
     with pytest.raises(TypeError, match="no SQL type"):
         load.sql_type(pl.List(pl.Int64))
+
+
+@pytest.mark.postgres
+def test_postgresql_tables_of_each_layer_have_planner_statistics_once_built(postgres_url):
+    from warehouse.transform import LAYERS, build_layer
+
+    with write_session(postgres_url) as connection:
+        load.ensure_schema(connection)
+        for layer in LAYERS:
+            build_layer(connection, layer)
+        # a table never analysed has reltuples -1, and the planner guesses its size
+        unanalysed = connection.execute(sa.text(
+            "SELECT n.nspname || '.' || c.relname FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname IN ('staging', 'core', 'marts') AND c.relkind = 'r' "
+            "AND c.reltuples < 0")).scalars().all()
+        built = connection.execute(sa.text(
+            "SELECT COUNT(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname IN ('staging', 'core', 'marts') AND c.relkind = 'r'")).scalar()
+    assert built > 0
+    assert unanalysed == []
