@@ -220,6 +220,23 @@ def test_a_gap_in_the_npr_rate_is_a_gap_in_its_band_too() -> None:
     assert line.line.color == "#2563eb"
 
 
+def test_npr_panels_wrap_after_five_each_titled_and_on_one_shared_scale() -> None:
+    panels = [f"R{i}" for i in range(7)]
+    periods = pl.DataFrame({
+        "panel": panels, "carrier": "A", "period": date(2025, 1, 6), "attempts": 50,
+        "rate": [0.1 * i for i in range(7)], "rate_low": 0.0, "rate_high": 0.7})
+
+    fig = figures.make_npr_trend_figure(periods, {"A": "#2563eb"}, 1, 20)
+
+    lines = [t for t in fig.data if t.mode == "lines+markers"]
+    assert [t.name for t in lines] == panels
+    assert [a.text for a in fig.layout.annotations] == panels
+    sixth = fig.layout[f"yaxis{lines[5].yaxis[1:]}"]
+    assert sixth.domain[1] < fig.layout.yaxis.domain[0]  # the sixth panel starts a second row
+    assert {fig.layout[f"xaxis{t.xaxis[1:]}"].matches for t in lines[1:]} == {"x"}
+    assert {fig.layout[f"yaxis{t.yaxis[1:]}"].matches for t in lines[1:]} == {"y"}
+
+
 def test_a_reserve_of_one_month_end_reads_as_a_date_with_its_interval() -> None:
     from datetime import datetime
 
