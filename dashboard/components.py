@@ -35,19 +35,21 @@ def format_value(value: Any, kind: Kind) -> str:
         return "–"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    # rounded, never truncated; "z" (Python 3.11) shows a value that rounds to zero as 0.00,
+    # not -0.00
     if kind == "int":
-        return f"{int(value):,}"
+        return f"{round(value):,}"
     if kind == "money":
         # cents matter on a refund, not on a six-figure sum
-        return f"{value:,.0f}" if abs(value) >= WHOLE_MONEY_FROM else f"{value:,.2f}"
+        return f"{value:z,.0f}" if abs(value) >= WHOLE_MONEY_FROM else f"{value:z,.2f}"
     if kind == "pct":
-        return f"{100 * value:.1f}%"
+        return f"{100 * value:z.1f}%"
     if kind == "pp":
-        return f"{value:+.1f} pp"
+        return f"{value:+z.1f} pp"
     if kind == "num":
-        return f"{value:,.2f}"
+        return f"{value:z,.2f}"
     if kind == "z":
-        return f"{value:.1f}"
+        return f"{value:z.1f}"
     if kind == "score":  # a model metric: ROC-AUCs that differ in the third decimal must show it
         return f"{value:.4f}"
     if kind == "p":  # a p-value: its size matters, not its digits below a thousandth

@@ -174,7 +174,9 @@ def recommendation_table(frame: pl.DataFrame, currency: str) -> Any:
         for value, low, high, kind in shown
     ).with_columns(verdict=pl.col("verdict").str.split(":").list.first())
     return frame_table(rows, (
-        Col("region", "Region"), Col("best_carrier", "Best"),
+        # the verdict beside its region: it is what the table is for, and it must not be the
+        # column that scrolls out of sight
+        Col("region", "Region"), Col("verdict", "Verdict"), Col("best_carrier", "Best"),
         Col("best_success_shown", "1st-attempt success (95 % CI)"),
         Col("worst_carrier", "Worst"),
         Col("worst_success_shown", "1st-attempt success (95 % CI)"),
@@ -182,7 +184,6 @@ def recommendation_table(frame: pl.DataFrame, currency: str) -> Any:
         Col("failed_first_attempts_saved_shown", "Failed 1st attempts saved"),
         Col("days_saved_per_pickup_shown", "Days saved per pickup"),
         Col("cost_saved_shown", f"Shipping cost saved ({currency}; − = dearer)"),
-        Col("verdict", "Verdict"),
     ), max_rows=40)
 
 

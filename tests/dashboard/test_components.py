@@ -19,6 +19,18 @@ def test_a_table_shows_formatted_values_row_by_row() -> None:
     assert "2 rows" in text(table)
 
 
+def test_a_value_that_rounds_to_zero_shows_no_minus_sign() -> None:
+    shown = [format_value(-0.001, kind) for kind in ("num", "money", "pct", "z")]
+
+    assert shown == ["0.00", "0.00", "-0.1%", "0.0"]
+    assert format_value(-0.0004, "pct") == "0.0%"
+    assert format_value(-0.04, "pp") == "+0.0 pp"
+
+
+def test_whole_numbers_are_rounded_not_cut() -> None:
+    assert [format_value(v, "int") for v in (14_405.7, -2.6, 3)] == ["14,406", "-3", "3"]
+
+
 HOSTILE = ["{braces} and {{more}}", "<script>alert(1)</script>", "line one\n\nline two",
            "![x](http://127.0.0.1:9/t.png)", "[link](http://example.com)", "退货 반품"]
 
