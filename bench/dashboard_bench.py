@@ -57,11 +57,12 @@ def filter_states(url: str) -> list[dict[str, Any]]:
 
 
 def page_callbacks(client: Any, page: str) -> list[dict[str, Any]]:
-    """The data callbacks of a page (outputs prefixed by the page, no pattern-matching ids)."""
+    """The data callbacks of a page (outputs prefixed by the page, no pattern-matching ids)
+    that the browser fires when it opens: not those that wait for a click (downloads)."""
     deps = client.get("/_dash-dependencies").get_json()
     return [d for d in deps if d["output"].lstrip(".").startswith(f"{page}-")
             and "{" not in d["output"] + "".join(i["id"] for i in d["inputs"])
-            and d.get("clientside_function") is None]
+            and d.get("clientside_function") is None and not d.get("prevent_initial_call")]
 
 
 def payload(dep: dict[str, Any], state: dict[str, Any], page: str) -> dict[str, Any]:
