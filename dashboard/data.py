@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
 
@@ -150,16 +151,36 @@ def source_lacks(feed: str, field: str | None = None) -> bool:
     return rows.is_empty() or not rows[column].max()
 
 
-# The returns field behind each part of the net return cost besides refunds, in words.
-NET_COST_PARTS = {"restocking_fee": "restocking fees kept",
-                  "return_shipping_cost": "reverse shipping", "handling_cost": "handling",
-                  "resolution": "exchange replacements", "recovered_value": "value recovered"}
+@dataclass(frozen=True)
+class CostPart:
+    """A part of the net return cost besides refunds: the returns field the source must
+    record for it to mean anything, what it is in words, its Costs card and money column."""
+
+    field: str
+    words: str
+    card: str
+    column: str
+
+
+NET_COST_PARTS = (
+    CostPart("restocking_fee", "restocking fees kept", "restocking-fees", "restocking_fee"),
+    CostPart("return_shipping_cost", "reverse shipping", "shipping", "return_shipping_cost"),
+    CostPart("handling_cost", "handling", "handling", "handling_cost"),
+    # an exchange's replacement is costed from the resolution, not a money field of its own
+    CostPart("resolution", "exchange replacements", "exchanges", "exchange_cost"),
+    CostPart("recovered_value", "value recovered", "recovered", "recovered_value"),
+)
+
+
+def unrecorded_parts() -> list[CostPart]:
+    """The parts of the net return cost besides refunds that the loaded source does not record
+    at all: a net cost without them must say so wherever it is shown, never show them as 0."""
+    return [part for part in NET_COST_PARTS if source_lacks("returns", part.field)]
 
 
 def unrecorded_cost_parts() -> list[str]:
-    """The parts of the net return cost besides refunds that the loaded source does not record
-    at all, in words: a net cost without them must say so wherever it is shown."""
-    return [words for field, words in NET_COST_PARTS.items() if source_lacks("returns", field)]
+    """The unrecorded parts of the net return cost, in words."""
+    return [part.words for part in unrecorded_parts()]
 
 
 def source_defaults(field: str) -> bool:

@@ -119,27 +119,19 @@ TABLES = {
 }
 
 
-# Card → the returns field the source must carry for its amount to mean anything.
-RECORDED_BY = {"restocking-fees": "restocking_fee", "shipping": "return_shipping_cost",
-               "handling": "handling_cost", "exchanges": "resolution",
-               "recovered": "recovered_value"}
 NOT_RECORDED = "not recorded"
-# Card → the money column it shows (the column left out of tables and charts when unrecorded).
-CARD_COLUMNS = {"restocking-fees": "restocking_fee", "shipping": "return_shipping_cost",
-                "handling": "handling_cost", "exchanges": "exchange_cost",
-                "recovered": "recovered_value"}
 # Every money column of the Costs tables: their CSV headers carry the currency.
 MONEY_NAMES = (*read.costs.MONEY_COLUMNS, "cost_per_return", "original_value")
 
 
 def unrecorded() -> list[str]:
     """The cost cards whose field the loaded source does not record at all."""
-    return [key for key, field in RECORDED_BY.items() if data.source_lacks("returns", field)]
+    return [part.card for part in data.unrecorded_parts()]
 
 
 def unrecorded_columns() -> set[str]:
     """The money columns the loaded source does not record (left out, never shown as 0)."""
-    return {CARD_COLUMNS[key] for key in unrecorded()}
+    return {part.column for part in data.unrecorded_parts()}
 
 
 def money_columns(currency: str) -> tuple[Col, ...]:

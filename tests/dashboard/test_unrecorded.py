@@ -10,32 +10,34 @@ import pytest
 from tests.dashboard.conftest import page
 from tests.dashboard.helpers import find, text
 
-UNRECORDED = ("restocking_fee", "return_shipping_cost", "handling_cost", "recovered_value")
+# what a refunds-only export carries: no other cost and no reason
+UNRECORDED = ("restocking_fee", "return_shipping_cost", "handling_cost", "recovered_value",
+              "reason_code")
 
 
 @pytest.fixture(scope="module")
-def no_costs_url(small_shop_dir: Path, prefect_harness: None,
-                 tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A warehouse from a shop whose returns record refunds but no other cost."""
+def refunds_only_url(small_shop_dir: Path, prefect_harness: None,
+                     tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A warehouse from a shop whose returns record refunds but no other cost, and no reason."""
     import shutil
 
     from flows.pipeline import pipeline
 
-    source = tmp_path_factory.mktemp("no_costs_shop")
+    source = tmp_path_factory.mktemp("refunds_only_shop")
     for path in small_shop_dir.glob("*.parquet"):
         shutil.copy(path, source / path.name)
     returns = pl.read_parquet(source / "returns.parquet")
     returns.with_columns(pl.lit(None, dtype=returns.schema[c]).alias(c)
                          for c in UNRECORDED).write_parquet(source / "returns.parquet")
-    url = f"duckdb:///{tmp_path_factory.mktemp('no_costs_wh') / 'returnlens.duckdb'}"
+    url = f"duckdb:///{tmp_path_factory.mktemp('refunds_only_wh') / 'returnlens.duckdb'}"
     pipeline(source=source, db=url)
     return url
 
 
-def test_cost_cards_say_not_recorded_instead_of_zero(no_costs_url: str) -> None:
+def test_cost_cards_say_not_recorded_instead_of_zero(refunds_only_url: str) -> None:
     from dashboard.app import create_app
 
-    create_app(no_costs_url)
+    create_app(refunds_only_url)
     kpis, *_ = page("costs").update_costs(
         {"from": None, "to": None, "category": [], "channel": [], "region": []})
 
@@ -99,40 +101,21 @@ def test_online_retail_cost_tables_leave_out_what_the_source_does_not_record(
     assert "does not record the value recovered" in text(recovery)
 
 
-@pytest.fixture(scope="module")
-def no_reasons_url(small_shop_dir: Path, prefect_harness: None,
-                   tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A warehouse from a shop whose returns record no reason."""
-    import shutil
-
-    from flows.pipeline import pipeline
-
-    source = tmp_path_factory.mktemp("no_reasons_shop")
-    for path in small_shop_dir.glob("*.parquet"):
-        shutil.copy(path, source / path.name)
-    returns = pl.read_parquet(source / "returns.parquet")
-    returns.with_columns(pl.lit(None, dtype=returns.schema["reason_code"]).alias("reason_code")
-                         ).write_parquet(source / "returns.parquet")
-    url = f"duckdb:///{tmp_path_factory.mktemp('no_reasons_wh') / 'returnlens.duckdb'}"
-    pipeline(source=source, db=url)
-    return url
-
-
 def test_vendor_defect_rises_say_the_source_has_no_reasons_not_that_none_rose(
-        no_reasons_url: str) -> None:
+        refunds_only_url: str) -> None:
     from dashboard.app import create_app
 
-    create_app(no_reasons_url)
+    create_app(refunds_only_url)
     _, vendors, *_ = page("overview").update_movers(ALL, 28)
 
     assert "carries no return reasons" in text(vendors)
     assert "rose clearly" not in text(vendors)
 
 
-def test_the_overview_says_what_its_net_cost_leaves_out(no_costs_url: str) -> None:
+def test_the_overview_says_what_its_net_cost_leaves_out(refunds_only_url: str) -> None:
     from dashboard.app import create_app
 
-    create_app(no_costs_url)
+    create_app(refunds_only_url)
     _, notes, *_ = page("overview").update_overview(ALL)
 
     assert "Net return cost leaves out what the loaded source does not record: restocking " \
