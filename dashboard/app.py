@@ -26,9 +26,11 @@ from dashboard.filters import (
     SEGMENTS,
     checked_page_query,
     checked_state,
+    choice,
     empty_state,
     page_query_id,
     parse_query,
+    preset_months,
     to_query,
 )
 from warehouse import read
@@ -114,35 +116,52 @@ def _register_callbacks(app: dash.Dash) -> None:
     paths = {_page_key(p): p["relative_path"] for p in dash.page_registry.values()}
 
     @app.callback(
-        [Output(i, "value") for i in filter_ids] + [Output("filters-store", "data")],
+        [Output(i, "value") for i in filter_ids]
+        + [Output("filters-store", "data"), Output("filter-preset-dropdown", "value")],
         Input("app-location", "search"),
         [Input(i, "value") for i in filter_ids],
         Input("filter-reset-button", "n_clicks"),
+        Input("filter-preset-dropdown", "value"),
         State("filters-store", "data"),
         [State(i, "options") for i in filter_ids],
+        State("filter-preset-dropdown", "options"),
     )
     def sync_filters(search: str | None, *args: Any) -> list[Any]:
-        """URL → filter widgets on load and navigation; widgets → store on every change."""
+        """URL → filter widgets on load and navigation; widgets → store on every change; a
+        ready-made range → the month widgets. The range shown is the one the months match."""
         n = len(filter_ids)
-        values, current, options = args[:n], args[n + 1], args[n + 2:]  # args[n]: reset clicks
+        values, preset, current = args[:n], args[n + 1], args[n + 2]  # args[n]: reset clicks
+        options, presets = args[n + 3:2 * n + 3], {o["value"] for o in args[2 * n + 3]}
         trigger = callback_context.triggered_id
+
+        def shown(state: dict[str, Any]) -> list[Any]:
+            matching = f"{state['from']}/{state['to']}"
+            return [state[k] for k in KEYS] + [state, matching if matching in presets else None]
+
+        def from_widgets() -> dict[str, Any]:
+            state = checked_state(dict(zip(KEYS, values, strict=True)))
+            return {**state, **{k: sorted(state[k] or []) for k in SEGMENTS}}
+
         if trigger == "filter-reset-button":
-            state = empty_state()
-        elif trigger in (None, "app-location"):
+            return shown(empty_state())
+        if trigger == "filter-preset-dropdown":
+            state = from_widgets()
+            state["from"], state["to"] = preset_months(choice(preset, presets, "range")) \
+                if preset is not None else (None, None)
+            return shown(state)
+        if trigger in (None, "app-location"):
             months = {o["value"] for o in options[0]}
             allowed = {k: {o if isinstance(o, str) else o["value"] for o in opts}
                        for k, opts in zip(SEGMENTS, options[2:], strict=True)}
             state = parse_query(search, months, allowed)
             if state == current:
-                return [no_update] * (n + 1)
-        else:
-            state = checked_state(dict(zip(KEYS, values, strict=True)))
-            state = {**state, **{k: sorted(state[k] or []) for k in SEGMENTS}}
-            if state["from"] and state["to"] and state["from"] > state["to"]:
-                state["from"], state["to"] = state["to"], state["from"]
-                return [state[k] for k in KEYS] + [state]
-            return [no_update] * n + [state]
-        return [state[k] for k in KEYS] + [state]
+                return [no_update] * (n + 2)
+            return shown(state)
+        state = from_widgets()
+        if state["from"] and state["to"] and state["from"] > state["to"]:
+            state["from"], state["to"] = state["to"], state["from"]
+            return shown(state)
+        return [no_update] * n + shown(state)[n:]
 
     @app.callback(
         Output(nav_link_id(ALL), "href"),

@@ -11,6 +11,7 @@ import dash_bootstrap_components as dbc
 import polars as pl
 from dash import dcc, html
 
+from dashboard.filters import range_presets
 from warehouse.contract import code_label
 
 Kind = Literal["text", "wrap", "int", "money", "pct", "pp", "num", "date", "z", "code",
@@ -94,7 +95,8 @@ def month_label(month: date) -> str:
 
 
 def filter_bar(months: Sequence[date], values: dict[str, Sequence[str]]) -> dbc.Row:
-    """The global filters: month range, category, channel and region (all kept in the URL)."""
+    """The global filters: a ready-made range or a month range, category, channel and region
+    (all kept in the URL; a ready-made range as the months it sets)."""
     month_options = [{"label": month_label(m), "value": month_label(m)} for m in months]
 
     def multi(name: str, label: str) -> dbc.Col:
@@ -103,15 +105,18 @@ def filter_bar(months: Sequence[date], values: dict[str, Sequence[str]]) -> dbc.
             placeholder=f"All {label}"), md=3, lg=2)
 
     return dbc.Row([
+        dbc.Col(dcc.Dropdown(id="filter-preset-dropdown", options=range_presets(months),
+                             placeholder="All dates", clearable=True, searchable=False),
+                md=3, lg=2),
         dbc.Col(dcc.Dropdown(id="filter-from-dropdown", options=month_options,
-                             placeholder="From month", clearable=True), md=3, lg=2),
+                             placeholder="From month", clearable=True), md=3, lg=True),
         dbc.Col(dcc.Dropdown(id="filter-to-dropdown", options=month_options,
-                             placeholder="To month", clearable=True), md=3, lg=2),
+                             placeholder="To month", clearable=True), md=3, lg=True),
         multi("category", "categories"),
         multi("channel", "channels"),
         multi("region", "regions"),
         dbc.Col(dbc.Button("Reset", id="filter-reset-button", color="secondary",
-                           outline=True, size="sm"), md=3, lg=2, class_name="d-flex"),
+                           outline=True, size="sm"), md=3, lg="auto", class_name="d-flex"),
     ], class_name="g-2 py-2 align-items-center")
 
 

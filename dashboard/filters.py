@@ -174,3 +174,59 @@ def to_filters(state: dict[str, Any] | None) -> Filters:
         categories=tuple(state.get("category") or ()), channels=tuple(state.get("channel") or ()),
         regions=tuple(state.get("region") or ()),
     )
+
+
+def _shift(month: date, months: int) -> date:
+    """The first day of the month `months` after (or before, when negative) `month`."""
+    index = month.year * 12 + month.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _span(first: date, last: date) -> str:
+    """'Sep – Nov 2025', 'Nov 2025 – Jan 2026' or 'Nov 2025'."""
+    if first == last:
+        return last.strftime("%b %Y")
+    return (f"{first:%b} – {last:%b %Y}" if first.year == last.year
+            else f"{first:%b %Y} – {last:%b %Y}")
+
+
+def range_presets(months: Collection[date]) -> list[dict[str, str]]:
+    """Ready-made month ranges, as dropdown options (their months as the hover title; the
+    month filters beside show them once chosen), ending at the newest month with data:
+    the latest 1, 3, 6 and 12 months, the latest whole quarter, the quarter and the year so
+    far, and the latest whole year. A value is 'YYYY-MM/YYYY-MM' (from/to), so choosing one
+    sets the month filters, and the URL keeps months, not 'last 3 months': a shared link shows
+    what its sender saw. Ranges reaching before the first month with data are left out, and
+    each range is offered once, under its first name."""
+    if not months:
+        return []
+    first, last = min(months).replace(day=1), max(months).replace(day=1)
+    quarter_start = _shift(last, -((last.month - 1) % 3))
+    whole_quarter_end = last if last.month % 3 == 0 else _shift(quarter_start, -1)
+    candidates = [
+        ("Latest month", last, last),
+        ("Last 3 months", _shift(last, -2), last),
+        ("Last 6 months", _shift(last, -5), last),
+        ("Last 12 months", _shift(last, -11), last),
+        (f"Q{(whole_quarter_end.month + 2) // 3} {whole_quarter_end.year}",
+         _shift(whole_quarter_end, -2), whole_quarter_end),
+        ("Quarter to date", quarter_start, last),
+        ("Year to date", date(last.year, 1, 1), last),
+        (f"Year {last.year - 1}", date(last.year - 1, 1, 1), date(last.year - 1, 12, 1)),
+    ]
+    options, seen = [], set()
+    for name, start, end in candidates:
+        value = f"{start:%Y-%m}/{end:%Y-%m}"
+        if start >= first and value not in seen:
+            seen.add(value)
+            options.append({"label": name, "value": value, "title": _span(start, end)})
+    return options
+
+
+def preset_months(value: Any) -> tuple[str, str]:
+    """The (from, to) months of a range preset's value, checked like any browser input."""
+    text = text_value(value, "range", optional=False) or ""
+    start, _, end = text.partition("/")
+    if not (_MONTH.fullmatch(start) and _MONTH.fullmatch(end)) or start > end:
+        raise BadInput(f"range {text[:20]!r} is not two months YYYY-MM/YYYY-MM")
+    return start, end

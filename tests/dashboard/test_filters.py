@@ -8,10 +8,13 @@ import pytest
 from dash.exceptions import PreventUpdate
 
 from dashboard.filters import (
+    BadInput,
     drill_param,
     empty_state,
     page_href,
     parse_query,
+    preset_months,
+    range_presets,
     to_filters,
     to_query,
 )
@@ -68,3 +71,40 @@ def test_a_pages_own_parameters_cannot_replace_a_filter() -> None:
 
     assert to_query(state, {"category": "apparel", "group": "size"}) == \
         "?category=shoes&group=size"
+
+
+def _months(first: date, last: date) -> list[date]:
+    months, m = [], first
+    while m <= last:
+        months.append(m)
+        m = date(m.year + (m.month == 12), m.month % 12 + 1, 1)
+    return months
+
+
+def test_ready_made_ranges_end_at_the_newest_month_with_data() -> None:
+    presets = range_presets(_months(date(2024, 1, 1), date(2025, 11, 1)))
+
+    assert [(o["label"], o["value"], o["title"]) for o in presets] == [
+        ("Latest month", "2025-11/2025-11", "Nov 2025"),
+        ("Last 3 months", "2025-09/2025-11", "Sep – Nov 2025"),
+        ("Last 6 months", "2025-06/2025-11", "Jun – Nov 2025"),
+        ("Last 12 months", "2024-12/2025-11", "Dec 2024 – Nov 2025"),
+        ("Q3 2025", "2025-07/2025-09", "Jul – Sep 2025"),
+        ("Quarter to date", "2025-10/2025-11", "Oct – Nov 2025"),
+        ("Year to date", "2025-01/2025-11", "Jan – Nov 2025"),
+        ("Year 2024", "2024-01/2024-12", "Jan – Dec 2024"),
+    ]
+
+
+def test_a_range_reaching_before_the_data_or_offered_twice_is_left_out() -> None:
+    presets = range_presets(_months(date(2025, 4, 1), date(2025, 6, 1)))
+
+    # a quarter that has just ended is the last 3 months and the quarter to date is one month
+    assert [o["label"] for o in presets] == ["Latest month", "Last 3 months"]
+
+
+def test_a_range_value_that_no_preset_could_send_is_refused() -> None:
+    assert preset_months("2025-09/2025-11") == ("2025-09", "2025-11")
+    for value in ("2025-11/2025-09", "2025-13/2025-14", "last 3 months", 3):
+        with pytest.raises(BadInput):
+            preset_months(value)

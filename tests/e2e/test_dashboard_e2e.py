@@ -238,3 +238,27 @@ def test_e2e_011_the_carrier_dropdown_drives_the_charts_below_it(
     _settled(dash_duo)
     _screenshot(dash_duo, artifacts, "carriers-one-carrier")
     assert dash_duo.get_logs() == []
+
+
+def test_e2e_012_a_ready_made_range_sets_the_months_and_the_url(
+        dash_duo: Any, warehouse_url: str, shop: dict[str, pl.DataFrame]) -> None:
+    last = shop["orders"]["ordered_at"].max().date().replace(day=1)
+    first = date(last.year - (last.month <= 2), (last.month - 3) % 12 + 1, 1)
+    dash_duo.start_server(create_app(warehouse_url))
+    dash_duo.wait_for_element("#overview-kpi-orders", timeout=30)
+    _settled(dash_duo)
+    before = dash_duo.find_element("#overview-kpi-orders .kpi-value").text
+
+    _click(dash_duo, dash_duo.find_element("#filter-preset-dropdown"))
+    until(lambda: any(o.text == "Last 3 months" for o in dash_duo.find_elements(
+        ".dash-dropdown-option")), timeout=20)
+    _click(dash_duo, next(o for o in dash_duo.find_elements(".dash-dropdown-option")
+                          if o.text == "Last 3 months"))
+
+    until(lambda: f"from={first:%Y-%m}&to={last:%Y-%m}" in dash_duo.driver.current_url,
+          timeout=20)
+    assert f"{first:%Y-%m}" in dash_duo.find_element("#filter-from-dropdown").text
+    assert f"{last:%Y-%m}" in dash_duo.find_element("#filter-to-dropdown").text
+    until(lambda: dash_duo.find_element("#overview-kpi-orders .kpi-value").text != before,
+          timeout=20)
+    assert dash_duo.get_logs() == []
