@@ -183,8 +183,17 @@ def _history_sql() -> tuple[str, str]:
     """
     windows, columns = [], []
     for key, features in _HISTORIES.values():
+        running = f"OVER (PARTITION BY {key} ORDER BY event_at)"  # up to and with its peers
+        peers = f"OVER (PARTITION BY {key}, event_at)"  # the events at the same instant
         for name, agg, frame in features:
-            windows.append(f"{agg} OVER (PARTITION BY {key} ORDER BY event_at {frame}) AS {name}")
+            if frame == _BEFORE and agg.startswith("SUM("):
+                window = f"{agg} {running} - {agg} {peers}"
+            elif frame == _BEFORE and agg == "MIN(line_at)":  # line_at is its event_at
+                window = (f"CASE WHEN MIN(line_at) {running} < event_at "
+                          f"THEN MIN(line_at) {running} END")
+            else:
+                window = f"{agg} OVER (PARTITION BY {key} ORDER BY event_at {frame})"
+            windows.append(f"{window} AS {name}")
             columns.append(f"COALESCE(h.{name}, 0) AS {name}" if agg.startswith("SUM")
                            else f"h.{name}")
     cte = ("history AS (\n    SELECT order_id, line_id,\n           "
