@@ -70,8 +70,10 @@ class Params:
     valid_share: float = 0.15
     test_share: float = 0.15
     test_from: date | None = None  # the first test order day; default: the newest test_share
-    max_iter: int = 300
-    learning_rate: float = 0.05
+    # 150 trees at 0.1 ranked as well as 300 at 0.05 (1M synthetic 0.7753 against 0.7755;
+    # Online Retail II 0.8148 against 0.8122) in two thirds of the time
+    max_iter: int = 150
+    learning_rate: float = 0.1
     max_depth: int = 3  # shallow trees: the return signals are mostly additive
     max_leaf_nodes: int = 31
     min_samples_leaf: int = 200
