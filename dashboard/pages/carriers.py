@@ -256,7 +256,11 @@ def update_carriers(state: dict[str, Any] | None) -> tuple[Any, ...]:
     outcomes = data.load(read.carriers.pickup_attempts, filters)  # counts only: no time percentiles
     pickups = int(outcomes["pickups"].sum())
     never = int(outcomes.filter(~pl.col("picked_up"))["pickups"].sum())
-    cards = dbc.Row([dbc.Col(kpi_card(label, value, card_id=f"carriers-kpi-{key}"), xs=6, md=4,
+    # a source without carrier scans has recorded no pickups: "not recorded", never 0 or –
+    lacking = data.source_lacks("carrier_scans")
+    cards = dbc.Row([dbc.Col(kpi_card(label, "not recorded" if lacking else value,
+                                      "by this source" if lacking else None,
+                                      card_id=f"carriers-kpi-{key}"), xs=6, md=4,
                              xl=True, class_name="mb-2") for key, label, value in (
         ("attempts", "Pickup attempts", format_value(attempts, "int")),
         ("npr-rate", "NPR rate", format_value(failed / attempts if attempts else None, "pct")),

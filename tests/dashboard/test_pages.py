@@ -527,7 +527,9 @@ def test_carriers_page_says_so_when_the_source_has_no_scans(
     _, heatmap, *_ = carriers.update_charts(ALL, None)
 
     assert "no carrier scans" in text(notes)
-    assert "–" in text(find(kpis, "carriers-kpi-npr-rate"))
+    for key in ("attempts", "npr-rate", "first-attempt", "pickups", "not-picked-up"):
+        shown = text(find(kpis, f"carriers-kpi-{key}"))
+        assert "not recorded by this source" in shown and "0" not in shown, key
     assert heatmap.layout.annotations[0].text.startswith("No pickup attempts")
     assert "No rows" in text(scorecard)
     assert "No region has two carriers" in text(recommendation)
