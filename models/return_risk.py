@@ -38,7 +38,9 @@ from sklearn.inspection import permutation_importance
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from models.encoding import CategoryCodes
 
 CATEGORICAL = ("category", "size", "channel", "payment_method", "ship_region", "vendor_id")
 NUMERIC = (
@@ -78,8 +80,8 @@ class Params:
     max_leaf_nodes: int = 31
     min_samples_leaf: int = 200
     l2_regularization: float = 1.0
-    logistic_max_lines: int = 200_000  # the logistic baseline learns from a sample this big
-    blend_logistic_lines: int = 200_000  # and the blend's logistic part (twice per training)
+    # the logistic regression (the baseline, and the blend's other part) learns from a sample
+    logistic_max_lines: int = 200_000
     blend_weights: tuple[float, ...] = tuple(w / 10 for w in range(10, -1, -1))  # 1.0 … 0.0
     importance_lines: int = 10_000  # permutations predict through both blended models
     importance_repeats: int = 3
@@ -207,9 +209,7 @@ def _inputs(frame: pl.DataFrame) -> pd.DataFrame:
 
 def _boosting(params: Params) -> Pipeline:
     encode = ColumnTransformer([
-        ("cat", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=np.nan,
-                               encoded_missing_value=np.nan, max_categories=250,
-                               dtype=np.float64), list(CATEGORICAL)),
+        ("cat", CategoryCodes(max_categories=250), list(CATEGORICAL)),
         ("num", "passthrough", list(NUMERIC)),
     ], verbose_feature_names_out=False)
     model = HistGradientBoostingClassifier(
@@ -224,7 +224,9 @@ def _boosting(params: Params) -> Pipeline:
 
 def _logistic(params: Params) -> Pipeline:
     encode = ColumnTransformer([
-        ("cat", OneHotEncoder(handle_unknown="ignore", min_frequency=50), list(CATEGORICAL)),
+        ("cat", Pipeline([("codes", CategoryCodes()),
+                          ("one_hot", OneHotEncoder(handle_unknown="ignore", min_frequency=50))]),
+         list(CATEGORICAL)),
         # a feature the source never records stays, as a constant 0 (no warning per fit)
         ("num", Pipeline([("impute", SimpleImputer(strategy="median", add_indicator=True,
                                                    keep_empty_features=True)),
@@ -317,23 +319,29 @@ def _sample(rows: pl.DataFrame, lines: int, seed: int) -> pl.DataFrame:
         .sort("ordered_at", "order_id", "line_id")
 
 
-def fit_calibrated(train: pl.DataFrame, valid: pl.DataFrame,
-                   params: Params) -> CalibratedClassifierCV:
+def fit_logistic(rows: pl.DataFrame, params: Params) -> Pipeline:
+    """The logistic regression on a seeded sample of `rows` (at most `logistic_max_lines`)."""
+    sample = _sample(rows, params.logistic_max_lines, params.seed)
+    return _logistic(params).fit(_inputs(sample), sample["label"].to_numpy())
+
+
+def fit_calibrated(train: pl.DataFrame, valid: pl.DataFrame, params: Params,
+                   logistic: Pipeline | None = None) -> CalibratedClassifierCV:
     """Gradient boosting on `train`, blended with a logistic regression on `train` by the weight
     (of `blend_weights`) that ranks the later `valid` period best, then sigmoid (Platt)
     calibration on `valid`.
 
     A feature the source never records (Online Retail II has no promised delivery) is all
     missing, which the boosting's binning refuses; it is learnt as a constant 0 instead, so it
-    never splits, and the feature list stays the same for every source."""
+    never splits, and the feature list stays the same for every source. `logistic`, when
+    given, is the logistic part already fitted on `train` (the baseline's, fitted once)."""
     empty = [c for c in NUMERIC if train[c].null_count() == train.height]
     train = train.with_columns(pl.col(empty).fill_null(0.0)) if empty else train
     x_valid, y_valid = _inputs(valid), valid["label"].to_numpy()
     boosting = _boosting(params).fit(_inputs(train), train["label"].to_numpy())
     blend = Blend(boosting, None, 1.0)
     if any(w < 1.0 for w in params.blend_weights):
-        sample = _sample(train, params.blend_logistic_lines, params.seed)
-        logistic = _logistic(params).fit(_inputs(sample), sample["label"].to_numpy())
+        logistic = logistic if logistic is not None else fit_logistic(train, params)
         p_boost = boosting.predict_proba(x_valid)[:, 1]
         p_logit = logistic.predict_proba(x_valid)[:, 1]
         # ties go to the larger weight: the boosting alone unless the blend is better
@@ -368,7 +376,10 @@ def train(prepared: pl.DataFrame, cut: datetime, params: Params) -> Trained:
         if rows.is_empty() or rows["label"].n_unique() < 2:
             raise ValueError(f"the {name} period has {rows.height} lines and needs returns and "
                              "non-returns; the history is too short for a time split")
-    model = fit_calibrated(part["train"], part["valid"], params)
+    # one logistic regression is both the baseline and the blend's other part: fitted on the
+    # training period, like the boosting
+    logistic = fit_logistic(part["train"], params)
+    model = fit_calibrated(part["train"], part["valid"], params, logistic)
     test = part["test"]
     y = test["label"].to_numpy()
     score = model.predict_proba(_inputs(test))[:, 1]
@@ -382,7 +393,7 @@ def train(prepared: pl.DataFrame, cut: datetime, params: Params) -> Trained:
     }
     test_scores = test.select("order_id", "line_id", "category", "label").with_columns(
         score=pl.Series(score))
-    baselines = _baselines(part["train"], part["valid"], test, params)
+    baselines = _baselines(part["train"], part["valid"], test, logistic)
     metrics["baselines"] = baselines
     metrics["baseline_roc_auc"] = max(b["roc_auc"] for b in baselines.values())
     metrics["best_baseline"] = max(baselines, key=lambda k: baselines[k]["roc_auc"])
@@ -408,16 +419,15 @@ def fit_latest(prepared: pl.DataFrame, cut: datetime, params: Params) -> Trained
 
 
 def _baselines(train_rows: pl.DataFrame, valid: pl.DataFrame, test: pl.DataFrame,
-               params: Params) -> dict[str, dict[str, float]]:
-    """Overall rate, category rate and a logistic regression, judged like the model."""
+               logistic: Pipeline) -> dict[str, dict[str, float]]:
+    """Overall rate, category rate (both over the training and validation periods) and the
+    logistic regression fitted on the training period, judged like the model."""
     y = test["label"].to_numpy()
     fitted = pl.concat([train_rows, valid])
     overall = float(fitted["label"].mean())
     by_category = fitted.group_by("category").agg(rate=pl.col("label").mean())
     category_rate = test.join(by_category, on="category", how="left")["rate"] \
         .fill_null(overall).to_numpy()
-    sample = _sample(fitted, params.logistic_max_lines, params.seed)
-    logistic = _logistic(params).fit(_inputs(sample), sample["label"].to_numpy())
     return {
         "overall_rate": _scores(y, np.full(len(y), overall)),
         "category_rate": _scores(y, category_rate),

@@ -191,4 +191,4 @@ def test_a_feature_the_source_never_records_trains_without_a_warning() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         return_risk.fit_calibrated(train, valid, params)
-        return_risk._baselines(train, valid, valid, params)
+        return_risk._baselines(train, valid, valid, return_risk.fit_logistic(train, params))
