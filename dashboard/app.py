@@ -28,6 +28,7 @@ from dashboard.filters import (
     checked_state,
     choice,
     empty_state,
+    month_range,
     page_query_id,
     parse_query,
     preset_months,
@@ -54,12 +55,7 @@ def _months(bounds: pl.DataFrame) -> list[date]:
     days = [d for d in bounds.row(0) if d is not None]
     if not days:
         return []
-    first, last = min(days).replace(day=1), max(days).replace(day=1)
-    months, m = [], first
-    while m <= last:
-        months.append(m)
-        m = date(m.year + (m.month == 12), m.month % 12 + 1, 1)
-    return months
+    return month_range(min(days), max(days))
 
 
 def _filter_options() -> tuple[list[date], dict[str, list[str]]]:

@@ -182,6 +182,13 @@ def _shift(month: date, months: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
+def month_range(first: date, last: date) -> list[date]:
+    """The first days of every month from `first`'s to `last`'s, both included."""
+    start, end = first.replace(day=1), last.replace(day=1)
+    count = (end.year - start.year) * 12 + end.month - start.month + 1
+    return [_shift(start, i) for i in range(max(count, 0))]
+
+
 def _span(first: date, last: date) -> str:
     """'Sep – Nov 2025', 'Nov 2025 – Jan 2026' or 'Nov 2025'."""
     if first == last:

@@ -11,6 +11,7 @@ from dashboard.filters import (
     BadInput,
     drill_param,
     empty_state,
+    month_range,
     page_href,
     parse_query,
     preset_months,
@@ -45,7 +46,7 @@ def test_a_reversed_month_range_is_put_right() -> None:
     assert (state["from"], state["to"]) == ("2025-01", "2025-06")
 
 
-def test_store_data_becomes_warehouse_filters_over_whole_months() -> None:
+def test_store_data_becomes_warehouse_filters_over_wholemonth_range() -> None:
     filters = to_filters({"from": "2025-01", "to": "2025-02", "category": ["shoes"],
                           "channel": [], "region": ["SG"]})
 
@@ -73,16 +74,17 @@ def test_a_pages_own_parameters_cannot_replace_a_filter() -> None:
         "?category=shoes&group=size"
 
 
-def _months(first: date, last: date) -> list[date]:
-    months, m = [], first
-    while m <= last:
-        months.append(m)
-        m = date(m.year + (m.month == 12), m.month % 12 + 1, 1)
-    return months
+def test_a_month_range_holds_every_month_across_a_year_end() -> None:
+    assert month_range(date(2024, 11, 20), date(2025, 2, 3)) == [
+        date(2024, 11, 1), date(2024, 12, 1), date(2025, 1, 1), date(2025, 2, 1)]
+
+
+def test_a_reversed_month_range_is_empty() -> None:
+    assert month_range(date(2025, 2, 1), date(2024, 11, 1)) == []
 
 
 def test_ready_made_ranges_end_at_the_newest_month_with_data() -> None:
-    presets = range_presets(_months(date(2024, 1, 1), date(2025, 11, 1)))
+    presets = range_presets(month_range(date(2024, 1, 1), date(2025, 11, 1)))
 
     assert [(o["label"], o["value"], o["title"]) for o in presets] == [
         ("Latest month", "2025-11/2025-11", "Nov 2025"),
@@ -97,7 +99,7 @@ def test_ready_made_ranges_end_at_the_newest_month_with_data() -> None:
 
 
 def test_a_range_reaching_before_the_data_or_offered_twice_is_left_out() -> None:
-    presets = range_presets(_months(date(2025, 4, 1), date(2025, 6, 1)))
+    presets = range_presets(month_range(date(2025, 4, 1), date(2025, 6, 1)))
 
     # a quarter that has just ended is the last 3 months and the quarter to date is one month
     assert [o["label"] for o in presets] == ["Latest month", "Last 3 months"]
