@@ -4,6 +4,8 @@ planted truths, and small warehouses for edge cases."""
 from __future__ import annotations
 
 import importlib
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -45,18 +47,28 @@ def truth_shop(shop_dir: Path, warehouse_url: str, prefect_harness: None,
     return out, url
 
 
+def variant_warehouse(shop: Path, name: str, change: Callable[[Path], None],
+                      tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The URL of a warehouse loaded from a copy of the shop's feeds that `change` edits in
+    place: a source with something missing, for the edge cases."""
+    from flows.pipeline import pipeline
+
+    source = tmp_path_factory.mktemp(f"{name}_shop")
+    for path in shop.glob("*.parquet"):
+        shutil.copy(path, source / path.name)
+    change(source)
+    url = f"duckdb:///{tmp_path_factory.mktemp(f'{name}_wh') / 'returnlens.duckdb'}"
+    pipeline(source=source, db=url)
+    return url
+
+
 @pytest.fixture(scope="session")
 def no_scans_warehouse_url(small_shop_dir: Path, prefect_harness: None,
                            tmp_path_factory: pytest.TempPathFactory) -> str:
     """A warehouse from a source without carrier scans (and without reviews)."""
-    import shutil
+    def drop_scans_and_reviews(source: Path) -> None:
+        for feed in ("carrier_scans", "reviews"):
+            (source / f"{feed}.parquet").unlink()
 
-    from flows.pipeline import pipeline
-
-    source = tmp_path_factory.mktemp("no_scans_shop")
-    for path in small_shop_dir.glob("*.parquet"):
-        if path.stem not in ("carrier_scans", "reviews"):
-            shutil.copy(path, source / path.name)
-    url = f"duckdb:///{tmp_path_factory.mktemp('no_scans_wh') / 'returnlens.duckdb'}"
-    pipeline(source=source, db=url)
-    return url
+    return variant_warehouse(small_shop_dir, "no_scans", drop_scans_and_reviews,
+                             tmp_path_factory)

@@ -7,7 +7,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.dashboard.conftest import page
+from tests.dashboard.conftest import page, variant_warehouse
 from tests.dashboard.helpers import find, text
 
 # what a refunds-only export carries: no other cost and no reason
@@ -19,19 +19,12 @@ UNRECORDED = ("restocking_fee", "return_shipping_cost", "handling_cost", "recove
 def refunds_only_url(small_shop_dir: Path, prefect_harness: None,
                      tmp_path_factory: pytest.TempPathFactory) -> str:
     """A warehouse from a shop whose returns record refunds but no other cost, and no reason."""
-    import shutil
+    def blank_costs(source: Path) -> None:
+        returns = pl.read_parquet(source / "returns.parquet")
+        returns.with_columns(pl.lit(None, dtype=returns.schema[c]).alias(c)
+                             for c in UNRECORDED).write_parquet(source / "returns.parquet")
 
-    from flows.pipeline import pipeline
-
-    source = tmp_path_factory.mktemp("refunds_only_shop")
-    for path in small_shop_dir.glob("*.parquet"):
-        shutil.copy(path, source / path.name)
-    returns = pl.read_parquet(source / "returns.parquet")
-    returns.with_columns(pl.lit(None, dtype=returns.schema[c]).alias(c)
-                         for c in UNRECORDED).write_parquet(source / "returns.parquet")
-    url = f"duckdb:///{tmp_path_factory.mktemp('refunds_only_wh') / 'returnlens.duckdb'}"
-    pipeline(source=source, db=url)
-    return url
+    return variant_warehouse(small_shop_dir, "refunds_only", blank_costs, tmp_path_factory)
 
 
 def test_cost_cards_say_not_recorded_instead_of_zero(refunds_only_url: str) -> None:
