@@ -80,10 +80,13 @@ class Params:
     max_leaf_nodes: int = 31
     min_samples_leaf: int = 200
     l2_regularization: float = 1.0
-    # the logistic regression (the baseline, and the blend's other part) learns from a sample
+    # the logistic regression (the blend's other part, and the baseline) learns from a sample
     logistic_max_lines: int = 200_000
     blend_weights: tuple[float, ...] = tuple(w / 10 for w in range(10, -1, -1))  # 1.0 … 0.0
-    importance_lines: int = 10_000  # permutations predict through both blended models
+    # permutations predict through both blended models: on a class-balanced sample the drop in
+    # ROC-AUC is as precise from 5k lines as from 10k drawn at random (ROC-AUC compares returns
+    # with non-returns, so its noise is set by the rarer class)
+    importance_lines: int = 5_000
     importance_repeats: int = 3
 
     def as_dict(self) -> dict[str, Any]:
@@ -325,23 +328,22 @@ def fit_logistic(rows: pl.DataFrame, params: Params) -> Pipeline:
     return _logistic(params).fit(_inputs(sample), sample["label"].to_numpy())
 
 
-def fit_calibrated(train: pl.DataFrame, valid: pl.DataFrame, params: Params,
-                   logistic: Pipeline | None = None) -> CalibratedClassifierCV:
+def fit_calibrated(train: pl.DataFrame, valid: pl.DataFrame,
+                   params: Params) -> CalibratedClassifierCV:
     """Gradient boosting on `train`, blended with a logistic regression on `train` by the weight
     (of `blend_weights`) that ranks the later `valid` period best, then sigmoid (Platt)
     calibration on `valid`.
 
     A feature the source never records (Online Retail II has no promised delivery) is all
     missing, which the boosting's binning refuses; it is learnt as a constant 0 instead, so it
-    never splits, and the feature list stays the same for every source. `logistic`, when
-    given, is the logistic part already fitted on `train` (the baseline's, fitted once)."""
+    never splits, and the feature list stays the same for every source."""
     empty = [c for c in NUMERIC if train[c].null_count() == train.height]
     train = train.with_columns(pl.col(empty).fill_null(0.0)) if empty else train
     x_valid, y_valid = _inputs(valid), valid["label"].to_numpy()
     boosting = _boosting(params).fit(_inputs(train), train["label"].to_numpy())
     blend = Blend(boosting, None, 1.0)
     if any(w < 1.0 for w in params.blend_weights):
-        logistic = logistic if logistic is not None else fit_logistic(train, params)
+        logistic = fit_logistic(train, params)
         p_boost = boosting.predict_proba(x_valid)[:, 1]
         p_logit = logistic.predict_proba(x_valid)[:, 1]
         # ties go to the larger weight: the boosting alone unless the blend is better
@@ -376,10 +378,7 @@ def train(prepared: pl.DataFrame, cut: datetime, params: Params) -> Trained:
         if rows.is_empty() or rows["label"].n_unique() < 2:
             raise ValueError(f"the {name} period has {rows.height} lines and needs returns and "
                              "non-returns; the history is too short for a time split")
-    # one logistic regression is both the baseline and the blend's other part: fitted on the
-    # training period, like the boosting
-    logistic = fit_logistic(part["train"], params)
-    model = fit_calibrated(part["train"], part["valid"], params, logistic)
+    model = fit_calibrated(part["train"], part["valid"], params)
     test = part["test"]
     y = test["label"].to_numpy()
     score = model.predict_proba(_inputs(test))[:, 1]
@@ -393,7 +392,7 @@ def train(prepared: pl.DataFrame, cut: datetime, params: Params) -> Trained:
     }
     test_scores = test.select("order_id", "line_id", "category", "label").with_columns(
         score=pl.Series(score))
-    baselines = _baselines(part["train"], part["valid"], test, logistic)
+    baselines = _baselines(part["train"], part["valid"], test, params)
     metrics["baselines"] = baselines
     metrics["baseline_roc_auc"] = max(b["roc_auc"] for b in baselines.values())
     metrics["best_baseline"] = max(baselines, key=lambda k: baselines[k]["roc_auc"])
@@ -419,15 +418,17 @@ def fit_latest(prepared: pl.DataFrame, cut: datetime, params: Params) -> Trained
 
 
 def _baselines(train_rows: pl.DataFrame, valid: pl.DataFrame, test: pl.DataFrame,
-               logistic: Pipeline) -> dict[str, dict[str, float]]:
-    """Overall rate, category rate (both over the training and validation periods) and the
-    logistic regression fitted on the training period, judged like the model."""
+               params: Params) -> dict[str, dict[str, float]]:
+    """Overall rate, category rate and a logistic regression, each learnt from the training and
+    validation periods (the newest months before the test a baseline could use), judged like
+    the model."""
     y = test["label"].to_numpy()
     fitted = pl.concat([train_rows, valid])
     overall = float(fitted["label"].mean())
     by_category = fitted.group_by("category").agg(rate=pl.col("label").mean())
     category_rate = test.join(by_category, on="category", how="left")["rate"] \
         .fill_null(overall).to_numpy()
+    logistic = fit_logistic(fitted, params)
     return {
         "overall_rate": _scores(y, np.full(len(y), overall)),
         "category_rate": _scores(y, category_rate),
@@ -447,10 +448,22 @@ def calibration_table(y: np.ndarray, score: np.ndarray, bins: int = 10) -> pl.Da
     })
 
 
+def balanced_sample(rows: pl.DataFrame, lines: int, seed: int) -> pl.DataFrame:
+    """At most `lines` of `rows`, seeded: every return up to half of them, then non-returns."""
+    returned = rows.filter(pl.col("label") == 1)
+    kept = rows.filter(pl.col("label") != 1)
+    n_returned = min(returned.height, lines // 2)
+    n_kept = min(kept.height, lines - n_returned)
+    return pl.concat([returned.sample(n=n_returned, seed=seed), kept.sample(n=n_kept, seed=seed)])
+
+
 def importances(model: CalibratedClassifierCV, test: pl.DataFrame,
                 params: Params) -> pl.DataFrame:
-    """Permutation importance (drop in test ROC-AUC) of every feature, largest first."""
-    sample = test.sample(n=min(test.height, params.importance_lines), seed=params.seed)
+    """Permutation importance (drop in test ROC-AUC) of every feature, largest first, over a
+    sample of the test lines with up to half returns (ROC-AUC does not depend on the classes'
+    shares, and a rare class sampled at its rate would leave the drops to a few dozen
+    returns)."""
+    sample = balanced_sample(test, params.importance_lines, params.seed)
     result = permutation_importance(
         model, _inputs(sample), sample["label"].to_numpy(), scoring="roc_auc",
         n_repeats=params.importance_repeats, random_state=params.seed, n_jobs=1)

@@ -6,8 +6,7 @@ customer, product, SKU and vendor made of events strictly before `ordered_at` â€
 before it, returns *requested* before it, inspections *received* before it. The "strictly
 before" is one window frame, `RANGE BETWEEN ... AND INTERVAL '1 microsecond' PRECEDING` over an
 event stream ordered by time, so nothing dated at or after the order can reach its features
-(tests/warehouse/test_features.py changes the future and checks). The vendor's history is
-counted in whole days before the order's day.
+(tests/warehouse/test_features.py changes the future and checks).
 
 The frame also carries what is *not* known at the order: when the line was delivered and its
 outcome (`delivered_at`, `first_return_at`, `units_returned`, `refund_amount`, `rto_at`), so
@@ -32,6 +31,7 @@ BAD_CONDITIONS = ("used", "empty_box", "wrong_item")  # what inspection finds on
 OUTCOME_COLUMNS = ("delivered_at", "first_return_at", "units_returned", "refund_amount", "rto_at")
 # stream: (partition key, [(feature, aggregate over the earlier events, frame)]): the histories.
 _BEFORE = "RANGE BETWEEN UNBOUNDED PRECEDING AND INTERVAL '1 microsecond' PRECEDING"
+_RECENT = "RANGE BETWEEN INTERVAL '30 days' PRECEDING AND INTERVAL '1 microsecond' PRECEDING"
 _HISTORIES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
     "cust": ("customer_id", [
         ("cust_prior_orders", "SUM(new_order)", _BEFORE),
@@ -60,12 +60,14 @@ _HISTORIES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
         ("sku_prior_lines", "SUM(is_line)", _BEFORE),
         ("sku_prior_returns", "SUM(is_return)", _BEFORE),
     ]),
+    "vendor": ("vendor_id", [
+        ("vendor_lines_30d", "SUM(is_line)", _RECENT),
+        ("vendor_returns_30d", "SUM(is_return)", _RECENT),
+        ("vendor_defect_returns_30d", "SUM(defect_return)", _RECENT),
+        ("vendor_prior_lines", "SUM(is_line)", _BEFORE),
+        ("vendor_prior_defect_returns", "SUM(defect_return)", _BEFORE),
+    ]),
 }
-# the vendor's history is by whole days before the order's day: a vendor has thousands of
-# events, so the day's own make no difference, and windows over (vendor, day) totals cost a
-# fraction of a 30-day time frame over every event (17 of the query's 69 CPU seconds at 1M lines)
-VENDOR_HISTORY = ("vendor_lines_30d", "vendor_returns_30d", "vendor_defect_returns_30d",
-                  "vendor_prior_lines", "vendor_prior_defect_returns")
 
 _BASE = """
 WITH lines AS (
@@ -120,25 +122,6 @@ events AS (
     WHERE received_at IS NOT NULL AND condition IN :bad_conditions
 ),
 {history},
-vendor_days AS (
-    SELECT vendor_id, CAST(event_at AS DATE) AS day, SUM(is_line) AS lines,
-           SUM(is_return) AS returns, SUM(defect_return) AS defects
-    FROM events
-    GROUP BY vendor_id, CAST(event_at AS DATE)
-),
-vendor_history AS (
-    SELECT vendor_id, day,
-           SUM(lines) OVER recent AS vendor_lines_30d,
-           SUM(returns) OVER recent AS vendor_returns_30d,
-           SUM(defects) OVER recent AS vendor_defect_returns_30d,
-           SUM(lines) OVER before AS vendor_prior_lines,
-           SUM(defects) OVER before AS vendor_prior_defect_returns
-    FROM vendor_days
-    WINDOW recent AS (PARTITION BY vendor_id ORDER BY day
-                      RANGE BETWEEN INTERVAL '30 days' PRECEDING AND INTERVAL '1 day' PRECEDING),
-           before AS (PARTITION BY vendor_id ORDER BY day
-                      ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
-),
 outcome AS (
     SELECT order_id, line_id,
            MIN(CASE WHEN return_type = 'customer_return' THEN requested_at END) AS first_return_at,
@@ -171,7 +154,6 @@ final AS (
            l.order_lines, l.order_units, l.order_value,
            MAX(l.sku_rank) OVER (PARTITION BY l.order_id, l.product_id) AS bracket_sizes,
            {history_columns},
-           {vendor_columns},
            pol.window_days,
            l.delivered_at,
            oc.first_return_at,
@@ -182,7 +164,6 @@ final AS (
     LEFT JOIN category_price cp ON cp.category = l.category
     LEFT JOIN core.dim_products dp ON dp.sku = l.sku
     JOIN history h ON h.order_id = l.order_id AND h.line_id = l.line_id
-    JOIN vendor_history vh ON vh.vendor_id = l.vendor_id AND vh.day = CAST(l.ordered_at AS DATE)
     LEFT JOIN outcome oc ON oc.order_id = l.order_id AND oc.line_id = l.line_id
     LEFT JOIN policy pol
         ON l.order_date >= pol.effective_from
@@ -210,7 +191,7 @@ def _history_sql() -> tuple[str, str]:
             elif frame == _BEFORE and agg == "MIN(line_at)":  # line_at is its event_at
                 window = (f"CASE WHEN MIN(line_at) {running} < event_at "
                           f"THEN MIN(line_at) {running} END")
-            else:  # the MAX of a timestamp
+            else:
                 window = f"{agg} OVER (PARTITION BY {key} ORDER BY event_at {frame})"
             windows.append(f"{window} AS {name}")
             columns.append(f"COALESCE(h.{name}, 0) AS {name}" if agg.startswith("SUM")
@@ -224,8 +205,7 @@ def line_features_sql() -> str:
     """The SQL of `line_features` (bound parameters: size_reasons, defect_reasons,
     bad_conditions)."""
     cte, columns = _history_sql()
-    vendor = ",\n           ".join(f"COALESCE(vh.{name}, 0) AS {name}" for name in VENDOR_HISTORY)
-    return _BASE.format(history=cte, history_columns=columns, vendor_columns=vendor)
+    return _BASE.format(history=cte, history_columns=columns)
 
 
 def line_features(conn: Connection) -> pl.DataFrame:

@@ -191,4 +191,17 @@ def test_a_feature_the_source_never_records_trains_without_a_warning() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         return_risk.fit_calibrated(train, valid, params)
-        return_risk._baselines(train, valid, valid, return_risk.fit_logistic(train, params))
+        return_risk._baselines(train, valid, valid, params)
+
+
+def test_importances_sample_rare_returns_up_to_half_the_lines() -> None:
+    rows = pl.DataFrame({"label": [1] * 30 + [0] * 970})
+    sample = return_risk.balanced_sample(rows, 100, seed=1)
+    assert sample.height == 100
+    assert sample["label"].sum() == 30
+
+
+def test_importances_sample_common_returns_at_half_the_lines() -> None:
+    rows = pl.DataFrame({"label": [1] * 600 + [0] * 400})
+    sample = return_risk.balanced_sample(rows, 100, seed=1)
+    assert sample["label"].sum() == 50 and sample.height == 100

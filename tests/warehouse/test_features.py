@@ -102,20 +102,18 @@ def test_bracketing_counts_the_sizes_of_one_product_in_one_order(
     assert (sizes["expected"] > 1).any()
 
 
-def test_the_vendor_history_counts_the_lines_of_the_days_before_the_order_day(
+def test_the_vendor_counts_its_lines_before_the_order_and_in_the_30_days_before_it(
         original: pl.DataFrame) -> None:
-    days = original.select("vendor_id", day=pl.col("ordered_at").dt.date())
-    per_day = days.group_by("vendor_id", "day").len()
-    sampled = original.sample(200, seed=3).with_columns(day=pl.col("ordered_at").dt.date())
-    expected = sampled.join(per_day, on="vendor_id", suffix="_seen").group_by(KEYS).agg(
-        prior=pl.col("len").filter(pl.col("day_seen") < pl.col("day")).sum(),
-        recent=pl.col("len").filter((pl.col("day_seen") < pl.col("day"))
-                                    & (pl.col("day_seen") >= pl.col("day")
-                                       - timedelta(days=30))).sum())
+    sampled = original.sample(300, seed=3)
+    seen = original.select("vendor_id", seen_at="ordered_at")
+    expected = sampled.join(seen, on="vendor_id").group_by(KEYS).agg(
+        prior=(pl.col("seen_at") < pl.col("ordered_at")).sum(),
+        recent=((pl.col("seen_at") < pl.col("ordered_at"))
+                & (pl.col("seen_at") >= pl.col("ordered_at") - timedelta(days=30))).sum())
     found = sampled.join(expected, on=KEYS)
     assert (found["vendor_prior_lines"] == found["prior"]).all()
     assert (found["vendor_lines_30d"] == found["recent"]).all()
-    assert (found["recent"] > 0).any()
+    assert ((found["recent"] > 0) & (found["recent"] < found["prior"])).any()
 
 
 FEATURE_INPUTS = (("core", "fct_order_lines"), ("core", "fct_returns"), ("core", "dim_products"),
