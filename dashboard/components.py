@@ -15,7 +15,7 @@ from dashboard.filters import range_presets
 from warehouse.contract import code_label
 
 Kind = Literal["text", "wrap", "int", "money", "pct", "pp", "num", "date", "z", "code",
-               "month", "p", "score"]
+               "codes", "month", "p", "score"]
 
 
 WHOLE_MONEY_FROM = 100_000  # amounts from here on show no decimals
@@ -64,6 +64,8 @@ def format_value(value: Any, kind: Kind) -> str:
         return value.strftime("%b %Y") if isinstance(value, date) else str(value)
     if kind == "code":
         return code_label(str(value))
+    if kind == "codes":  # a comma-separated list of codes
+        return ", ".join(code_label(code) for code in str(value).split(",") if code)
     if kind == "date":
         if isinstance(value, datetime):
             return value.strftime("%Y-%m-%d %H:%M")
@@ -164,7 +166,7 @@ def table_card(page: str, name: str, title: str, note: str | None = None) -> dbc
 
 
 # Text columns align left; every other kind is a number, right-aligned.
-ALIGN = {"text": "", "date": "", "wrap": "wrap", "code": "", "month": ""}
+ALIGN = {"text": "", "date": "", "wrap": "wrap", "code": "", "codes": "", "month": ""}
 
 
 @dataclass(frozen=True)

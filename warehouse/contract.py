@@ -69,6 +69,11 @@ CODE_LABELS = {
     "wrong_address_or_phone": "Wrong address or phone",
     "product_not_ready": "Product not ready", "customer_cancelled": "Customer cancelled",
     "courier_did_not_attempt": "Courier did not attempt",
+    # the kinds of return abuse models/abuse.py scores
+    "serial_returner": "Serial returning", "wardrobing": "Wardrobing (worn, then returned)",
+    "empty_box_or_switch": "Empty box or switched item",
+    "pickup_claim": "Pickup claims after failed pickups",
+    "refund_before_receipt": "Refund before receipt",
 }
 
 

@@ -42,7 +42,7 @@ METRIC_COLUMNS = (Col("model_name", "Model"), Col("roc_auc", "ROC-AUC", "score")
                   Col("pr_auc", "PR-AUC", "score"), Col("brier", "Brier score", "score"),
                   Col("lines_test", "Test lines", "int"))
 QUEUE_COLUMNS = (Col("rank", "Rank", "int"), Col("customer_id", "Customer"),
-                 Col("score", "Abuse score", "num"), Col("kinds", "Suspected"),
+                 Col("score", "Abuse score", "num"), Col("kinds", "Suspected", "codes"),
                  Col("reasons", "Why", "wrap"))
 SKU_COLUMNS = (Col("sku", "SKU"), Col("product_name", "Product"), Col("category", "Category"),
                Col("open_lines", "Open lines", "int"),
@@ -55,12 +55,13 @@ CUSTOMER_COLUMNS = (Col("customer_id", "Customer"), Col("open_lines", "Open line
                     Col("expected_refund", "Refunds expected", "money"),
                     Col("prior_lines", "Lines before latest order", "int"),
                     Col("prior_returns", "Returns before latest order", "int"))
+NO_SINGLE_KIND = "None alone: the signals together"
 RESERVE_COLUMNS = (Col("as_of", "As of", "date"), Col("kind", "Kind"),
                    Col("open_lines", "Open lines", "int"),
                    Col("expected_units", "Units expected back", "num"),
                    Col("units_low", "Units, 95 % low", "num"),
                    Col("units_high", "Units, 95 % high", "num"),
-                   Col("actual_units", "Units that came back", "num"),
+                   Col("actual_units", "Units that came back", "int"),
                    Col("expected_refund", "Refunds expected", "money"))
 
 
@@ -209,6 +210,9 @@ def update_model(_pathname: str | None) -> tuple[Any, ...]:
 def update_lists(_pathname: str | None) -> tuple[Any, ...]:
     """The abuse review queue and the high-risk SKUs and customers."""
     queue = review_queue()
+    if "kinds" in queue.columns:  # a customer ranked by the signals together, none clear alone
+        queue = queue.with_columns(kinds=pl.when(pl.col("kinds").fill_null("") == "")
+                                   .then(pl.lit(NO_SINGLE_KIND)).otherwise("kinds"))
     skus, customers = TABLES["skus"](), TABLES["customers"]()
     return (
         frame_table(queue, [c for c in QUEUE_COLUMNS if c.name in queue.columns])

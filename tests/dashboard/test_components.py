@@ -31,6 +31,11 @@ def test_whole_numbers_are_rounded_not_cut() -> None:
     assert [format_value(v, "int") for v in (14_405.7, -2.6, 3)] == ["14,406", "-3", "3"]
 
 
+def test_a_list_of_codes_reads_as_their_names() -> None:
+    assert format_value("serial_returner,wardrobing", "codes") \
+        == "Serial returning, Wardrobing (worn, then returned)"
+
+
 HOSTILE = ["{braces} and {{more}}", "<script>alert(1)</script>", "line one\n\nline two",
            "![x](http://127.0.0.1:9/t.png)", "[link](http://example.com)", "退货 반품"]
 

@@ -35,3 +35,16 @@ def test_model_metrics_show_the_decimals_that_tell_model_and_baseline_apart() ->
     from dashboard.components import format_value
 
     assert (format_value(0.81218, "score"), format_value(0.81093, "score")) == ("0.8122", "0.8109")
+
+
+def test_the_review_queue_names_the_kinds_of_abuse_in_words(
+        trained_warehouse: tuple[str, object]) -> None:
+    from dashboard.app import create_app
+    from models.abuse import SIGNALS
+    from tests.dashboard.helpers import text
+
+    create_app(trained_warehouse[0])
+    shown = text(page("risk").update_lists(None)[0])
+
+    assert not [s.kind for s in SIGNALS if s.kind in shown]
+    assert "Serial returning" in shown or "Wardrobing" in shown
