@@ -204,16 +204,23 @@ def sku_excess(filters: Filters, drill: dict[str, Any], successes: str) -> pl.Da
     return judged
 
 
+def with_vendor_names(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` with `vendor_name` beside `vendor_id` (the id where the marts know no name)."""
+    names = data.load(read.products.vendor_names)
+    return frame.join(names, on="vendor_id", how="left").with_columns(
+        vendor_name=pl.coalesce("vendor_name", "vendor_id"))
+
+
 def outlier_table(filters: Filters, drill: dict[str, Any]) -> pl.DataFrame:
     """SKUs whose return rate is surely above their category's, most certain first."""
-    return (sku_excess(filters, drill, "units_returned")
+    return (with_vendor_names(sku_excess(filters, drill, "units_returned"))
             .filter(pl.col("excess_lower") > 0)
             .sort(["excess_lower", "sku"], descending=[True, False], nulls_last=True))
 
 
 def defect_sku_table(filters: Filters, drill: dict[str, Any]) -> pl.DataFrame:
     """SKUs ranked by how surely their defect-reason rate exceeds their category's."""
-    return (sku_excess(filters, drill, "defect_units")
+    return (with_vendor_names(sku_excess(filters, drill, "defect_units"))
             .filter(pl.col("defect_units") > 0)
             .sort(["excess_lower", "sku"], descending=[True, False], nulls_last=True))
 
@@ -227,9 +234,7 @@ def defect_vendor_table(filters: Filters, drill: dict[str, Any]) -> pl.DataFrame
     vendors = skus.group_by("vendor_id", "category").agg(
         pl.col("order_lines", "units_sold", "units_returned", "defect_units").sum())
     judged = stats.excess_over_group_by_lines(vendors, "category", "defect_units")
-    names = data.load(read.products.vendor_names)
-    return (judged.join(names, on="vendor_id", how="left")
-            .with_columns(vendor_name=pl.coalesce("vendor_name", "vendor_id"))
+    return (with_vendor_names(judged)
             .sort(["excess_lower", "vendor_id"], descending=[True, False], nulls_last=True))
 
 
@@ -438,13 +443,13 @@ def update_outliers(state: dict[str, Any] | None, drill_state: dict[str, Any]) -
     ).with_columns(ratio=pl.col("units_returned") / pl.col("expected_returns"))
     outliers = frame_table(
         outlier_table(filters, drill_state).with_columns(link="sku:" + pl.col("sku")),
-        (Col("sku", "SKU"), Col("category", "Category"), Col("vendor_id", "Vendor"),
+        (Col("sku", "SKU"), Col("category", "Category"), Col("vendor_name", "Vendor"),
          Col("units_sold", "Sold", "int"), Col("units_returned", "Returned", "int"),
          Col("rate", "Rate", "pct"), *EXCESS_COLUMNS),
         link=DRILL_LINK)
     defects = frame_table(
         defect_sku_table(filters, drill_state).with_columns(link="sku:" + pl.col("sku")),
-        (Col("sku", "SKU"), Col("vendor_id", "Vendor"), Col("units_sold", "Sold", "int"),
+        (Col("sku", "SKU"), Col("vendor_name", "Vendor"), Col("units_sold", "Sold", "int"),
          Col("defect_units", "Defect returns", "int"), Col("rate", "Defect rate", "pct"),
          *EXCESS_COLUMNS), max_rows=15, link=DRILL_LINK)
     vendors = notice("The loaded source names no vendors, so none is ranked.") \

@@ -468,10 +468,18 @@ def test_defective_vendors_lead_the_defect_ranking_after_their_start(
 
     _, _, skus, vendors = products.update_outliers(state, products.EMPTY_DRILL)
 
-    defective = set(truth["vendor_id"])
-    assert {r[1] for r in table_rows(skus)[:10]} <= defective
+    numbers = {v[1:] for v in truth["vendor_id"]}  # V028 is "Vendor 028 Apparel Co."
+    assert {r[1].split()[1] for r in table_rows(skus)[:10]} <= numbers
     names = [r[0] for r in table_rows(vendors)[:2]]
-    assert {n.split()[1] for n in names} == {v[1:] for v in defective}
+    assert {n.split()[1] for n in names} == numbers
+
+
+def test_the_sku_rankings_name_each_vendor(app: dash.Dash) -> None:
+    products = page("products")
+    _, outliers, defects, _ = products.update_outliers(ALL, products.EMPTY_DRILL)
+
+    vendors = [r[2] for r in table_rows(outliers)] + [r[1] for r in table_rows(defects)]
+    assert vendors and all(v.startswith("Vendor ") for v in vendors)
 
 
 def test_the_degraded_carrier_region_is_flagged_on_the_scorecard(
