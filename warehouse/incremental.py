@@ -88,7 +88,7 @@ PARTITION_RULES = {
                           "AND feedback_id IN (SELECT review_id FROM _d_reviews))",
 }
 # Reference tables the run did not change: the full rebuild recreates them, this one keeps them.
-UNCHANGED = ("core.dim_products",)
+UNCHANGED = ("core.dim_products", "core.dim_regions")
 _CREATE = re.compile(r"^CREATE TABLE ([a-z_]+\.[a-z_]+) AS\s+(.*)$", re.S)
 
 

@@ -49,7 +49,7 @@ PERIODS_SHOWN = 0.8  # the share of a panel's periods with attempts that should 
 # The z of what the flag speaks of sits beside the flag, where the eye is; the CSV keeps both
 # windows' z.
 SCORECARD_COLUMNS = (
-    Col("carrier", "Carrier"), Col("region", "Region"), Col("flag", "Flag"),
+    Col("carrier", "Carrier"), Col("region_label", "Region"), Col("flag", "Flag"),
     Col("flag_z", "z", "z"),
     Col("attempts", "Attempts", "int"), Col("npr_rate", "NPR", "pct"),
     Col("first_attempt_npr", "1st-attempt NPR", "pct"),
@@ -117,9 +117,18 @@ def layout(**_query: str) -> html.Div:
     ])
 
 
+def with_region_names(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` with `region_label`: 'Jawa Barat (ID-JB)', or the code where the source names
+    no region."""
+    names = data.load(read.carriers.region_names)
+    return frame.join(names, on="region", how="left", maintain_order="left").with_columns(
+        region_label=pl.when(pl.col("region_name").is_null()).then(pl.col("region"))
+        .otherwise(pl.format("{} ({})", "region_name", "region")))
+
+
 def scorecard(filters: Filters) -> pl.DataFrame:
     """The carrier × region scorecard for the filters (computed once per warehouse version)."""
-    return data.derive(build_scorecard, filters)
+    return with_region_names(data.derive(build_scorecard, filters))
 
 
 def build_scorecard(filters: Filters) -> pl.DataFrame:
@@ -144,8 +153,8 @@ def build_scorecard(filters: Filters) -> pl.DataFrame:
 def recommendation(filters: Filters) -> pl.DataFrame:
     """Per region: the best and the worst carrier by first-attempt pickup success, and what
     moving the worst one's pickups to the best would have saved (models.stats)."""
-    return stats.carrier_recommendation(
-        data.load(read.carriers.carrier_region_pickups, filters), MIN_PICKUPS)
+    return with_region_names(stats.carrier_recommendation(
+        data.load(read.carriers.carrier_region_pickups, filters), MIN_PICKUPS))
 
 
 def _with_interval(value: float | None, low: float | None, high: float | None,
@@ -176,7 +185,8 @@ def recommendation_table(frame: pl.DataFrame, currency: str) -> Any:
     return frame_table(rows, (
         # the verdict beside its region: it is what the table is for, and it must not be the
         # column that scrolls out of sight
-        Col("region", "Region"), Col("verdict", "Verdict"), Col("best_carrier", "Best"),
+        Col("region_label", "Region", "wrap"), Col("verdict", "Verdict"),
+        Col("best_carrier", "Best"),
         Col("best_success_shown", "1st-attempt success (95 % CI)"),
         Col("worst_carrier", "Worst"),
         Col("worst_success_shown", "1st-attempt success (95 % CI)"),

@@ -501,7 +501,8 @@ def test_the_degraded_carrier_region_is_flagged_on_the_scorecard(
     assert top["worst_from"] <= incident["end"] and top["worst_to"] >= incident["start"]
     judged = card.filter(pl.col("worst_z").is_not_null())
     assert card["flagged"].sum() <= 0.1 * judged.height  # selective, not everything
-    assert table_rows(scorecard)[0][:2] == [incident["carrier"], incident["region"]]
+    carrier, region = table_rows(scorecard)[0][:2]
+    assert carrier == incident["carrier"] and region.endswith(f"({incident['region']})")
     assert "was worse" in table_rows(scorecard)[0][2]
 
 
@@ -575,6 +576,13 @@ def test_carriers_recommend_per_region_the_carrier_with_the_best_first_attempt_s
 
     assert dict(zip(found["region"], found["best_carrier"], strict=True)) == expected
     assert len(table_rows(table)) == len(expected) > 0
+
+
+def test_carriers_tables_name_each_region_beside_its_code(app: dash.Dash) -> None:
+    _, _, scorecard, recommendation, *_ = page("carriers").update_carriers(ALL)
+
+    regions = [r[1] for r in table_rows(scorecard)] + [r[0] for r in table_rows(recommendation)]
+    assert regions and all(re.fullmatch(r"\S.* \([A-Z]{2}(-[A-Z0-9]+)?\)", r) for r in regions)
 
 
 def test_carriers_category_filter_is_said_not_to_apply(app: dash.Dash) -> None:

@@ -24,6 +24,11 @@ def carrier_names(conn: Connection) -> pl.DataFrame:
         ORDER BY carrier
     """)
 
+def region_names(conn: Connection) -> pl.DataFrame:
+    """Region code → name, for the regions the source names."""
+    return read_frame(conn, "SELECT region, region_name FROM marts.region_names ORDER BY region")
+
+
 def carrier_weekly(conn: Connection, filters: Filters) -> pl.DataFrame:
     """Pickup attempts, failures and failure reasons per carrier, region and ISO week."""
     params = day_params(filters)

@@ -11,6 +11,17 @@ final AS (
 )
 SELECT * FROM final;
 
+-- Regions: code and name (a source without a regions feed has none: pages show the codes).
+DROP TABLE IF EXISTS core.dim_regions;
+CREATE TABLE core.dim_regions AS
+WITH regions AS (SELECT * FROM staging.stg_regions),
+final AS (
+    SELECT region, MAX(region_name) AS region_name, MAX(country) AS country
+    FROM regions
+    GROUP BY region
+)
+SELECT * FROM final;
+
 DROP TABLE IF EXISTS core.fct_returns;
 CREATE TABLE core.fct_returns AS
 WITH returns AS (SELECT * FROM staging.stg_returns),

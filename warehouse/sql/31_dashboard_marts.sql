@@ -155,3 +155,8 @@ final AS (
              days_to_defect_return
 )
 SELECT * FROM final;
+
+-- Region names beside their codes, for every page that shows a region.
+DROP TABLE IF EXISTS marts.region_names;
+CREATE TABLE marts.region_names AS
+SELECT region, region_name FROM core.dim_regions WHERE region_name IS NOT NULL;
