@@ -441,19 +441,22 @@ def update_outliers(state: dict[str, Any] | None, drill_state: dict[str, Any]) -
         expected_returns=pl.col("units_sold") * pl.col("group_rate"),
         flagged=(pl.col("excess_lower") > 0).fill_null(False),
     ).with_columns(ratio=pl.col("units_returned") / pl.col("expected_returns"))
+    # a source that names no vendors has one placeholder on every row: no column for it
+    unnamed = data.source_defaults("products.vendor_id")
+    vendor = () if unnamed else (Col("vendor_name", "Vendor"),)
     outliers = frame_table(
         outlier_table(filters, drill_state).with_columns(link="sku:" + pl.col("sku")),
-        (Col("sku", "SKU"), Col("category", "Category"), Col("vendor_name", "Vendor"),
+        (Col("sku", "SKU"), Col("category", "Category"), *vendor,
          Col("units_sold", "Sold", "int"), Col("units_returned", "Returned", "int"),
          Col("rate", "Rate", "pct"), *EXCESS_COLUMNS),
         link=DRILL_LINK)
     defects = frame_table(
         defect_sku_table(filters, drill_state).with_columns(link="sku:" + pl.col("sku")),
-        (Col("sku", "SKU"), Col("vendor_name", "Vendor"), Col("units_sold", "Sold", "int"),
+        (Col("sku", "SKU"), *vendor, Col("units_sold", "Sold", "int"),
          Col("defect_units", "Defect returns", "int"), Col("rate", "Defect rate", "pct"),
          *EXCESS_COLUMNS), max_rows=15, link=DRILL_LINK)
     vendors = notice("The loaded source names no vendors, so none is ranked.") \
-        if data.source_defaults("products.vendor_id") else frame_table(
+        if unnamed else frame_table(
         defect_vendor_table(filters, drill_state), (
             Col("vendor_name", "Vendor"), Col("category", "Category"),
             Col("units_sold", "Sold", "int"), Col("defect_units", "Defect returns", "int"),

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from tests.dashboard.conftest import page, variant_warehouse
-from tests.dashboard.helpers import find, text
+from tests.dashboard.helpers import find, table_header, text
 
 # what a refunds-only export carries: no other cost and no reason
 UNRECORDED = ("restocking_fee", "return_shipping_cost", "handling_cost", "recovered_value",
@@ -122,3 +122,11 @@ def test_the_overview_says_nothing_of_costs_a_source_records(no_scans_warehouse_
     _, notes, *_ = page("overview").update_overview(ALL)
 
     assert "leaves out" not in text(notes)
+
+
+def test_sku_rankings_of_a_source_without_vendors_have_no_vendor_column(
+        retail_app: str) -> None:
+    products = page("products")
+    _, outliers, *_ = products.update_outliers(ALL, products.EMPTY_DRILL)
+
+    assert "Vendor" not in table_header(outliers) and "SKU" in table_header(outliers)
