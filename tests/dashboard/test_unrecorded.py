@@ -56,9 +56,12 @@ def test_npr_card_says_not_recorded_when_the_source_has_no_carrier_scans(
     assert "not recorded by this source" in shown and "–" not in shown
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def retail_app(retail_warehouse: tuple[str, object]) -> str:
-    """The dashboard over the Online Retail II extract (no deliveries, scans, resolutions)."""
+    """The dashboard over the Online Retail II extract (no deliveries, scans, resolutions).
+
+    Built for each test: other tests here point the app at other warehouses.
+    """
     from dashboard.app import create_app
 
     url, _ = retail_warehouse
