@@ -9,9 +9,10 @@ from typing import Any
 import dash
 import dash_bootstrap_components as dbc
 import polars as pl
-from dash import MATCH, Input, Output, State, callback, dcc, html
+from dash import MATCH, Input, Output, State, dcc, html
 
 from dashboard import data, figures
+from dashboard.callbacks import callback
 from dashboard.components import (
     Col,
     PageLink,

@@ -10,9 +10,10 @@ from typing import Any
 import dash
 import dash_bootstrap_components as dbc
 import polars as pl
-from dash import ALL, MATCH, Input, Output, State, callback, callback_context, dcc, html
+from dash import ALL, MATCH, Input, Output, State, callback_context, dcc, html
 
 from dashboard import auth, data, figures
+from dashboard.callbacks import callback
 from dashboard.components import (
     Col,
     RowLink,

@@ -11,9 +11,10 @@ from typing import Any
 import dash
 import dash_bootstrap_components as dbc
 import polars as pl
-from dash import MATCH, Input, Output, State, callback, callback_context, dcc, html
+from dash import MATCH, Input, Output, State, callback_context, dcc, html
 
 from dashboard import data
+from dashboard.callbacks import callback
 from dashboard.components import (
     Col,
     RowLink,
