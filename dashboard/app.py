@@ -58,10 +58,16 @@ def _months(bounds: pl.DataFrame) -> list[date]:
     return month_range(min(days), max(days))
 
 
-def _filter_options() -> tuple[list[date], dict[str, list[str]]]:
+def _filter_options() -> tuple[list[date], dict[str, list[Any]]]:
     months = _months(data.load(read.runs.data_bounds))
     values = data.load(read.runs.filter_values)
-    return months, {k: values.filter(pl.col("filter") == k)["value"].to_list() for k in SEGMENTS}
+    options: dict[str, list[Any]] = {
+        k: values.filter(pl.col("filter") == k)["value"].to_list() for k in SEGMENTS}
+    regions = data.with_region_names(pl.DataFrame({"region": options["region"]},
+                                                  schema={"region": pl.String}))
+    options["region"] = [{"label": label, "value": code}
+                         for code, label in regions.select("region", "region_label").iter_rows()]
+    return months, options
 
 
 def _page_key(page: dict[str, Any]) -> str:

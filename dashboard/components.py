@@ -96,9 +96,10 @@ def month_label(month: date) -> str:
     return month.strftime("%Y-%m")
 
 
-def filter_bar(months: Sequence[date], values: dict[str, Sequence[str]]) -> dbc.Row:
+def filter_bar(months: Sequence[date], values: dict[str, Sequence[Any]]) -> dbc.Row:
     """The global filters: a ready-made range or a month range, category, channel and region
-    (all kept in the URL; a ready-made range as the months it sets)."""
+    (all kept in the URL; a ready-made range as the months it sets). `values` holds each
+    segment filter's options: values, or {'label', 'value'} dicts where a code has a name."""
     month_options = [{"label": month_label(m), "value": month_label(m)} for m in months]
 
     def multi(name: str, label: str) -> dbc.Col:

@@ -189,6 +189,15 @@ def source_defaults(field: str) -> bool:
     return f"default:{field}" in load(read.quality.source_notes)["note"].to_list()
 
 
+def with_region_names(frame: pl.DataFrame, column: str = "region") -> pl.DataFrame:
+    """`frame` with `region_label` beside its region codes in `column`: 'Jawa Barat (ID-JB)',
+    or the code alone where the source names no region."""
+    names = load(read.carriers.region_names).rename({"region": column})
+    return frame.join(names, on=column, how="left", maintain_order="left").with_columns(
+        region_label=pl.when(pl.col("region_name").is_null()).then(pl.col(column))
+        .otherwise(pl.format("{} ({})", "region_name", column))).drop("region_name")
+
+
 def clear_cache() -> None:
     """Forget cached results and close idle connections (tests and benchmarks use it)."""
     _cached.cache_clear()

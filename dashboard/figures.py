@@ -477,12 +477,12 @@ def make_npr_trend_figure(periods: pl.DataFrame, colours: dict[str, str], period
 
 
 def make_npr_heatmap_figure(pairs: pl.DataFrame) -> go.Figure:
-    """NPR rate per carrier (rows) and region (columns)."""
+    """NPR rate per carrier (rows) and region (columns, named by `region_label`)."""
     if pairs.is_empty():
         return empty_figure("No pickup attempts for the current filters")
     carriers = sorted(pairs["carrier"].unique().to_list())
-    regions = sorted(pairs["region"].unique().to_list())
-    cell = {(r["carrier"], r["region"]): r for r in pairs.iter_rows(named=True)}
+    regions = sorted(pairs["region_label"].unique().to_list())
+    cell = {(r["carrier"], r["region_label"]): r for r in pairs.iter_rows(named=True)}
     z = [[cell[(c, g)]["npr_rate"] if (c, g) in cell else None for g in regions]
          for c in carriers]
     text = [[f"{cell[(c, g)]['attempts']:,} attempts" if (c, g) in cell else "" for g in regions]

@@ -118,18 +118,9 @@ def layout(**_query: str) -> html.Div:
     ])
 
 
-def with_region_names(frame: pl.DataFrame) -> pl.DataFrame:
-    """`frame` with `region_label`: 'Jawa Barat (ID-JB)', or the code where the source names
-    no region."""
-    names = data.load(read.carriers.region_names)
-    return frame.join(names, on="region", how="left", maintain_order="left").with_columns(
-        region_label=pl.when(pl.col("region_name").is_null()).then(pl.col("region"))
-        .otherwise(pl.format("{} ({})", "region_name", "region")))
-
-
 def scorecard(filters: Filters) -> pl.DataFrame:
     """The carrier × region scorecard for the filters (computed once per warehouse version)."""
-    return with_region_names(data.derive(build_scorecard, filters))
+    return data.with_region_names(data.derive(build_scorecard, filters))
 
 
 def build_scorecard(filters: Filters) -> pl.DataFrame:
@@ -154,7 +145,7 @@ def build_scorecard(filters: Filters) -> pl.DataFrame:
 def recommendation(filters: Filters) -> pl.DataFrame:
     """Per region: the best and the worst carrier by first-attempt pickup success, and what
     moving the worst one's pickups to the best would have saved (models.stats)."""
-    return with_region_names(stats.carrier_recommendation(
+    return data.with_region_names(stats.carrier_recommendation(
         data.load(read.carriers.carrier_region_pickups, filters), MIN_PICKUPS))
 
 
@@ -305,9 +296,9 @@ def update_charts(state: dict[str, Any] | None, carrier: str | None) -> tuple[An
     weekdays = data.load(read.carriers.npr_by_weekday, filters)
     by = "carrier"
     if carrier:
-        weekly = weekly.filter(pl.col("carrier") == carrier)
+        weekly = data.with_region_names(weekly.filter(pl.col("carrier") == carrier))
         weekdays = weekdays.filter(pl.col("carrier") == carrier)
-        by = "region"
+        by = "region_label"
     pairs = weekly.group_by("carrier", "region").agg(
         pl.col("attempts", "failed_attempts").sum()).with_columns(
         npr_rate=pl.col("failed_attempts") / pl.col("attempts"))
@@ -322,7 +313,7 @@ def update_charts(state: dict[str, Any] | None, carrier: str | None) -> tuple[An
             "panel", "carrier", "week").agg(pl.col("attempts", "failed_attempts").sum()).sort(
             "panel", "week"))
         trend = figures.make_npr_trend_figure(periods, colours(), weeks, MIN_PERIOD_ATTEMPTS)
-    return (trend, figures.make_npr_heatmap_figure(pairs),
+    return (trend, figures.make_npr_heatmap_figure(data.with_region_names(pairs)),
             figures.make_failure_reasons_figure(reasons, by),
             figures.make_weekday_figure(weekdays.with_columns(
                 npr_rate=pl.col("failed_attempts") / pl.col("attempts")), colours()))

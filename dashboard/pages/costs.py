@@ -218,6 +218,9 @@ def update_breakdown(state: dict[str, Any] | None, by: str) -> tuple[Any, ...]:
     """Cost of returns per segment of the chosen dimension."""
     by = choice(by, DIMENSIONS, "break down by")
     frame = cost_table(to_filters(state), by)
+    if by == "ship_region":
+        frame = data.with_region_names(frame, by).with_columns(
+            pl.col("region_label").alias(by)).drop("region_label")
     currency = data.currency()
     return (figures.make_cost_breakdown_figure(frame, by, currency),
             frame_table(frame.sort("net_cost", descending=True),

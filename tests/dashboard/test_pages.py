@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -578,6 +579,38 @@ def test_carriers_recommend_per_region_the_carrier_with_the_best_first_attempt_s
     assert len(table_rows(table)) == len(expected) > 0
 
 
+NAMED_REGION = re.compile(r"\S.* \(([A-Z]{2}(?:-[A-Z0-9]+)?)\)")
+
+
+def region_codes(labels: Iterable[str]) -> set[str]:
+    """The region codes of labels that name a region beside its code ('Jawa Barat (ID-JB)');
+    a label without a name is left out, so a set compared with codes shows it."""
+    return {m.group(1) for m in map(NAMED_REGION.fullmatch, labels) if m}
+
+
+def test_the_npr_heatmap_names_each_region_beside_its_code(
+        app: dash.Dash, shop: dict[str, pl.DataFrame]) -> None:
+    _, heatmap, *_ = page("carriers").update_charts(ALL, None)
+
+    assert region_codes(heatmap.data[0].x) == set(shop["carrier_scans"]["region"].unique())
+
+
+def test_the_region_filter_offers_each_region_by_name(
+        app: dash.Dash, shop: dict[str, pl.DataFrame]) -> None:
+    options = find(app.layout(), "filter-region-dropdown").options
+
+    assert {o["value"] for o in options} == region_codes(o["label"] for o in options)
+    assert set(shop["carrier_scans"]["region"].unique()) <= {o["value"] for o in options}
+
+
+def test_the_cost_breakdown_by_region_names_each_region(app: dash.Dash) -> None:
+    figure, table = page("costs").update_breakdown(ALL, "ship_region")
+
+    shown = [row[0] for row in table_rows(table)]
+    assert shown and len(region_codes(shown)) == len(shown)
+    assert set(figure.data[0].y) == set(shown)
+
+
 def test_carriers_tables_name_each_region_beside_its_code(app: dash.Dash) -> None:
     _, _, scorecard, recommendation, *_ = page("carriers").update_carriers(ALL)
 
@@ -622,7 +655,7 @@ def test_npr_over_time_has_a_panel_per_carrier_and_per_region_of_a_chosen_carrie
     titles = {a.text for a in every.layout.annotations}
     assert set(scans["carrier"].unique()) <= titles
     regions = set(scans.filter(pl.col("carrier") == chosen)["region"].unique())
-    assert regions <= {a.text for a in one.layout.annotations}
+    assert regions <= region_codes(a.text for a in one.layout.annotations)
 
 
 def test_npr_over_time_leaves_out_periods_of_few_attempts_and_bands_the_rest(
@@ -692,7 +725,7 @@ def test_the_carrier_chosen_drives_every_chart_and_the_per_carrier_table(
     attempts, times, table = carriers.update_times(ALL, chosen, "pickup_tat_days")
 
     assert list(heatmap.data[0].y) == [chosen]
-    assert {x for t in reasons.data for x in t.x} == regions
+    assert region_codes(x for t in reasons.data for x in t.x) == regions
     assert {t.name for t in weekday.data} == {t.name for t in times.data} == {chosen}
     assert {x for t in attempts.data for x in t.x} == {chosen}
     assert [row[0] for row in table_rows(table)] == [chosen]
