@@ -205,6 +205,9 @@ def no_scans_notice() -> Any:
                   "loaded.", "warning")
 
 
+NO_SCANS = "Pickup attempts are not recorded by this source (no carrier scans)"
+
+
 def colours() -> dict[str, str]:
     """Each carrier's colour, from every carrier in the warehouse (not only the filtered)."""
     return figures.carrier_colours(data.load(read.carriers.carrier_names)["carrier"])
@@ -275,6 +278,8 @@ def update_carriers(state: dict[str, Any] | None) -> tuple[Any, ...]:
     carriers = sorted(weekly["carrier"].unique().to_list())
     # "was worse" without its dates: the worst window's columns carry them, and the dates
     # in the flag pushed the table's last columns out of a 1440 px page
+    if lacking:
+        return notes, cards, notice(f"{NO_SCANS}."), notice(f"{NO_SCANS}."), carriers
     card = scorecard(filters).with_columns(pl.col("flag").str.replace(r" \d{4}-.*$", ""))
     return (notes, cards, frame_table(card, SCORECARD_COLUMNS, max_rows=40, highlight="flagged"),
             recommendation_table(recommendation(filters), data.currency()), carriers)
@@ -292,6 +297,8 @@ def update_charts(state: dict[str, Any] | None, carrier: str | None) -> tuple[An
     """NPR over time, by region, by reason and by weekday: per carrier, or for one carrier
     per region."""
     filters, carrier = to_filters(state), text_value(carrier, "carrier")
+    if data.source_lacks("carrier_scans"):
+        return tuple(figures.empty_figure(NO_SCANS) for _ in range(4))
     weekly = data.load(read.carriers.carrier_weekly, filters)
     weekdays = data.load(read.carriers.npr_by_weekday, filters)
     by = "carrier"
@@ -333,6 +340,9 @@ def update_times(state: dict[str, Any] | None, carrier: str | None,
     for every carrier or the one chosen."""
     filters, carrier = to_filters(state), text_value(carrier, "carrier")
     measure = choice(measure, MEASURES, "measure")
+    if data.source_lacks("carrier_scans"):
+        return figures.empty_figure(NO_SCANS), figures.empty_figure(NO_SCANS), notice(
+            f"{NO_SCANS}.")
     attempts = data.load(read.carriers.pickup_attempts, filters).with_columns(
         outcome=pl.when(pl.col("picked_up"))
         .then(pl.format("picked up at attempt {}", pl.col("attempts")))

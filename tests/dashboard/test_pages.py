@@ -534,15 +534,28 @@ def test_carriers_page_says_so_when_the_source_has_no_scans(
     carriers = page("carriers")
 
     notes, kpis, scorecard, recommendation, _ = carriers.update_carriers(ALL)
-    _, heatmap, *_ = carriers.update_charts(ALL, None)
 
     assert "no carrier scans" in text(notes)
     for key in ("attempts", "npr-rate", "first-attempt", "pickups", "not-picked-up"):
         shown = text(find(kpis, f"carriers-kpi-{key}"))
         assert "not recorded by this source" in shown and "0" not in shown, key
-    assert heatmap.layout.annotations[0].text.startswith("No pickup attempts")
-    assert "No rows" in text(scorecard)
-    assert "No region has two carriers" in text(recommendation)
+    for table in (scorecard, recommendation):
+        assert "not recorded by this source" in text(table)
+
+
+def test_every_carriers_chart_says_pickups_are_not_recorded_when_the_source_has_no_scans(
+        no_scans_warehouse_url: str) -> None:
+    from dashboard.app import create_app
+
+    create_app(no_scans_warehouse_url)
+    carriers = page("carriers")
+
+    *charts, table = (*carriers.update_charts(ALL, None),
+                      *carriers.update_times(ALL, None, "pickup_tat_days"))
+
+    for chart in charts:
+        assert "not recorded by this source" in chart.layout.annotations[0].text
+    assert "not recorded by this source" in text(table)
 
 
 def test_quality_page_names_the_feeds_the_source_lacks(no_scans_warehouse_url: str) -> None:
