@@ -190,18 +190,27 @@ def make_cohort_heatmap_figure(grid: pl.DataFrame, label: str,
 
 def make_pareto_figure(reasons: pl.DataFrame, key: str = "reason_code",
                        value: str = "units_returned") -> go.Figure:
-    """Bars per reason (largest first) with the cumulative share line."""
+    """Bars per reason (largest on top) with the cumulative share line on the top axis.
+
+    Lying down, so every reason reads in full: standing, ten reasons on a half-page card had
+    to be turned or cut, and ran into one another."""
     if reasons.is_empty() or not reasons[value].sum():
         return empty_figure("No return reasons for the current selection")
     fig = go.Figure()
     names = [code_label(str(code)) for code in reasons[key]]
-    fig.add_bar(x=names, y=reasons[value].to_list(), name="Units returned",
-                marker_color=PALETTE[0])
-    fig.add_scatter(x=names, y=reasons["cumulative_share"].to_list(),
-                    name="Cumulative share", yaxis="y2", mode="lines+markers",
-                    line={"color": PALETTE[1]})
-    return _style(fig, yaxis={"title": "units returned"},
-                  yaxis2={"overlaying": "y", "side": "right", "range": [0, 1.05],
+    fig.add_bar(y=names, x=reasons[value].to_list(), name="Units returned", orientation="h",
+                marker_color=PALETTE[0],
+                hovertemplate="%{y}: %{x:,} units returned<extra></extra>")
+    fig.add_scatter(y=names, x=reasons["cumulative_share"].to_list(),
+                    name="Cumulative share", xaxis="x2", mode="lines+markers",
+                    line={"color": PALETTE[1]},
+                    hovertemplate="%{y} and above: %{x:.0%} of units<extra></extra>")
+    fig.update_yaxes(type="category", autorange="reversed")
+    # the axis title names both series: a legend, or a title on the top axis, sat under the
+    # modebar
+    return _style(fig, showlegend=False, margin={"t": 64},
+                  xaxis={"title": "units returned (bars); top axis: cumulative share (line)"},
+                  xaxis2={"overlaying": "x", "side": "top", "range": [0, 1.05], "dtick": 0.25,
                           "tickformat": ".0%", "showgrid": False})
 
 

@@ -248,3 +248,16 @@ def test_a_reserve_of_one_month_end_reads_as_a_date_with_its_interval() -> None:
     assert list(expected.x) == ["09 Dec 2010"] and fig.layout.xaxis.type == "category"
     assert (expected.error_y.array[0], expected.error_y.arrayminus[0]) == (1260.0, 1259.0)
     assert len(fig.data) == 2 and len(fig.data[1].x) == 0  # nothing came back yet
+
+
+def test_pareto_reasons_read_in_full_largest_first_and_the_axis_names_both_series() -> None:
+    reasons = pl.DataFrame({"reason_code": ["size_too_large", "changed_mind", "defective"],
+                            "units_returned": [50, 30, 20],
+                            "cumulative_share": [0.5, 0.8, 1.0]})
+
+    fig = figures.make_pareto_figure(reasons)
+
+    bars, line = fig.data
+    assert bars.orientation == "h" and fig.layout.yaxis.autorange == "reversed"
+    assert list(bars.y) == list(line.y) == ["Size too large", "Changed mind", "Defective"]
+    assert "cumulative share" in fig.layout.xaxis.title.text

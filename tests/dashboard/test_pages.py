@@ -250,7 +250,7 @@ def test_reason_codes_are_shown_in_words(app: dash.Dash) -> None:
     assert "Size too large" in figure.data[0].y and "size_too_large" not in figure.data[0].y
     assert "Size too large" in text(table) and "size_too_large" not in text(table)
     pareto = page("products").update_reasons(ALL, page("products").EMPTY_DRILL)
-    assert "Size too large" in pareto.data[0].x
+    assert "Size too large" in pareto.data[0].y
 
 
 def test_costs_recovery_shows_the_largest_rows_and_counts_them_all(
