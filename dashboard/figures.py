@@ -37,6 +37,11 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 TEMPLATE = "returnlens"
 
 
+# the top margin of a figure with text above its plot (a label, a top axis): the modebar,
+# drawn over the figure's top right, hid such text at the house margin of 30 px
+CLEAR_OF_MODEBAR = 64
+
+
 def _register_template() -> None:
     """Make a lean plotly_white the default template of every figure.
 
@@ -185,7 +190,7 @@ def make_cohort_heatmap_figure(grid: pl.DataFrame, label: str,
     fig.update_yaxes(autorange="reversed", type="category", title=label, dtick=1,
                      tickfont={"size": 10 if len(keys) > 15 else 12})
     fig.update_xaxes(type="category")
-    return _style(fig, **({"margin": {"t": 40}} if young else {}))
+    return _style(fig, **({"margin": {"t": CLEAR_OF_MODEBAR}} if young else {}))
 
 
 def make_pareto_figure(reasons: pl.DataFrame, key: str = "reason_code",
@@ -208,7 +213,7 @@ def make_pareto_figure(reasons: pl.DataFrame, key: str = "reason_code",
     fig.update_yaxes(type="category", autorange="reversed")
     # the axis title names both series: a legend, or a title on the top axis, sat under the
     # modebar
-    return _style(fig, showlegend=False, margin={"t": 64},
+    return _style(fig, showlegend=False, margin={"t": CLEAR_OF_MODEBAR},
                   xaxis={"title": "units returned (bars); top axis: cumulative share (line)"},
                   xaxis2={"overlaying": "x", "side": "top", "range": [0, 1.05], "dtick": 0.25,
                           "tickformat": ".0%", "showgrid": False})
@@ -635,7 +640,8 @@ def make_tornado_figure(sensitivity: pl.DataFrame, point: float, currency: str) 
     fig.add_vline(x=point, line_dash="dash", line_color="#111827",
                   annotation_text="point estimate", annotation_position="top")
     fig.update_xaxes(tickformat=",.0f", title_text=f"Scenario net return cost ({currency})")
-    return _style(fig, showlegend=False, margin={"l": 290, "r": 20, "t": 30, "b": 40})
+    return _style(fig, showlegend=False,
+                  margin={"l": 290, "r": 20, "t": CLEAR_OF_MODEBAR, "b": 40})
 
 
 def make_estimates_figure(rows: list[dict[str, float]], metric_label: str) -> go.Figure:

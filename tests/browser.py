@@ -21,6 +21,30 @@ PAGES = {  # path → an element that exists only once the page's data has arriv
 }
 
 
+# every text of a chart whose box meets its modebar's (drawn over the chart's top right)
+_UNDER_MODEBAR = """
+const hits = [];
+for (const graph of document.querySelectorAll('.js-plotly-plot')) {
+  const bar = graph.querySelector('.modebar');
+  const b = bar && bar.getBoundingClientRect();
+  if (!b || !b.width) continue;
+  for (const t of graph.querySelectorAll('svg text')) {
+    const r = t.getBoundingClientRect();
+    if (t.textContent.trim() && r.width && r.left < b.right && r.right > b.left
+        && r.top < b.bottom && r.bottom > b.top)
+      hits.push((graph.closest('[id]') || graph).id + ': ' + t.textContent.trim());
+  }
+}
+return hits;
+"""
+
+
+def text_under_modebar(driver: Any) -> list[str]:
+    """'graph-id: text' for every chart text the chart's modebar covers (a legend, a label,
+    tick labels of a top axis): at the house top margin such text sat under it."""
+    return driver.execute_script(_UNDER_MODEBAR)
+
+
 def headless_chromium() -> Options:
     """Chrome options: the system Chromium, headless, fit for CI containers."""
     options = Options()

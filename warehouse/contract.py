@@ -74,6 +74,9 @@ CODE_LABELS = {
     "empty_box_or_switch": "Empty box or switched item",
     "pickup_claim": "Pickup claims after failed pickups",
     "refund_before_receipt": "Refund before receipt",
+    # the languages of reviews (ISO 639-1)
+    "en": "English", "id": "Indonesian", "ru": "Russian", "ko": "Korean", "zh": "Chinese",
+    "pt": "Portuguese",
 }
 
 

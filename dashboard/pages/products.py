@@ -484,7 +484,8 @@ def update_feedback(drill_state: dict[str, Any]) -> Any:
         Col("feedback_at", "When", "date"), Col("source", "Source"),
         Col("reason_code", "Reason", "code"), Col("condition", "Inspection", "code"),
         Col("rating", "Stars"),
-        Col("language", "Lang"), Col("feedback_text", "Text", "wrap")), max_rows=50)
+        Col("language", "Language", "code"), Col("feedback_text", "Text", "wrap")),
+        max_rows=50)
 
 
 @callback(

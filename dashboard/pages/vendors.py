@@ -32,6 +32,7 @@ from dashboard.components import (
 )
 from models.evidence import CAUSE_LABELS, evidence_pack, trend_figure
 from warehouse import read
+from warehouse.contract import CODE_LABELS
 
 dash.register_page(__name__, path="/vendors", name="Vendors", order=2,
                    title="ReturnLens · Vendors")
@@ -56,9 +57,10 @@ SKU_COLUMNS = (
 )
 COMMENT_COLUMNS = (
     Col("feedback_date", "Date", "date"), Col("source", "Source"),
-    Col("language", "Language"), Col("sku", "SKU"), Col("text", "What the customer wrote", "wrap"),
+    Col("language", "Language", "code"), Col("sku", "SKU"),
+    Col("text", "What the customer wrote", "wrap"),
     Col("cause", "Classified cause"), Col("text_confidence", "Confidence", "pct"),
-    Col("picked", "Reason picked / rating"), Col("condition", "Inspection"),
+    Col("picked", "Reason picked / rating"), Col("condition", "Inspection", "code"),
 )
 
 
@@ -145,7 +147,7 @@ def comments(vendor_id: str | None) -> pl.DataFrame:
         return pl.DataFrame()
     return vendor_tables(vendor_id)["vendors_comments"].with_columns(
         cause=pl.col("text_cause").replace_strict(CAUSE_LABELS, default=None),
-        picked=pl.coalesce(pl.col("reason_code"),
+        picked=pl.coalesce(pl.col("reason_code").replace(CODE_LABELS),
                            pl.format("{} stars", pl.col("rating").cast(pl.String))),
     )
 
@@ -253,8 +255,8 @@ def update_vendor(vendor_id: str | None) -> tuple[Any, ...]:
     monthly = tables["vendors_monthly"].filter(pl.col("category") == row["category"]) \
         .sort("order_month")
     figure = trend_figure(monthly, change)
-    figure.update_layout(title=None, template="plotly_white",
-                         margin={"l": 50, "r": 10, "t": 10, "b": 40})
+    # the house template: plotly_white's legend stood at the top right, under the modebar
+    figure.update_layout(title=None, margin={"l": 50, "r": 10, "t": 10, "b": 40})
     return (detail, figure,
             frame_table(skus(vendor_id), priced(SKU_COLUMNS, data.currency()), max_rows=20),
             frame_table(comments(vendor_id), COMMENT_COLUMNS, max_rows=20))

@@ -13,7 +13,7 @@ from dash.testing.wait import until
 
 from dashboard.app import create_app
 from dashboard.components import format_value
-from tests.browser import PAGES, allow_downloads, downloaded, pick_sku
+from tests.browser import PAGES, allow_downloads, downloaded, pick_sku, text_under_modebar
 from tests.shop_reference import returns_enriched
 
 pytestmark = pytest.mark.e2e
@@ -56,6 +56,7 @@ def test_e2e_001_every_page_renders_without_console_errors(
 
     _screenshot(dash_duo, artifacts, f"page-{path.strip('/') or 'overview'}")
     assert dash_duo.get_logs() == []
+    assert text_under_modebar(dash_duo.driver) == []
 
 
 def test_e2e_002_a_filter_changes_the_figures_and_the_url(

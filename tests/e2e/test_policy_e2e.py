@@ -13,7 +13,7 @@ from dash.testing.wait import until
 from selenium.webdriver.common.keys import Keys
 
 from dashboard.app import create_app
-from tests.browser import allow_downloads, downloaded
+from tests.browser import allow_downloads, downloaded, text_under_modebar
 from warehouse.engine import derived_path, duckdb_path
 
 pytestmark = pytest.mark.e2e
@@ -81,6 +81,7 @@ def test_policy_e2e_001_a_shorter_window_lowers_units_and_shows_the_naive_estima
     dash_duo.driver.save_screenshot(str(artifacts / "page-policy-7-days.png"))
     width = dash_duo.driver.execute_script("return document.body.scrollWidth")
     assert width <= 1440  # nothing pushes the page sideways
+    assert text_under_modebar(dash_duo.driver) == []
     assert dash_duo.get_logs() == []
 
 

@@ -11,7 +11,8 @@ import pytest
 from dash.testing.wait import until
 
 from dashboard.app import create_app
-from tests.browser import allow_downloads, downloaded
+from tests.browser import allow_downloads, downloaded, text_under_modebar
+from warehouse.contract import CODE_LABELS
 from warehouse.engine import duckdb_path
 
 pytestmark = pytest.mark.e2e
@@ -78,6 +79,19 @@ def test_e2e_vendors_002_a_vendor_in_the_ranking_drills_down_to_its_skus_and_com
     _settled(dash_duo)
     assert dash_duo.find_elements("#vendors-skus-table tbody tr")
     assert dash_duo.find_element("#vendors-trend-graph .main-svg")
+    assert text_under_modebar(dash_duo.driver) == []
+    assert dash_duo.get_logs() == []
+
+
+def test_e2e_vendors_004_what_customers_wrote_shows_reasons_conditions_and_languages_in_words(
+        dash_duo: Any, vendors_url: str) -> None:
+    dash_duo.start_server(create_app(vendors_url))
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/vendors")
+    dash_duo.wait_for_element("#vendors-comments-table tbody tr", timeout=60)
+
+    cells = {c.text for c in dash_duo.find_elements("#vendors-comments-table tbody td")}
+
+    assert cells and not cells & set(CODE_LABELS)
     assert dash_duo.get_logs() == []
 
 
