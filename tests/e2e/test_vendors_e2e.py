@@ -40,6 +40,15 @@ def _settled(dash_duo: Any) -> None:
         ".every(g => g.querySelector('.main-svg'))"), timeout=60)
 
 
+def _open(dash_duo: Any, url: str, ready: str = READY) -> None:
+    """The Vendors page over `url` at 1440 x 900, once `ready` is there and graphs are drawn."""
+    dash_duo.start_server(create_app(url))
+    dash_duo.driver.set_window_size(1440, 900)
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/vendors")
+    dash_duo.wait_for_element(ready, timeout=60)
+    _settled(dash_duo)
+
+
 def _click(dash_duo: Any, element: Any) -> None:
     dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'}); "
                                    "arguments[0].click();", element)
@@ -47,11 +56,7 @@ def _click(dash_duo: Any, element: Any) -> None:
 
 def test_e2e_vendors_001_ranking_renders_whole_at_1440_without_console_errors(
         dash_duo: Any, vendors_url: str, artifacts: Path) -> None:
-    dash_duo.start_server(create_app(vendors_url))
-    dash_duo.driver.set_window_size(1440, 900)
-    dash_duo.wait_for_page(url=dash_duo.server_url + "/vendors")
-    dash_duo.wait_for_element(READY, timeout=60)
-    _settled(dash_duo)
+    _open(dash_duo, vendors_url)
 
     dash_duo.driver.save_screenshot(str(artifacts / "page-vendors-1440x900.png"))
     cut = dash_duo.driver.execute_script(
@@ -65,10 +70,7 @@ def test_e2e_vendors_001_ranking_renders_whole_at_1440_without_console_errors(
 
 def test_e2e_vendors_002_a_vendor_in_the_ranking_drills_down_to_its_skus_and_comments(
         dash_duo: Any, vendors_url: str) -> None:
-    dash_duo.start_server(create_app(vendors_url))
-    dash_duo.wait_for_page(url=dash_duo.server_url + "/vendors")
-    dash_duo.wait_for_element(READY, timeout=60)
-    _settled(dash_duo)
+    _open(dash_duo, vendors_url)
     links = dash_duo.find_elements(f"{READY} tbody tr td a.table-link")
     target = links[3]
     name = target.text
@@ -85,9 +87,7 @@ def test_e2e_vendors_002_a_vendor_in_the_ranking_drills_down_to_its_skus_and_com
 
 def test_e2e_vendors_004_what_customers_wrote_shows_reasons_conditions_and_languages_in_words(
         dash_duo: Any, vendors_url: str) -> None:
-    dash_duo.start_server(create_app(vendors_url))
-    dash_duo.wait_for_page(url=dash_duo.server_url + "/vendors")
-    dash_duo.wait_for_element("#vendors-comments-table tbody tr", timeout=60)
+    _open(dash_duo, vendors_url, "#vendors-comments-table tbody tr")
 
     cells = {c.text for c in dash_duo.find_elements("#vendors-comments-table tbody td")}
 
@@ -97,11 +97,8 @@ def test_e2e_vendors_004_what_customers_wrote_shows_reasons_conditions_and_langu
 
 def test_e2e_vendors_003_the_evidence_pack_downloads_and_opens_offline(
         dash_duo: Any, vendors_url: str, artifacts: Path) -> None:
-    dash_duo.start_server(create_app(vendors_url))
+    _open(dash_duo, vendors_url)
     download_dir = allow_downloads(dash_duo)
-    dash_duo.wait_for_page(url=dash_duo.server_url + "/vendors")
-    dash_duo.wait_for_element(READY, timeout=60)
-    _settled(dash_duo)
     vendor = dash_duo.find_element("#vendors-detail strong").text.split("(")[-1].rstrip(")")
 
     _click(dash_duo, dash_duo.find_element("#vendors-pack-button"))
