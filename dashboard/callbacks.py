@@ -30,12 +30,29 @@ def plain(value: Any) -> Any:
     if isinstance(value, BaseFigure):
         return value.to_plotly_json()
     if isinstance(value, Component):
-        return plain(value.to_plotly_json())
+        return _component(value)
     if isinstance(value, dict):
         return {key: plain(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [plain(item) for item in value]
     return value
+
+
+_PROPS: dict[type, frozenset[str]] = {}
+
+
+def _component(component: Component) -> dict[str, Any]:
+    """What `component.to_plotly_json()` gives, made plain, at a third of its cost: that
+    method tests every attribute against every wildcard prefix, ~0.03 ms a table cell."""
+    kind = type(component)
+    names = _PROPS.get(kind)
+    if names is None:
+        names = _PROPS[kind] = frozenset(component.available_properties)
+    wildcards = tuple(component.available_wildcard_properties)
+    props = {key: plain(value) for key, value in vars(component).items()
+             if key in names or (wildcards and key.startswith(wildcards))}
+    return {"props": props, "type": component._type,  # noqa: SLF001 (as to_plotly_json has it)
+            "namespace": component._namespace}  # noqa: SLF001
 
 
 def callback(*dependencies: Any, **options: Any) -> Callable[[Callable[..., Any]], Any]:

@@ -252,7 +252,7 @@ def make_funnel_figure(skus: pl.DataFrame, z: float = 3.0) -> go.Figure:
         fig.add_scatter(
             x=part["expected_returns"].round(3).to_numpy(), y=part["ratio"].round(3).to_numpy(),
             mode="markers", name=name, marker={"color": colour, "size": 6, "opacity": 0.75},
-            text=part["sku"].to_numpy().astype(str),
+            text=part["sku"].to_list(),
             customdata=part.select("units_sold", "units_returned").to_numpy(),
             hovertemplate="%{text}<br>returned/expected %{y:.2f}<br>expected %{x:.1f}, "
                           "sold %{customdata[0]}, returned %{customdata[1]}<extra></extra>")
