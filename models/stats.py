@@ -13,7 +13,6 @@ and the CLI.
 
 from __future__ import annotations
 
-import math
 from datetime import date, timedelta
 
 import numpy as np
@@ -103,7 +102,11 @@ def excess_over_group(frame: pl.DataFrame, group: str, successes: str, trials: s
             shrunk_rate=pl.Series((post_a / (post_a + post_b))[member_pair]),
             lower=pl.Series(special.betaincinv(post_a, post_b, tail)[member_pair]),
             upper=pl.Series(special.betaincinv(post_a, post_b, 1 - tail)[member_pair]),
-            prob_above=pl.Series(special.betaincc(post_a, post_b, group_rate)[member_pair]),
+            # P(rate > group) = 1 - I_g(a, b) = I_(1-g)(b, a): the same value, exactly, and
+            # scipy's betainc is ~5x faster than its betaincc (a cold Products page runs it
+            # on every SKU twice)
+            prob_above=pl.Series(
+                special.betainc(post_b, post_a, 1 - group_rate)[member_pair]),
         ).with_columns(judged=pl.lit(bool((n > 0).sum() >= 2 and k.sum() > 0))
                        & (pl.col(successes) > 0)))
     if not parts:
@@ -242,50 +245,69 @@ def npr_scorecard(weekly: pl.DataFrame, window_weeks: int = 6, baseline_weeks: i
         return pl.DataFrame(schema=schema)
     first, last = weekly["week"].min(), weekly["week"].max()
     weeks = [first + timedelta(weeks=i) for i in range((last - first).days // 7 + 1)]
-    grid = pl.DataFrame({"week": weeks}, schema={"week": pl.Date})
-    rows = []
-    span = window_weeks + baseline_weeks
-    for (carrier, region), part in weekly.group_by(["carrier", "region"], maintain_order=True):
-        series = grid.join(part.group_by("week").agg(pl.col("attempts", "failed_attempts")
-                                                     .sum()), on="week", how="left").fill_null(0)
-        n = np.concatenate([[0], series["attempts"].cum_sum().to_numpy()])
-        k = np.concatenate([[0], series["failed_attempts"].cum_sum().to_numpy()])
-        ends = np.arange(2 * window_weeks, len(weeks) + 1)  # window = weeks[end - w : end]
-        starts = np.maximum(ends - span, 0)  # baseline = weeks[start : end - w]
-        n_w = n[ends] - n[ends - window_weeks]
-        k_w = k[ends] - k[ends - window_weeks]
-        n_b = n[ends - window_weeks] - n[starts]
-        k_b = k[ends - window_weeks] - k[starts]
-        z = two_proportion_z(k_w, n_w, k_b, n_b)
-        z = np.where((n_w >= min_attempts) & (n_b >= min_attempts), z, np.nan)
-        row = {"carrier": carrier, "region": region, "attempts": int(n[-1]),
-               "failed_attempts": int(k[-1]), "npr_rate": k[-1] / n[-1] if n[-1] else None}
-        row |= dict.fromkeys(("recent_npr", "baseline_npr", "recent_change_pp", "recent_z",
-                              "worst_from", "worst_to", "worst_npr", "worst_baseline_npr",
-                              "worst_change_pp", "worst_z", "worst_p_value"))
-        if len(ends) and not math.isnan(z[-1]):
-            row |= {"recent_npr": k_w[-1] / n_w[-1], "baseline_npr": k_b[-1] / n_b[-1],
-                    "recent_change_pp": 100 * (k_w[-1] / n_w[-1] - k_b[-1] / n_b[-1]),
-                    "recent_z": float(z[-1])}
-        if len(ends) and not np.all(np.isnan(z)):
-            i = int(np.nanargmax(z))
-            row |= {"worst_from": weeks[ends[i] - window_weeks],
-                    "worst_to": weeks[ends[i] - 1] + timedelta(days=6),
-                    "worst_npr": k_w[i] / n_w[i], "worst_baseline_npr": k_b[i] / n_b[i],
-                    "worst_change_pp": 100 * (k_w[i] / n_w[i] - k_b[i] / n_b[i]),
-                    "worst_z": float(z[i]), "worst_p_value": float(stats.norm.sf(z[i]))}
-        if row["worst_z"] is None:
-            row["flag"] = "too few attempts to judge"
-        elif (row["recent_z"] or 0) >= z_flag:
-            row["flag"] = "worse now"
-        elif row["worst_z"] >= z_flag:
-            row["flag"] = f"was worse {row['worst_from']} – {row['worst_to']}"
-        else:
-            row["flag"] = ""
-        row["flag_z"] = row["recent_z"] if row["flag"] == "worse now" else row["worst_z"]
-        rows.append(row)
-    return pl.DataFrame(rows, schema=schema).sort(
-        pl.col("worst_z").fill_null(-np.inf), descending=True)
+    # every pair's weekly counts as one row of a pairs x weeks array, so the windows of all
+    # pairs are computed at once (a loop over pairs took ~1.5 ms a pair)
+    pairs = weekly.select("carrier", "region").unique(maintain_order=True).with_row_index("pair")
+    cells = weekly.join(pairs, on=["carrier", "region"]).with_columns(
+        slot=((pl.col("week") - first).dt.total_days() // 7))
+    shape = (pairs.height, len(weeks))
+    n = np.zeros((shape[0], shape[1] + 1))
+    k = np.zeros((shape[0], shape[1] + 1))
+    at = (cells["pair"].to_numpy(), cells["slot"].to_numpy() + 1)
+    np.add.at(n, at, cells["attempts"].to_numpy())
+    np.add.at(k, at, cells["failed_attempts"].to_numpy())
+    n, k = n.cumsum(axis=1), k.cumsum(axis=1)
+    ends = np.arange(2 * window_weeks, len(weeks) + 1)  # window = weeks[end - w : end]
+    starts = np.maximum(ends - window_weeks - baseline_weeks, 0)  # baseline = [start, end - w)
+    n_w, k_w = n[:, ends] - n[:, ends - window_weeks], k[:, ends] - k[:, ends - window_weeks]
+    n_b, k_b = n[:, ends - window_weeks] - n[:, starts], k[:, ends - window_weeks] - k[:, starts]
+    z = two_proportion_z(k_w, n_w, k_b, n_b)
+    z = np.where((n_w >= min_attempts) & (n_b >= min_attempts), z, np.nan)
+    rows = np.arange(shape[0])
+    judged = ~np.isnan(z).all(axis=1) if len(ends) else np.zeros(shape[0], dtype=bool)
+    worst = np.where(judged, np.nanargmax(np.where(np.isnan(z), -np.inf, z), axis=1)
+                     if len(ends) else 0, 0)
+    recent = len(ends) - 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate_w, rate_b = k_w / n_w, k_b / n_b
+        total_rate = k[:, -1] / n[:, -1]
+
+    def picked(values: np.ndarray, column: int | np.ndarray, keep: np.ndarray) -> pl.Series:
+        chosen = values[rows, column] if len(ends) else np.full(shape[0], np.nan)
+        return pl.Series(np.where(keep, chosen, np.nan)).fill_nan(None)
+
+    has_recent = ~np.isnan(z[:, recent]) if len(ends) else np.zeros(shape[0], dtype=bool)
+    worst_z = picked(z, worst, judged)
+    card = pairs.drop("pair").with_columns(
+        attempts=pl.Series(n[:, -1], dtype=pl.Int64),
+        failed_attempts=pl.Series(k[:, -1], dtype=pl.Int64),
+        npr_rate=pl.Series(total_rate).fill_nan(None),
+        recent_npr=picked(rate_w, recent, has_recent),
+        baseline_npr=picked(rate_b, recent, has_recent),
+        recent_change_pp=100 * (picked(rate_w, recent, has_recent)
+                                - picked(rate_b, recent, has_recent)),
+        recent_z=picked(z, recent, has_recent),
+        worst_from=pl.Series([weeks[ends[i] - window_weeks] if j else None
+                              for i, j in zip(worst, judged, strict=True)], dtype=pl.Date),
+        worst_to=pl.Series([weeks[ends[i] - 1] + timedelta(days=6) if j else None
+                            for i, j in zip(worst, judged, strict=True)], dtype=pl.Date),
+        worst_npr=picked(rate_w, worst, judged),
+        worst_baseline_npr=picked(rate_b, worst, judged),
+        worst_change_pp=100 * (picked(rate_w, worst, judged) - picked(rate_b, worst, judged)),
+        worst_z=worst_z,
+        worst_p_value=pl.Series(special.ndtr(-worst_z.fill_null(np.nan).to_numpy()))
+        .fill_nan(None),
+    )
+    worse_now = pl.col("recent_z").fill_null(0) >= z_flag
+    return card.with_columns(
+        flag=pl.when(pl.col("worst_z").is_null()).then(pl.lit("too few attempts to judge"))
+        .when(worse_now).then(pl.lit("worse now"))
+        .when(pl.col("worst_z") >= z_flag).then(pl.format(
+            "was worse {} – {}", pl.col("worst_from"), pl.col("worst_to")))
+        .otherwise(pl.lit("")),
+        flag_z=pl.when(worse_now).then("recent_z").otherwise("worst_z"),
+    ).select(list(schema)).cast(schema).sort(pl.col("worst_z").fill_null(-np.inf),
+                                             descending=True)
 
 
 def rate_rises(frame: pl.DataFrame, successes_now: str, trials_now: str,
