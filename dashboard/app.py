@@ -65,8 +65,8 @@ def _filter_options() -> tuple[list[date], dict[str, list[Any]]]:
         k: values.filter(pl.col("filter") == k)["value"].to_list() for k in SEGMENTS}
     regions = data.with_region_names(pl.DataFrame({"region": options["region"]},
                                                   schema={"region": pl.String}))
-    options["region"] = [{"label": label, "value": code}
-                         for code, label in regions.select("region", "region_label").iter_rows()]
+    options["region"] = [{"label": label, "value": code} for code, label in regions.sort(
+        "region_label").select("region", "region_label").iter_rows()]  # in the names' order
     return months, options
 
 

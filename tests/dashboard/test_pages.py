@@ -608,12 +608,14 @@ def test_the_npr_heatmap_names_each_region_beside_its_code(
     assert region_codes(heatmap.data[0].x) == set(shop["carrier_scans"]["region"].unique())
 
 
-def test_the_region_filter_offers_each_region_by_name(
+def test_the_region_filter_offers_each_region_by_name_in_the_names_order(
         app: dash.Dash, shop: dict[str, pl.DataFrame]) -> None:
     options = find(app.layout(), "filter-region-dropdown").options
+    labels = [o["label"] for o in options]
 
-    assert {o["value"] for o in options} == region_codes(o["label"] for o in options)
+    assert {o["value"] for o in options} == region_codes(labels)
     assert set(shop["carrier_scans"]["region"].unique()) <= {o["value"] for o in options}
+    assert labels == sorted(labels)
 
 
 def test_the_cost_breakdown_by_region_names_each_region(app: dash.Dash) -> None:
