@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Collection, Iterable
 from datetime import date, timedelta
 from typing import Any
@@ -82,10 +83,15 @@ def _month_axis(fig: go.Figure, months: list[date | str]) -> None:
                      range=[first - timedelta(days=16), last + timedelta(days=16)])
 
 
+EMPTY_LINE_CHARS = 60  # a half-page card holds ~75 characters of the message's size
+
+
 def empty_figure(message: str) -> go.Figure:
-    """A blank figure that states why there is nothing to plot."""
+    """A blank figure that states why there is nothing to plot, on lines that fit a half-page
+    card (plotly does not wrap: a longer line was cut at both edges)."""
     fig = go.Figure()
-    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper",
+    lines = textwrap.wrap(message, EMPTY_LINE_CHARS, break_long_words=False) or [message]
+    fig.add_annotation(text="<br>".join(lines), showarrow=False, x=0.5, y=0.5, xref="paper",
                        yref="paper", font={"size": 14, "color": "#64748b"})
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)

@@ -268,9 +268,10 @@ def update_policy(window: Any, fee: Any, label: Any, bonus: Any,
     """Simulate the scenario and draw every view of it."""
     try:
         result = run(window, fee, label, bonus, categories, start, end, assumption_values)
-    except ValueError as error:
-        empty = figures.empty_figure(str(error))
-        return notice(str(error), "warning"), empty, empty, None, empty, None
+    except ValueError as error:  # said once, in the banner; the views point to it
+        nothing = "Nothing to simulate: see the message above"
+        empty = figures.empty_figure(nothing)
+        return notice(str(error), "warning"), empty, empty, notice(f"{nothing}."), empty, None
     c = data.currency()
     net = result.metric("net_cost")
     waterfall = figures.make_policy_waterfall_figure(

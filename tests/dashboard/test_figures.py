@@ -261,3 +261,14 @@ def test_pareto_reasons_read_in_full_largest_first_and_the_axis_names_both_serie
     assert bars.orientation == "h" and fig.layout.yaxis.autorange == "reversed"
     assert list(bars.y) == list(line.y) == ["Size too large", "Changed mind", "Defective"]
     assert "cumulative share" in fig.layout.xaxis.title.text
+
+
+def test_a_long_empty_message_is_wrapped_to_fit_a_half_page_card() -> None:
+    message = ("return_policy: the warehouse holds no return policy, so there is no window to "
+               "learn a response from; load the return_policy feed")
+
+    shown = figures.empty_figure(message).layout.annotations[0].text
+
+    lines = shown.split("<br>")
+    assert len(lines) > 1 and max(map(len, lines)) <= figures.EMPTY_LINE_CHARS
+    assert " ".join(lines) == message

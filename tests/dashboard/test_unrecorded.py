@@ -133,3 +133,14 @@ def test_sku_rankings_of_a_source_without_vendors_have_no_vendor_column(
     _, outliers, *_ = products.update_outliers(ALL, products.EMPTY_DRILL)
 
     assert "Vendor" not in table_header(outliers) and "SKU" in table_header(outliers)
+
+
+def test_the_policy_lab_without_a_return_policy_says_why_once_and_no_view_is_blank(
+        retail_app: str) -> None:
+    banner, waterfall, estimates, table, tornado, _ = page("policy").update_policy(
+        30, 0, 0, 0, [], None, None, [])
+
+    assert "no return policy" in text(banner)
+    assert "Nothing to simulate" in text(table)
+    for figure in (waterfall, estimates, tornado):
+        assert figure.layout.annotations[0].text.startswith("Nothing to simulate")
