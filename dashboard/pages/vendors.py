@@ -13,7 +13,7 @@ import dash_bootstrap_components as dbc
 import polars as pl
 from dash import MATCH, Input, Output, State, callback_context, dcc, html
 
-from dashboard import data
+from dashboard import data, figures
 from dashboard.callbacks import callback
 from dashboard.components import (
     Col,
@@ -221,7 +221,7 @@ def update_vendor(vendor_id: str | None) -> tuple[Any, ...]:
     """One vendor's scorecard, its monthly trend, its SKUs and what its customers wrote."""
     if not vendor_id:
         empty = notice("Pick a vendor.")
-        return empty, {}, empty, empty
+        return empty, figures.empty_figure("Pick a vendor"), empty, empty
     tables = vendor_tables(vendor_id)
     row = tables["vendors_scorecard"].sort("order_lines", descending=True).row(0, named=True)
     change = row["change_date"]

@@ -813,3 +813,10 @@ def test_quality_page_shows_the_source_folder_not_its_server_path(
 
     assert str(small_shop_dir.parent) not in text(runs)
     assert "no_scans_shop" in text(runs)  # the folder the run read, by name
+
+
+def test_the_vendor_trend_says_to_pick_a_vendor_instead_of_drawing_empty_axes(
+        app: dash.Dash) -> None:
+    _, trend, *_ = page("vendors").update_vendor(None)
+
+    assert trend.layout.annotations[0].text == "Pick a vendor"
