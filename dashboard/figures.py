@@ -497,21 +497,23 @@ def make_npr_trend_figure(periods: pl.DataFrame, colours: dict[str, str], period
 
 
 def make_npr_heatmap_figure(pairs: pl.DataFrame) -> go.Figure:
-    """NPR rate per carrier (rows) and region (columns, named by `region_label`)."""
+    """NPR rate per region (rows, named by `region_label`) and carrier (columns): the region
+    names read level down the side, where across the bottom they had to be turned and ran
+    into one another."""
     if pairs.is_empty():
         return empty_figure("No pickup attempts for the current filters")
     carriers = sorted(pairs["carrier"].unique().to_list())
     regions = sorted(pairs["region_label"].unique().to_list())
     cell = {(r["carrier"], r["region_label"]): r for r in pairs.iter_rows(named=True)}
-    z = [[cell[(c, g)]["npr_rate"] if (c, g) in cell else None for g in regions]
-         for c in carriers]
-    text = [[f"{cell[(c, g)]['attempts']:,} attempts" if (c, g) in cell else "" for g in regions]
-            for c in carriers]
-    fig = go.Figure(go.Heatmap(z=z, x=regions, y=carriers, text=text, colorscale="YlOrRd",
+    z = [[cell[(c, g)]["npr_rate"] if (c, g) in cell else None for c in carriers]
+         for g in regions]
+    text = [[f"{cell[(c, g)]['attempts']:,} attempts" if (c, g) in cell else "" for c in carriers]
+            for g in regions]
+    fig = go.Figure(go.Heatmap(z=z, x=carriers, y=regions, text=text, colorscale="YlOrRd",
                                zmin=0, colorbar={"tickformat": ".0%"},
-                               hovertemplate="%{y} in %{x}: %{z:.1%} (%{text})<extra></extra>"))
+                               hovertemplate="%{x} in %{y}: %{z:.1%} (%{text})<extra></extra>"))
     fig.update_xaxes(type="category")
-    fig.update_yaxes(type="category")
+    fig.update_yaxes(type="category", autorange="reversed", tickfont={"size": 11})
     return _style(fig)
 
 

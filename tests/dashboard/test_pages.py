@@ -605,7 +605,7 @@ def test_the_npr_heatmap_names_each_region_beside_its_code(
         app: dash.Dash, shop: dict[str, pl.DataFrame]) -> None:
     _, heatmap, *_ = page("carriers").update_charts(ALL, None)
 
-    assert region_codes(heatmap.data[0].x) == set(shop["carrier_scans"]["region"].unique())
+    assert region_codes(heatmap.data[0].y) == set(shop["carrier_scans"]["region"].unique())
 
 
 def test_the_region_filter_offers_each_region_by_name_in_the_names_order(
@@ -739,7 +739,7 @@ def test_the_carrier_chosen_drives_every_chart_and_the_per_carrier_table(
     _, heatmap, reasons, weekday = carriers.update_charts(ALL, chosen)
     attempts, times, table = carriers.update_times(ALL, chosen, "pickup_tat_days")
 
-    assert list(heatmap.data[0].y) == [chosen]
+    assert list(heatmap.data[0].x) == [chosen]
     assert region_codes(x for t in reasons.data for x in t.x) == regions
     assert {t.name for t in weekday.data} == {t.name for t in times.data} == {chosen}
     assert {x for t in attempts.data for x in t.x} == {chosen}
