@@ -229,8 +229,12 @@ def scorecard(daily: pl.DataFrame, returns: pl.DataFrame, reviews: pl.DataFrame,
             "change_date": change_date,
             "flagged": bool(rose_above or above_all_along),
         })
-    scored = totals.join(pl.DataFrame(rows, schema_overrides={"change_date": pl.Date,
-                                                              "category_defect_rate": pl.Float64}),
+    # typed, not inferred: where no vendor has a change point these columns are all empty,
+    # and an untyped empty column cannot be published (Online Retail II's one vendor a category)
+    optional = {"change_date": pl.Date} | dict.fromkeys(
+        ("category_defect_rate", "change_p_value", "change_lr", "dispersion",
+         "rate_before_change", "rate_after_change", "p_after_change"), pl.Float64)
+    scored = totals.join(pl.DataFrame(rows, schema_overrides=optional),
                          on=["vendor_id", "category"], how="left")
     low, high = wilson_interval(scored["defect_lines"].to_numpy(), scored["order_lines"].to_numpy())
     scored = scored.with_columns(

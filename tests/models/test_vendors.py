@@ -94,6 +94,16 @@ def test_vendor_whose_defects_rose_is_flagged_with_its_change_date():
     assert abs((flagged["change_date"][0] - (START + timedelta(days=400))).days) <= 14
 
 
+def test_vendors_without_any_change_point_still_have_typed_change_columns():
+    lines, events = _shop({"V1": (0.0, 0.0, None, 30), "V2": (0.0, 0.0, None, 30)}, days=60)
+    returns, reviews = _summary_inputs(events)
+
+    card = scorecard(daily_counts(lines, returns), returns, reviews)
+
+    assert card["change_p_value"].null_count() == card.height
+    assert pl.Null not in card.schema.dtypes()
+
+
 def test_small_vendor_with_a_few_unlucky_returns_is_not_flagged():
     lines, events = _shop({"V1": (0.10, 0.10, None, 0.05),  # ~28 lines, a few defects
                            **{f"V{i}": (0.03, 0.03, None, 30) for i in range(2, 12)}})
