@@ -102,15 +102,20 @@ def published() -> dict[str, Any] | None:
     return data.load(read.vendors.publication)
 
 
+def _percent(column: str) -> pl.Expr:
+    """A rate in percent to one decimal, never -0.0 (a rounding error below zero)."""
+    rounded = (pl.col(column) * 100).round(1)
+    return pl.when(rounded == 0).then(pl.lit(0.0)).otherwise(rounded)
+
+
 def _interval() -> pl.Expr:
     """'low–high%' of a defect-rate interval, for a table cell."""
-    return pl.format("{}–{}%", (pl.col("defect_rate_low") * 100).round(1),
-                     (pl.col("defect_rate_high") * 100).round(1))
+    return pl.format("{}–{}%", _percent("defect_rate_low"), _percent("defect_rate_high"))
 
 
-def _rate_with_interval() -> pl.Expr:
+def rate_with_interval() -> pl.Expr:
     """'rate% (low–high%)', for a table cell."""
-    return pl.format("{}% ({})", (pl.col("defect_rate") * 100).round(1), _interval())
+    return pl.format("{}% ({})", _percent("defect_rate"), _interval())
 
 
 def ranking() -> pl.DataFrame:
@@ -120,7 +125,7 @@ def ranking() -> pl.DataFrame:
         return published
     return published.with_columns(
         vendor_label=pl.format("{} ({})", pl.col("vendor_name"), pl.col("vendor_id")),
-        defect_interval=_interval(), defect_label=_rate_with_interval(),
+        defect_interval=_interval(), defect_label=rate_with_interval(),
         flag=pl.when(~pl.col("flagged")).then(pl.lit("no"))
         .when(pl.col("change_date").is_null()).then(pl.lit("whole period"))
         .otherwise(pl.format("since {}", pl.col("change_date"))))
@@ -155,6 +160,19 @@ def comments(vendor_id: str | None) -> pl.DataFrame:
 TABLES = {"ranking": lambda _v: ranking(), "skus": skus, "comments": comments}
 
 
+def unrankable_reason() -> str | None:
+    """Why the loaded source allows no vendor ranking, if it does not: it names no vendors,
+    or it records nothing a defect could be told from (no reason, comment or inspection)."""
+    if data.source_defaults("products.vendor_id"):
+        return ("The loaded source names no vendors (every product carries the same "
+                "placeholder), so there is no vendor to rank or to send evidence to.")
+    if all(data.source_lacks("returns", field)
+           for field in ("reason_code", "reason_text", "condition")):
+        return ("The loaded source records no return reasons, comments or inspection results, "
+                "so no return can be told to be a defect: defect rates are not recorded.")
+    return None
+
+
 @callback(
     Output("vendors-notes", "children"),
     Output("vendors-kpis", "children"),
@@ -168,6 +186,10 @@ TABLES = {"ranking": lambda _v: ranking(), "skus": skus, "comments": comments}
 def update_ranking(_state: Any, clicked: dict[str, Any] | None,
                    current: str | None) -> tuple[Any, ...]:
     """The ranking, the headline numbers and the vendor picker (a click in the ranking picks)."""
+    unrankable = unrankable_reason()
+    if unrankable:  # placeholders at 0.0 % would read as vendors without defects
+        message = notice(unrankable, "warning")
+        return message, None, message, [], None
     publication = published()
     if publication is None:
         message = notice("No vendor scores have been published for this warehouse yet: run "
@@ -220,8 +242,10 @@ def update_ranking(_state: Any, clicked: dict[str, Any] | None,
 def update_vendor(vendor_id: str | None) -> tuple[Any, ...]:
     """One vendor's scorecard, its monthly trend, its SKUs and what its customers wrote."""
     if not vendor_id:
-        empty = notice("Pick a vendor.")
-        return empty, figures.empty_figure("Pick a vendor"), empty, empty
+        why = "Pick a vendor" if published() is not None and not unrankable_reason() \
+            else "No vendor to show: see the message above"
+        empty = notice(f"{why}.")
+        return empty, figures.empty_figure(why), empty, empty
     tables = vendor_tables(vendor_id)
     row = tables["vendors_scorecard"].sort("order_lines", descending=True).row(0, named=True)
     change = row["change_date"]

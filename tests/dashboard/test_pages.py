@@ -815,8 +815,17 @@ def test_quality_page_shows_the_source_folder_not_its_server_path(
     assert "no_scans_shop" in text(runs)  # the folder the run read, by name
 
 
-def test_the_vendor_trend_says_to_pick_a_vendor_instead_of_drawing_empty_axes(
+def test_the_vendor_trend_before_any_scores_points_to_the_message_not_to_empty_axes(
         app: dash.Dash) -> None:
     _, trend, *_ = page("vendors").update_vendor(None)
 
-    assert trend.layout.annotations[0].text == "Pick a vendor"
+    assert trend.layout.annotations[0].text == "No vendor to show: see the message above"
+
+
+def test_a_defect_rate_label_never_shows_minus_zero(app: dash.Dash) -> None:
+    rates = pl.DataFrame({"defect_rate": [0.0], "defect_rate_low": [-1e-18],
+                          "defect_rate_high": [0.0]})
+
+    label = rates.select(page("vendors").rate_with_interval()).item()
+
+    assert label == "0.0% (0.0–0.0%)"

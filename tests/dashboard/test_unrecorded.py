@@ -144,3 +144,16 @@ def test_the_policy_lab_without_a_return_policy_says_why_once_and_no_view_is_bla
     assert "Nothing to simulate" in text(table)
     for figure in (waterfall, estimates, tornado):
         assert figure.layout.annotations[0].text.startswith("Nothing to simulate")
+
+
+def test_vendors_of_a_source_without_vendors_say_so_instead_of_ranking_placeholders(
+        retail_app: str) -> None:
+    vendors = page("vendors")
+
+    notes, kpis, ranking, options, chosen = vendors.update_ranking(ALL, None, None)
+    detail, trend, *_ = vendors.update_vendor(chosen)
+
+    assert "names no vendors" in text(notes) and "names no vendors" in text(ranking)
+    assert kpis is None and options == [] and chosen is None
+    assert "see the message above" in text(detail)
+    assert "0.0%" not in text(ranking)
