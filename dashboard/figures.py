@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import polars as pl
 
+from models.feature_names import FEATURE_LABELS
 from warehouse.contract import code_label
 
 PALETTE = ("#2563eb", "#f97316", "#10b981", "#e11d48", "#8b5cf6", "#0891b2", "#ca8a04",
@@ -712,12 +713,13 @@ def make_importance_figure(importances: pl.DataFrame, top: int = 15) -> go.Figur
     if importances.is_empty():
         return empty_figure("No model trained yet")
     shown = importances.sort("importance", descending=True).head(top).reverse()
-    fig = go.Figure(go.Bar(x=shown["importance"].to_list(), y=shown["feature"].to_list(),
+    names = [FEATURE_LABELS.get(f, f) for f in shown["feature"]]
+    fig = go.Figure(go.Bar(x=shown["importance"].to_list(), y=names,
                            orientation="h", marker_color=PALETTE[0],
                            error_x={"array": shown["importance_std"].to_list()},
                            hovertemplate="%{y}: ROC-AUC −%{x:.4f}<extra></extra>"))
     fig.update_xaxes(title="drop in test ROC-AUC when shuffled")
-    return _style(fig, showlegend=False, margin={"l": 200})
+    return _style(fig, showlegend=False, margin={"l": 290})
 
 
 def make_reserve_figure(reserve: pl.DataFrame) -> go.Figure:

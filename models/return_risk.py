@@ -41,24 +41,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from models.encoding import CategoryCodes
+from models.feature_names import CATEGORICAL, FEATURES, NUMERIC
 
-CATEGORICAL = ("category", "size", "channel", "payment_method", "ship_region", "vendor_id")
-NUMERIC = (
-    "quantity", "unit_price", "net_value", "discount_depth", "price_vs_category",
-    "promised_days", "order_lines", "order_units", "order_value", "bracket_sizes",
-    "cust_prior_orders", "cust_prior_lines", "cust_prior_units", "cust_prior_value_cents",
-    "cust_prior_returns", "cust_prior_return_units", "cust_prior_size_returns",
-    "cust_prior_defect_returns", "cust_prior_rto", "cust_prior_bad_condition",
-    "cust_return_rate", "cust_tenure_days", "cust_days_since_last_order",
-    "cust_days_since_last_return",
-    "prod_prior_lines", "prod_prior_returns", "prod_return_rate", "prod_small_share",
-    "prod_large_share", "prod_defect_share",
-    "sku_prior_lines", "sku_prior_returns", "sku_return_rate",
-    "vendor_lines_30d", "vendor_return_rate_30d", "vendor_defect_rate_30d",
-    "vendor_defect_rate",
-    "delivery_days", "delivery_late_days",
-)
-FEATURES = CATEGORICAL + NUMERIC
 HORIZON_GRACE_DAYS = 14  # delivery later than promised, and requests on the last window day
 FALLBACK_HORIZON_QUANTILE = 0.8  # sources without a return policy: the lag most returns beat
 RATE_PRIOR_LINES = 5.0  # pseudo-lines that keep rates of short histories small

@@ -272,3 +272,12 @@ def test_a_long_empty_message_is_wrapped_to_fit_a_half_page_card() -> None:
     lines = shown.split("<br>")
     assert len(lines) > 1 and max(map(len, lines)) <= figures.EMPTY_LINE_CHARS
     assert " ".join(lines) == message
+
+
+def test_importances_name_each_feature_in_words() -> None:
+    importances = pl.DataFrame({"feature": ["cust_prior_lines", "order_lines"],
+                                "importance": [0.02, 0.06], "importance_std": [0.001, 0.002]})
+
+    fig = figures.make_importance_figure(importances)
+
+    assert list(fig.data[0].y) == ["Customer's earlier order lines", "Lines in the order"]

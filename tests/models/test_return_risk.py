@@ -205,3 +205,9 @@ def test_importances_sample_common_returns_at_half_the_lines() -> None:
     rows = pl.DataFrame({"label": [1] * 600 + [0] * 400})
     sample = return_risk.balanced_sample(rows, 100, seed=1)
     assert sample["label"].sum() == 50 and sample.height == 100
+
+
+def test_every_feature_has_words_for_the_risk_page() -> None:
+    from models.feature_names import FEATURE_LABELS
+
+    assert set(FEATURE_LABELS) == set(return_risk.FEATURES)
