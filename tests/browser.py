@@ -45,6 +45,15 @@ def text_under_modebar(driver: Any) -> list[str]:
     return driver.execute_script(_UNDER_MODEBAR)
 
 
+def tables_wider_than_their_cards(driver: Any) -> list[str]:
+    """The ids of the cards whose table is wider than the card shows (a column scrolled out
+    of sight)."""
+    return driver.execute_script("""
+        return Array.from(document.querySelectorAll('.frame-table'))
+            .filter(t => t.scrollWidth > t.clientWidth + 1)
+            .map(t => (t.closest('[id]') || t).id);""")
+
+
 def headless_chromium() -> Options:
     """Chrome options: the system Chromium, headless, fit for CI containers."""
     options = Options()

@@ -45,7 +45,8 @@ METRIC_COLUMNS = (Col("model_name", "Model"), Col("roc_auc", "ROC-AUC", "score")
 QUEUE_COLUMNS = (Col("rank", "Rank", "int"), Col("customer_id", "Customer"),
                  Col("score", "Abuse score", "num"), Col("kinds", "Suspected", "codes"),
                  Col("reasons", "Why", "wrap"))
-SKU_COLUMNS = (Col("sku", "SKU"), Col("product_name", "Product"), Col("category", "Category"),
+SKU_COLUMNS = (Col("sku", "SKU"), Col("product_name", "Product", "wrap"),
+               Col("category", "Category", "wrap"),
                Col("open_lines", "Open lines", "int"),
                Col("mean_p_return", "Mean return probability", "pct"),
                Col("expected_units", "Units expected back", "num"),

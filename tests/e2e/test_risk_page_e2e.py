@@ -12,7 +12,7 @@ from dash.testing.wait import until
 
 from dashboard.app import create_app
 from dashboard.components import format_value
-from tests.browser import allow_downloads, downloaded
+from tests.browser import allow_downloads, downloaded, tables_wider_than_their_cards
 from warehouse import read
 from warehouse.engine import reader_engine
 
@@ -57,6 +57,7 @@ def test_risk_002_the_model_card_queue_and_exports_show_what_training_published(
     height = dash_duo.driver.execute_script("return document.body.scrollHeight")
     dash_duo.driver.set_window_size(1440, min(max(height, 900), 6000))
     dash_duo.driver.save_screenshot(str(artifacts / "page-risk-trained.png"))
+    assert tables_wider_than_their_cards(dash_duo.driver) == []
     dash_duo.driver.set_window_size(1440, 900)
 
     button = dash_duo.find_element('[id*="risk-export-button"][id*="skus"]')
