@@ -50,7 +50,7 @@ PERIODS_SHOWN = 0.8  # the share of a panel's periods with attempts that should 
 # The z of what the flag speaks of sits beside the flag, where the eye is; the CSV keeps both
 # windows' z.
 SCORECARD_COLUMNS = (
-    Col("carrier", "Carrier"), Col("region_label", "Region"), Col("flag", "Flag"),
+    Col("carrier", "Carrier"), Col("region_label", "Region", "wrap"), Col("flag", "Flag"),
     Col("flag_z", "z", "z"),
     Col("attempts", "Attempts", "int"), Col("npr_rate", "NPR", "pct"),
     Col("first_attempt_npr", "1st-attempt NPR", "pct"),

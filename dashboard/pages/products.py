@@ -115,12 +115,10 @@ def layout(**query: Any) -> html.Div:
         ]),
         table_card("products", "outliers", "SKUs returned more than their category explains",
                    "shrunk towards the category (beta-binomial), ranked by how surely"),
-        dbc.Row([
-            dbc.Col(table_card("products", "defect-skus", "Defect-reason ranking: SKUs",
-                               "defective or not as described, vs category"), lg=7),
-            dbc.Col(table_card("products", "defect-vendors", "Defect-reason ranking: vendors"),
-                    lg=5),
-        ]),
+        # one above the other: side by side, their last columns were cut off at 1440 px
+        table_card("products", "defect-skus", "Defect-reason ranking: SKUs",
+                   "defective or not as described, vs category"),
+        table_card("products", "defect-vendors", "Defect-reason ranking: vendors"),
         table_card("products", "cohorts", "Order cohorts of the selection",
                    "recent cohorts are still collecting returns"),
         table_card("products", "feedback", "What customers said",

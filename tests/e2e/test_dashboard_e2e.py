@@ -13,7 +13,14 @@ from dash.testing.wait import until
 
 from dashboard.app import create_app
 from dashboard.components import format_value
-from tests.browser import PAGES, allow_downloads, downloaded, pick_sku, text_under_modebar
+from tests.browser import (
+    PAGES,
+    allow_downloads,
+    downloaded,
+    pick_sku,
+    tables_wider_than_their_cards,
+    text_under_modebar,
+)
 from tests.shop_reference import returns_enriched
 
 pytestmark = pytest.mark.e2e
@@ -29,9 +36,9 @@ def _settled(dash_duo: Any) -> None:
 
 def _screenshot(dash_duo: Any, artifacts: Path, name: str) -> None:
     height = dash_duo.driver.execute_script("return document.body.scrollHeight")
-    dash_duo.driver.set_window_size(1400, min(max(height, 1000), 6000))
+    dash_duo.driver.set_window_size(1440, min(max(height, 900), 6000))
     dash_duo.driver.save_screenshot(str(artifacts / f"{name}.png"))
-    dash_duo.driver.set_window_size(1400, 1000)
+    dash_duo.driver.set_window_size(1440, 900)
 
 
 def _click(dash_duo: Any, element: Any) -> None:
@@ -49,6 +56,7 @@ def _graph_y(dash_duo: Any, graph_id: str) -> list[float]:
 def test_e2e_001_every_page_renders_without_console_errors(
         dash_duo: Any, warehouse_url: str, artifacts: Path, path: str) -> None:
     dash_duo.start_server(create_app(warehouse_url))
+    dash_duo.driver.set_window_size(1440, 900)  # the width the pages are made for
     dash_duo.wait_for_page(url=dash_duo.server_url + path)
 
     dash_duo.wait_for_element(PAGES[path], timeout=30)
@@ -57,6 +65,7 @@ def test_e2e_001_every_page_renders_without_console_errors(
     _screenshot(dash_duo, artifacts, f"page-{path.strip('/') or 'overview'}")
     assert dash_duo.get_logs() == []
     assert text_under_modebar(dash_duo.driver) == []
+    assert tables_wider_than_their_cards(dash_duo.driver) == []
 
 
 def test_e2e_002_a_filter_changes_the_figures_and_the_url(
