@@ -144,11 +144,7 @@ def derive(func: Callable[..., T], *args: Any) -> T:
 
 def source_lacks(feed: str, field: str | None = None) -> bool:
     """Whether the loaded source has no rows of `feed` (or no value of `feed.field`)."""
-    rows = load(read.quality.data_coverage).filter(pl.col("feed") == feed)
-    if field:
-        rows = rows.filter(pl.col("field") == field)
-    column = "rows_with_value" if field else "rows_loaded"
-    return rows.is_empty() or not rows[column].max()
+    return read.quality.lacks(load(read.quality.data_coverage), feed, field)
 
 
 @dataclass(frozen=True)
@@ -186,7 +182,7 @@ def unrecorded_cost_parts() -> list[str]:
 def source_defaults(field: str) -> bool:
     """Whether the source's adapter filled `field` ('products.vendor_id') with one placeholder
     for every row because the source has no such thing (no vendors, no sizes)."""
-    return f"default:{field}" in load(read.quality.source_notes)["note"].to_list()
+    return read.quality.defaulted(load(read.quality.source_notes), field)
 
 
 def with_region_names(frame: pl.DataFrame, column: str = "region") -> pl.DataFrame:

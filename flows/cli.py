@@ -631,6 +631,7 @@ def vendors(
 ) -> None:
     """Vendor quality: defect rates against the category, flags and change dates; evidence packs."""
     from models.evidence import evidence_pack
+    from models.vendors import DEFECT_EVIDENCE, unrankable_reason
     from warehouse import read
     from warehouse.engine import reader_engine, warehouse_exists
 
@@ -639,6 +640,17 @@ def vendors(
         raise _fail(f"no warehouse at {url}", "run `returnlens pipeline --source DIR` first")
     if pack is not None and out is None:
         raise _fail("--pack needs --out FILE", "e.g. returnlens vendors --pack V042 --out v.html")
+    with reader_engine(url).connect() as conn:
+        coverage = read.quality.data_coverage(conn)
+        unrankable = unrankable_reason(
+            read.quality.defaulted(read.quality.source_notes(conn), "products.vendor_id"),
+            not all(read.quality.lacks(coverage, "returns", f) for f in DEFECT_EVIDENCE))
+    if unrankable:  # a ranking of placeholders at 0.0 % would read as vendors without defects
+        if as_json:
+            sys.stdout.write("[]\n")
+        else:
+            console.print(f"nothing to score: {unrankable}")
+        return
     _vendor_outputs_current(url, refresh)
     with reader_engine(url).connect() as conn:
         if pack is not None and out is not None:

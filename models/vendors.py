@@ -178,6 +178,23 @@ def _bb_sf(k: float, n: float, a: float, b: float) -> float:
     return float(stats.betabinom.sf(int(k) - 1, int(n), a, b))
 
 
+# what a defect can be told by: a reason, a comment, an inspection result
+DEFECT_EVIDENCE = ("reason_code", "reason_text", "condition")
+
+
+def unrankable_reason(placeholder_vendors: bool, defect_evidence: bool) -> str | None:
+    """Why no vendor can be ranked, if none can: the source names no vendors (every product
+    carries one placeholder), or records nothing a defect could be told by. A ranking then
+    shows placeholders, or defect rates of 0.0 % that mean 'not recorded'."""
+    if placeholder_vendors:
+        return ("The loaded source names no vendors (every product carries the same "
+                "placeholder), so there is no vendor to rank or to send evidence to.")
+    if not defect_evidence:
+        return ("The loaded source records no return reasons, comments or inspection results, "
+                "so no return can be told to be a defect: defect rates are not recorded.")
+    return None
+
+
 def scorecard(daily: pl.DataFrame, returns: pl.DataFrame, reviews: pl.DataFrame,
               alpha: float = ALPHA) -> pl.DataFrame:
     """One row per vendor and category: defect rate against the category with an interval,

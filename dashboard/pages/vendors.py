@@ -30,6 +30,7 @@ from dashboard.components import (
     send_csv,
     table_card,
 )
+from models import vendors as vendor_model
 from models.evidence import CAUSE_LABELS, evidence_pack, trend_figure
 from warehouse import read
 from warehouse.contract import CODE_LABELS
@@ -161,16 +162,11 @@ TABLES = {"ranking": lambda _v: ranking(), "skus": skus, "comments": comments}
 
 
 def unrankable_reason() -> str | None:
-    """Why the loaded source allows no vendor ranking, if it does not: it names no vendors,
-    or it records nothing a defect could be told from (no reason, comment or inspection)."""
-    if data.source_defaults("products.vendor_id"):
-        return ("The loaded source names no vendors (every product carries the same "
-                "placeholder), so there is no vendor to rank or to send evidence to.")
-    if all(data.source_lacks("returns", field)
-           for field in ("reason_code", "reason_text", "condition")):
-        return ("The loaded source records no return reasons, comments or inspection results, "
-                "so no return can be told to be a defect: defect rates are not recorded.")
-    return None
+    """Why the loaded source allows no vendor ranking, if it does not (vendors.unrankable_
+    reason)."""
+    return vendor_model.unrankable_reason(
+        data.source_defaults("products.vendor_id"),
+        not all(data.source_lacks("returns", f) for f in vendor_model.DEFECT_EVIDENCE))
 
 
 @callback(

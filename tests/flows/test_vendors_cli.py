@@ -85,3 +85,14 @@ def test_postgresql_publishes_the_same_vendor_scores_as_duckdb(postgres_url, sho
     with reader_engine(vendor_warehouse).connect() as conn:
         on_duckdb = read.vendors.scorecard(conn).select(cols).sort("vendor_id", "category")
     assert on_postgres.equals(on_duckdb)
+
+
+def test_vendors_of_a_source_without_vendors_says_so_and_publishes_nothing(retail_warehouse):
+    url, _ = retail_warehouse
+
+    result = runner.invoke(app, ["vendors", "--db", url])
+
+    assert result.exit_code == 0, result.output
+    assert "names no vendors" in result.output and "Unknown vendor" not in result.output
+    with reader_engine(url).connect() as conn:
+        assert derived.latest_output(conn, read.vendors.OUTPUT) is None

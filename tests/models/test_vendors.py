@@ -156,3 +156,11 @@ def test_representative_comments_put_those_read_as_defects_first():
                                    "low_rating": pl.Boolean})
     shown = representative_comments(returns, reviews)
     assert shown["text"].to_list()[0] == "stopped working after two days, faulty"
+
+
+def test_no_vendor_is_ranked_without_vendors_or_without_anything_to_tell_a_defect_by():
+    from models.vendors import unrankable_reason
+
+    assert "names no vendors" in unrankable_reason(True, True)
+    assert "defect rates are not recorded" in unrankable_reason(False, False)
+    assert unrankable_reason(False, True) is None

@@ -131,3 +131,18 @@ def recent_files(conn: Connection, runs: int = 5) -> pl.DataFrame:
         ORDER BY l.started_at DESC, f.feed, f.file_name
     """, {"runs": runs})
 
+
+
+def lacks(coverage: pl.DataFrame, feed: str, field: str | None = None) -> bool:
+    """Whether `coverage` (data_coverage) shows no rows of `feed`, or no value of its `field`."""
+    rows = coverage.filter(pl.col("feed") == feed)
+    if field:
+        rows = rows.filter(pl.col("field") == field)
+    column = "rows_with_value" if field else "rows_loaded"
+    return rows.is_empty() or not rows[column].max()
+
+
+def defaulted(notes: pl.DataFrame, field: str) -> bool:
+    """Whether `notes` (source_notes) say the adapter filled `field` ('products.vendor_id')
+    with one placeholder for every row, the source having no such thing."""
+    return f"default:{field}" in notes["note"].to_list()
