@@ -42,7 +42,11 @@ def _settled(dash_duo: Any) -> None:
 
 
 def _value(dash_duo: Any, card: str) -> str:
-    return dash_duo.find_element(f"#policy-kpi-{card} .kpi-value").text
+    """A KPI's text, read in one step: found and read apart, a card re-rendered in between
+    raised StaleElementReferenceException ('' while the card is being replaced)."""
+    return dash_duo.driver.execute_script(
+        "const e = document.querySelector(arguments[0]); return e ? e.innerText : '';",
+        f"#policy-kpi-{card} .kpi-value")
 
 
 def _units(text: str) -> int:
