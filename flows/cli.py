@@ -631,7 +631,7 @@ def vendors(
 ) -> None:
     """Vendor quality: defect rates against the category, flags and change dates; evidence packs."""
     from models.evidence import evidence_pack
-    from models.vendors import DEFECT_EVIDENCE, unrankable_reason
+    from models.vendors import unrankable_reason
     from warehouse import read
     from warehouse.engine import reader_engine, warehouse_exists
 
@@ -641,10 +641,8 @@ def vendors(
     if pack is not None and out is None:
         raise _fail("--pack needs --out FILE", "e.g. returnlens vendors --pack V042 --out v.html")
     with reader_engine(url).connect() as conn:
-        coverage = read.quality.data_coverage(conn)
-        unrankable = unrankable_reason(
-            read.quality.defaulted(read.quality.source_notes(conn), "products.vendor_id"),
-            not all(read.quality.lacks(coverage, "returns", f) for f in DEFECT_EVIDENCE))
+        unrankable = unrankable_reason(read.quality.source_notes(conn),
+                                       read.quality.data_coverage(conn))
     if unrankable:  # a ranking of placeholders at 0.0 % would read as vendors without defects
         if as_json:
             sys.stdout.write("[]\n")

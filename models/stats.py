@@ -265,7 +265,7 @@ def npr_scorecard(weekly: pl.DataFrame, window_weeks: int = 6, baseline_weeks: i
     z = np.where((n_w >= min_attempts) & (n_b >= min_attempts), z, np.nan)
     rows = np.arange(shape[0])
     judged = ~np.isnan(z).all(axis=1) if len(ends) else np.zeros(shape[0], dtype=bool)
-    worst = np.where(judged, np.nanargmax(np.where(np.isnan(z), -np.inf, z), axis=1)
+    worst = np.where(judged, np.argmax(np.where(np.isnan(z), -np.inf, z), axis=1)
                      if len(ends) else 0, 0)
     recent = len(ends) - 1
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -34,6 +34,7 @@ from sqlalchemy.engine import Connection
 from models.stats import beta_prior, wilson_interval
 from models.text_cause import VENDOR_DEFECT_CAUSES, classify, reconcile
 from warehouse.contract import DEFECT_REASONS
+from warehouse.read import quality as quality_reads
 from warehouse.read import vendors as vendor_reads
 
 ALPHA = 0.01
@@ -182,14 +183,15 @@ def _bb_sf(k: float, n: float, a: float, b: float) -> float:
 DEFECT_EVIDENCE = ("reason_code", "reason_text", "condition")
 
 
-def unrankable_reason(placeholder_vendors: bool, defect_evidence: bool) -> str | None:
-    """Why no vendor can be ranked, if none can: the source names no vendors (every product
-    carries one placeholder), or records nothing a defect could be told by. A ranking then
-    shows placeholders, or defect rates of 0.0 % that mean 'not recorded'."""
-    if placeholder_vendors:
+def unrankable_reason(source_notes: pl.DataFrame, coverage: pl.DataFrame) -> str | None:
+    """Why no vendor can be ranked, if none can, from the warehouse's source notes and data
+    coverage (warehouse.read.quality): the source names no vendors (every product carries one
+    placeholder), or records nothing a defect could be told by. A ranking then shows
+    placeholders, or defect rates of 0.0 % that mean 'not recorded'."""
+    if quality_reads.defaulted(source_notes, "products.vendor_id"):
         return ("The loaded source names no vendors (every product carries the same "
                 "placeholder), so there is no vendor to rank or to send evidence to.")
-    if not defect_evidence:
+    if all(quality_reads.lacks(coverage, "returns", field) for field in DEFECT_EVIDENCE):
         return ("The loaded source records no return reasons, comments or inspection results, "
                 "so no return can be told to be a defect: defect rates are not recorded.")
     return None

@@ -164,9 +164,8 @@ TABLES = {"ranking": lambda _v: ranking(), "skus": skus, "comments": comments}
 def unrankable_reason() -> str | None:
     """Why the loaded source allows no vendor ranking, if it does not (vendors.unrankable_
     reason)."""
-    return vendor_model.unrankable_reason(
-        data.source_defaults("products.vendor_id"),
-        not all(data.source_lacks("returns", f) for f in vendor_model.DEFECT_EVIDENCE))
+    return vendor_model.unrankable_reason(data.load(read.quality.source_notes),
+                                          data.load(read.quality.data_coverage))
 
 
 @callback(

@@ -161,6 +161,14 @@ def test_representative_comments_put_those_read_as_defects_first():
 def test_no_vendor_is_ranked_without_vendors_or_without_anything_to_tell_a_defect_by():
     from models.vendors import unrankable_reason
 
-    assert "names no vendors" in unrankable_reason(True, True)
-    assert "defect rates are not recorded" in unrankable_reason(False, False)
-    assert unrankable_reason(False, True) is None
+    def coverage(with_value: int) -> pl.DataFrame:
+        return pl.DataFrame({"feed": ["returns"] * 3,
+                             "field": ["reason_code", "reason_text", "condition"],
+                             "rows_loaded": [10] * 3, "rows_with_value": [with_value] * 3})
+
+    placeholder = pl.DataFrame({"note": ["default:products.vendor_id"]})
+    named = pl.DataFrame({"note": ["currency"]})
+
+    assert "names no vendors" in unrankable_reason(placeholder, coverage(10))
+    assert "defect rates are not recorded" in unrankable_reason(named, coverage(0))
+    assert unrankable_reason(named, coverage(10)) is None
