@@ -88,10 +88,13 @@ def pick_sku(dash_duo: Any, typed: str, sku: str) -> None:
     click = "arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();"
     dash_duo.driver.execute_script(click, dash_duo.find_element("#products-search-dropdown"))
     dash_duo.find_element(".dash-dropdown-search").send_keys(typed)
-    until(lambda: any(o.text.startswith(sku) for o in dash_duo.find_elements(
-        ".dash-dropdown-option")), timeout=20)
-    dash_duo.driver.execute_script(click, next(
-        o for o in dash_duo.find_elements(".dash-dropdown-option") if o.text.startswith(sku)))
+    # options found and read in one script each: found and read apart, an option the
+    # dropdown re-rendered in between raised StaleElementReferenceException
+    option = ("return Array.from(document.querySelectorAll('.dash-dropdown-option'))"
+              ".find(o => o.innerText.startsWith(arguments[0])) || null;")
+    until(lambda: dash_duo.driver.execute_script(option, sku) is not None, timeout=20)
+    dash_duo.driver.execute_script(
+        f"const o = (() => {{ {option} }})(); {click.replace('arguments[0]', 'o')}", sku)
     dash_duo.wait_for_text_to_equal("#products-drill-current", sku, timeout=30)
 
 
