@@ -17,6 +17,7 @@ import json
 import statistics
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import polars as pl
@@ -43,7 +44,8 @@ DEFAULTS: dict[tuple[str, str], Any] = {
 
 
 def filter_states(url: str) -> list[dict[str, Any]]:
-    """A rotation of realistic filter settings: everything, a year, a category, a region."""
+    """A rotation of realistic filter settings: everything, a year, a category, a region, the
+    last 28 days (a range of days: whole months from the monthly marts, the rest daily)."""
     with reader_engine(url).connect() as conn:
         values = read.runs.filter_values(conn)
         bounds = read.runs.data_bounds(conn).row(0, named=True)
@@ -52,8 +54,10 @@ def filter_states(url: str) -> list[dict[str, Any]]:
     first = values.filter(pl.col("filter") == "category")["value"][0]
     region = values.filter(pl.col("filter") == "region")["value"][0]
     empty = {"from": None, "to": None, "category": [], "channel": [], "region": []}
+    days = {"from": f"{last - timedelta(days=27)}", "to": f"{last}"}
     return [empty, {**empty, "from": year_ago}, {**empty, "category": [first]},
-            {**empty, "region": [region]}, {**empty, "from": year_ago, "channel": ["app"]}]
+            {**empty, "region": [region]}, {**empty, "from": year_ago, "channel": ["app"]},
+            {**empty, **days}]
 
 
 def page_callbacks(client: Any, page: str) -> list[dict[str, Any]]:

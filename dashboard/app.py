@@ -20,7 +20,7 @@ from dash import ALL, Input, Output, State, callback_context, dcc, html, no_upda
 from dash._callback import GLOBAL_CALLBACK_LIST, GLOBAL_CALLBACK_MAP
 
 from dashboard import auth, data, serving
-from dashboard.components import filter_bar
+from dashboard.components import date_options, filter_bar
 from dashboard.filters import (
     KEYS,
     SEGMENTS,
@@ -28,10 +28,10 @@ from dashboard.filters import (
     checked_state,
     choice,
     empty_state,
-    month_range,
+    ordered,
     page_query_id,
     parse_query,
-    preset_months,
+    preset_range,
     to_query,
 )
 from warehouse import read
@@ -48,18 +48,16 @@ function(query) {
 """
 
 
-def _months(bounds: pl.DataFrame) -> list[date]:
-    """Every month from the first to the last day with any data."""
+def _days(bounds: pl.DataFrame) -> tuple[date, date] | None:
+    """The first and the last day with any data."""
     if bounds.is_empty():
-        return []
+        return None
     days = [d for d in bounds.row(0) if d is not None]
-    if not days:
-        return []
-    return month_range(min(days), max(days))
+    return (min(days), max(days)) if days else None
 
 
-def _filter_options() -> tuple[list[date], dict[str, list[Any]]]:
-    months = _months(data.load(read.runs.data_bounds))
+def _filter_options() -> tuple[tuple[date, date] | None, dict[str, list[Any]]]:
+    days = _days(data.load(read.runs.data_bounds))
     values = data.load(read.runs.filter_values)
     options: dict[str, list[Any]] = {
         k: values.filter(pl.col("filter") == k)["value"].to_list() for k in SEGMENTS}
@@ -67,7 +65,7 @@ def _filter_options() -> tuple[list[date], dict[str, list[Any]]]:
                                                   schema={"region": pl.String}))
     options["region"] = [{"label": label, "value": code} for code, label in regions.sort(
         "region_label").select("region", "region_label").iter_rows()]  # in the names' order
-    return months, options
+    return days, options
 
 
 def _page_key(page: dict[str, Any]) -> str:
@@ -101,14 +99,14 @@ def _navbar() -> dbc.Navbar:
 
 
 def _layout() -> html.Div:
-    months, values = _filter_options()
+    days, values = _filter_options()
     return html.Div([
         dcc.Location(id="app-location"),
         dcc.Store(id="filters-store"),
         html.Div(id="app-query", hidden=True),
         html.Div(id="app-url-sync", hidden=True),
         _navbar(),
-        html.Div(dbc.Container(filter_bar(months, values), fluid=True), className="filter-bar"),
+        html.Div(dbc.Container(filter_bar(days, values), fluid=True), className="filter-bar"),
         dbc.Container(dash.page_container, fluid=True, class_name="py-3"),
     ])
 
@@ -119,7 +117,8 @@ def _register_callbacks(app: dash.Dash) -> None:
 
     @app.callback(
         [Output(i, "value") for i in filter_ids]
-        + [Output("filters-store", "data"), Output("filter-preset-dropdown", "value")],
+        + [Output("filters-store", "data"), Output("filter-preset-dropdown", "value")]
+        + [Output(f"filter-{k}-dropdown", "options") for k in ("from", "to")],
         Input("app-location", "search"),
         [Input(i, "value") for i in filter_ids],
         Input("filter-reset-button", "n_clicks"),
@@ -130,15 +129,19 @@ def _register_callbacks(app: dash.Dash) -> None:
     )
     def sync_filters(search: str | None, *args: Any) -> list[Any]:
         """URL → filter widgets on load and navigation; widgets → store on every change; a
-        ready-made range → the month widgets. The range shown is the one the months match."""
+        ready-made range → the from and to widgets, which then offer its days beside the
+        months. The range shown is the one the dates match."""
         n = len(filter_ids)
         values, preset, current = args[:n], args[n + 1], args[n + 2]  # args[n]: reset clicks
         options, presets = args[n + 3:2 * n + 3], {o["value"] for o in args[2 * n + 3]}
+        months = [o["value"] for o in options[0] if len(o["value"]) == 7]
         trigger = callback_context.triggered_id
 
         def shown(state: dict[str, Any]) -> list[Any]:
             matching = f"{state['from']}/{state['to']}"
-            return [state[k] for k in KEYS] + [state, matching if matching in presets else None]
+            return [state[k] for k in KEYS] + [
+                state, matching if matching in presets else None,
+                date_options(months, state["from"]), date_options(months, state["to"])]
 
         def from_widgets() -> dict[str, Any]:
             state = checked_state(dict(zip(KEYS, values, strict=True)))
@@ -148,21 +151,19 @@ def _register_callbacks(app: dash.Dash) -> None:
             return shown(empty_state())
         if trigger == "filter-preset-dropdown":
             state = from_widgets()
-            state["from"], state["to"] = preset_months(choice(preset, presets, "range")) \
+            state["from"], state["to"] = preset_range(choice(preset, presets, "range")) \
                 if preset is not None else (None, None)
             return shown(state)
         if trigger in (None, "app-location"):
-            months = {o["value"] for o in options[0]}
             allowed = {k: {o if isinstance(o, str) else o["value"] for o in opts}
                        for k, opts in zip(SEGMENTS, options[2:], strict=True)}
-            state = parse_query(search, months, allowed)
+            state = parse_query(search, set(months), allowed)
             if state == current:
-                return [no_update] * (n + 2)
+                return [no_update] * (n + 4)
             return shown(state)
         state = from_widgets()
-        if state["from"] and state["to"] and state["from"] > state["to"]:
-            state["from"], state["to"] = state["to"], state["from"]
-            return shown(state)
+        if ordered(state) != state:
+            return shown(ordered(state))
         return [no_update] * n + shown(state)[n:]
 
     @app.callback(

@@ -11,7 +11,7 @@ import dash_bootstrap_components as dbc
 import polars as pl
 from dash import dcc, html
 
-from dashboard.filters import range_presets
+from dashboard.filters import month_range, range_presets
 from warehouse.contract import code_label
 
 Kind = Literal["text", "wrap", "int", "money", "pct", "pp", "num", "date", "z", "code",
@@ -96,11 +96,21 @@ def month_label(month: date) -> str:
     return month.strftime("%Y-%m")
 
 
-def filter_bar(months: Sequence[date], values: dict[str, Sequence[Any]]) -> dbc.Row:
-    """The global filters: a ready-made range or a month range, category, channel and region
-    (all kept in the URL; a ready-made range as the months it sets). `values` holds each
-    segment filter's options: values, or {'label', 'value'} dicts where a code has a name."""
-    month_options = [{"label": month_label(m), "value": month_label(m)} for m in months]
+def date_options(months: Sequence[str], chosen: str | None) -> list[dict[str, str]]:
+    """A from or to filter's options: the months with data ('YYYY-MM'), and the day
+    `chosen` when it is one ('YYYY-MM-DD', set by a ready-made range or the URL), in order."""
+    values = sorted({*months, *([chosen] if chosen and len(chosen) > 7 else [])})
+    return [{"label": v, "value": v} for v in values]
+
+
+def filter_bar(days: tuple[date, date] | None, values: dict[str, Sequence[Any]]) -> dbc.Row:
+    """The global filters: a ready-made range (days or months) or a from and to month,
+    category, channel and region (all kept in the URL; a ready-made range as the dates it
+    sets). `days` are the first and last day with data; `values` holds each segment filter's
+    options: values, or {'label', 'value'} dicts where a code has a name."""
+    months = [month_label(m) for m in month_range(*days)] if days else []
+    month_options = date_options(months, None)
+    first, last = days or (None, None)
 
     def multi(name: str, label: str) -> dbc.Col:
         return dbc.Col(dcc.Dropdown(
@@ -108,13 +118,13 @@ def filter_bar(months: Sequence[date], values: dict[str, Sequence[Any]]) -> dbc.
             placeholder=f"All {label}"), md=3, lg=2)
 
     return dbc.Row([
-        dbc.Col(dcc.Dropdown(id="filter-preset-dropdown", options=range_presets(months),
+        dbc.Col(dcc.Dropdown(id="filter-preset-dropdown", options=range_presets(first, last),
                              placeholder="All dates", clearable=True, searchable=False),
                 md=3, lg=2),
         dbc.Col(dcc.Dropdown(id="filter-from-dropdown", options=month_options,
-                             placeholder="From month", clearable=True), md=3, lg=True),
+                             placeholder="From", clearable=True), md=3, lg=True),
         dbc.Col(dcc.Dropdown(id="filter-to-dropdown", options=month_options,
-                             placeholder="To month", clearable=True), md=3, lg=True),
+                             placeholder="To", clearable=True), md=3, lg=True),
         multi("category", "categories"),
         multi("channel", "channels"),
         multi("region", "regions"),

@@ -295,7 +295,7 @@ def make_cost_by_month_figure(costs: pl.DataFrame, currency: str,
     """Cost components per month the returns were requested (credits below zero), net line;
     components the source does not record (`not_recorded`) are left out, not drawn as 0."""
     if costs.is_empty():
-        return empty_figure("No returns requested in the selected months")
+        return empty_figure("No returns requested in the selected dates")
     x = costs["requested_month"].to_list()
     fig = go.Figure()
     hover = f"%{{x|%b %Y}}: {currency} %{{y:,.0f}}"
@@ -317,7 +317,7 @@ def make_cost_by_month_figure(costs: pl.DataFrame, currency: str,
 def make_cost_breakdown_figure(costs: pl.DataFrame, dimension: str, currency: str) -> go.Figure:
     """Net cost in `currency` per value of `dimension`, with cost per return on hover."""
     if costs.is_empty():
-        return empty_figure("No returns requested in the selected months")
+        return empty_figure("No returns requested in the selected dates")
     data = costs.sort("net_cost")
     per_return = (data["net_cost"] / data["returns"]).to_list()
     fig = go.Figure(go.Bar(
@@ -378,7 +378,7 @@ def make_waterfall_figure(totals: dict[str, float], currency: str,
 def make_recovery_figure(by_disposition: pl.DataFrame, currency: str) -> go.Figure:
     """Original value of returned units and the value recovered (`currency`), per disposition."""
     if by_disposition.is_empty():
-        return empty_figure("No returns requested in the selected months")
+        return empty_figure("No returns requested in the selected dates")
     x = by_disposition["disposition"].to_list()
     fig = go.Figure()
     hover = f"%{{x}}: {currency} %{{y:,.0f}}"

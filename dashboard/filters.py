@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlencode
 
 from dash.exceptions import PreventUpdate
 from werkzeug.exceptions import BadRequest
 
-from warehouse.read.filters import Filters
+from warehouse.read.filters import Filters, month_end
 
 SEGMENTS = ("category", "channel", "region")
 KEYS = ("from", "to", *SEGMENTS)
@@ -24,6 +24,7 @@ MAX_VALUE_CHARS = 200  # longer than any category, channel, region, SKU or carri
 MAX_VALUES = 200  # values of one filter
 MAX_QUERY_CHARS = 8192
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+_DAY = re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])")
 T = TypeVar("T")
 
 
@@ -62,10 +63,11 @@ def checked_state(state: Any) -> dict[str, Any]:
     if not isinstance(state, dict):
         raise BadInput(f"filters: expected an object, got {type(state).__name__}")
     for key in ("from", "to"):
-        month = text_value(state.get(key), f"filter {key!r}")
-        if month is not None and not _MONTH.fullmatch(month):
-            shown = month if len(month) <= 20 else f"{month[:20]}…"
-            raise BadInput(f"filter {key!r}: {shown!r} is not a month (YYYY-MM)")
+        value = text_value(state.get(key), f"filter {key!r}")
+        if value is not None and not is_month_or_day(value):
+            shown = value if len(value) <= 20 else f"{value[:20]}…"
+            raise BadInput(f"filter {key!r}: {shown!r} is not a month (YYYY-MM) "
+                           "or a day (YYYY-MM-DD)")
     for key in SEGMENTS:
         items = state.get(key) or []
         if not isinstance(items, list):
@@ -77,6 +79,39 @@ def checked_state(state: Any) -> dict[str, Any]:
     return state
 
 
+def is_month_or_day(value: str) -> bool:
+    """Whether `value` is a month 'YYYY-MM' or a calendar day 'YYYY-MM-DD'."""
+    if _MONTH.fullmatch(value):
+        return True
+    if not _DAY.fullmatch(value):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:  # 2025-02-30
+        return False
+    return True
+
+
+def first_day(value: str) -> date:
+    """The first day a 'from' value covers: the day, or the first of the month."""
+    return date.fromisoformat(value if len(value) > 7 else f"{value}-01")
+
+
+def last_day(value: str) -> date:
+    """The last day a 'to' value covers: the day, or the last of the month."""
+    return date.fromisoformat(value) if len(value) > 7 else month_end(first_day(value))
+
+
+def ordered(state: dict[str, Any]) -> dict[str, Any]:
+    """`state` with a reversed date range put the right way round (a month and a day
+    compare by the days they cover: 'to' 2025-06 ends on 30 June)."""
+    start, end = state.get("from"), state.get("to")
+    if start and end and first_day(start) > last_day(end):
+        # swapped ends keep what each covered: a 'to' month becomes the 'from' month
+        return {**state, "from": end, "to": start}
+    return state
+
+
 def empty_state() -> dict[str, Any]:
     """No filter set: every month, category, channel and region."""
     return {"from": None, "to": None, **{k: [] for k in SEGMENTS}}
@@ -84,19 +119,19 @@ def empty_state() -> dict[str, Any]:
 
 def parse_query(search: str | None, months: set[str] | None = None,
                 values: dict[str, set[str]] | None = None) -> dict[str, Any]:
-    """Filter state from a query string like ?from=2025-01&category=apparel,shoes.
+    """Filter state from a query string like ?from=2025-01&to=2025-03-15&category=shoes.
 
-    Months and values not offered (when `months`/`values` are given) are dropped, and a
-    reversed month range is put the right way round.
+    Dates are months or days; those outside the months offered (when `months` is given) and
+    values not offered (when `values` is) are dropped, and a reversed range is put the right
+    way round.
     """
     query = parse_qs((search or "")[:MAX_QUERY_CHARS].lstrip("?"))
     state = empty_state()
     for key in ("from", "to"):
         value = (query.get(key) or [None])[0]
-        if value and (months is None or value in months):
+        if value and is_month_or_day(value) and (months is None or value[:7] in months):
             state[key] = value
-    if state["from"] and state["to"] and state["from"] > state["to"]:
-        state["from"], state["to"] = state["to"], state["from"]
+    state = ordered(state)
     for key in SEGMENTS:
         items = [v for raw in query.get(key, []) for v in raw.split(",") if v]
         allowed = (values or {}).get(key)
@@ -159,18 +194,15 @@ def parse_drill(value: Any) -> tuple[str, str] | None:
     return (DRILL_LEVELS[word], key) if word in DRILL_LEVELS and key else None
 
 
-def _month(value: str | None) -> date | None:
-    return date.fromisoformat(f"{value}-01") if value else None
-
-
 def to_filters(state: dict[str, Any] | None) -> Filters:
     """Warehouse Filters from store data; stops the callback while the store is not set yet,
     and answers 400 to data the filter bar cannot have written."""
     if state is None:
         raise PreventUpdate
     state = checked_state(state)
+    start, end = state.get("from"), state.get("to")
     return Filters(
-        month_from=_month(state.get("from")), month_to=_month(state.get("to")),
+        day_from=first_day(start) if start else None, day_to=last_day(end) if end else None,
         categories=tuple(state.get("category") or ()), channels=tuple(state.get("channel") or ()),
         regions=tuple(state.get("region") or ()),
     )
@@ -197,17 +229,29 @@ def _span(first: date, last: date) -> str:
             else f"{first:%b %Y} – {last:%b %Y}")
 
 
-def range_presets(months: Collection[date]) -> list[dict[str, str]]:
-    """Ready-made month ranges, as dropdown options (their months as the hover title; the
-    month filters beside show them once chosen), ending at the newest month with data:
-    the latest 1, 3, 6 and 12 months, the latest whole quarter, the quarter and the year so
-    far, and the latest whole year. A value is 'YYYY-MM/YYYY-MM' (from/to), so choosing one
-    sets the month filters, and the URL keeps months, not 'last 3 months': a shared link shows
-    what its sender saw. Ranges reaching before the first month with data are left out, and
-    each range is offered once, under its first name."""
-    if not months:
+DAY_PRESETS = (7, 28, 90)  # "last N days" ranges offered beside the month ranges
+
+
+def range_presets(first_day: date | None, last_day: date | None) -> list[dict[str, str]]:
+    """Ready-made ranges, as dropdown options (their dates as the hover title; the from and
+    to filters beside show them once chosen), ending at the newest day or month with data:
+    the last 7, 28 and 90 days, the latest 1, 3, 6 and 12 months, the latest whole quarter,
+    the quarter and the year so far, and the latest whole year. A value is 'FROM/TO' (days
+    YYYY-MM-DD or months YYYY-MM), so choosing one sets the from and to filters, and the URL
+    keeps dates, not 'last 7 days': a shared link shows what its sender saw. Ranges reaching
+    before the first day with data are left out, and each is offered once, under its first
+    name."""
+    if first_day is None or last_day is None:
         return []
-    first, last = min(months).replace(day=1), max(months).replace(day=1)
+    options, seen = [], set()
+    for days in DAY_PRESETS:
+        start = last_day - timedelta(days=days - 1)
+        value = f"{start:%Y-%m-%d}/{last_day:%Y-%m-%d}"
+        if start >= first_day:
+            seen.add(value)
+            options.append({"label": f"Last {days} days", "value": value,
+                            "title": f"{start:%d %b %Y} – {last_day:%d %b %Y}"})
+    first, last = first_day.replace(day=1), last_day.replace(day=1)
     quarter_start = _shift(last, -((last.month - 1) % 3))
     whole_quarter_end = last if last.month % 3 == 0 else _shift(quarter_start, -1)
     candidates = [
@@ -221,7 +265,6 @@ def range_presets(months: Collection[date]) -> list[dict[str, str]]:
         ("Year to date", date(last.year, 1, 1), last),
         (f"Year {last.year - 1}", date(last.year - 1, 1, 1), date(last.year - 1, 12, 1)),
     ]
-    options, seen = [], set()
     for name, start, end in candidates:
         value = f"{start:%Y-%m}/{end:%Y-%m}"
         if start >= first and value not in seen:
@@ -230,10 +273,11 @@ def range_presets(months: Collection[date]) -> list[dict[str, str]]:
     return options
 
 
-def preset_months(value: Any) -> tuple[str, str]:
-    """The (from, to) months of a range preset's value, checked like any browser input."""
+def preset_range(value: Any) -> tuple[str, str]:
+    """The (from, to) of a range preset's value, checked like any browser input."""
     text = text_value(value, "range", optional=False) or ""
     start, _, end = text.partition("/")
-    if not (_MONTH.fullmatch(start) and _MONTH.fullmatch(end)) or start > end:
-        raise BadInput(f"range {text[:20]!r} is not two months YYYY-MM/YYYY-MM")
+    if not (is_month_or_day(start) and is_month_or_day(end)) \
+            or first_day(start) > last_day(end):
+        raise BadInput(f"range {text[:24]!r} is not two dates FROM/TO (YYYY-MM or YYYY-MM-DD)")
     return start, end

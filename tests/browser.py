@@ -82,19 +82,36 @@ def downloaded(folder: Path, name: str, timeout: float = 60) -> Path:
     return target
 
 
+_CLICK = "arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();"
+# options found and read in one script each: found and read apart, an option the dropdown
+# re-rendered in between raised StaleElementReferenceException
+_OPTION = ("return Array.from(document.querySelectorAll('.dash-dropdown-option'))"
+           ".find(o => arguments[1] ? o.innerText.startsWith(arguments[0])"
+           " : o.innerText.trim() === arguments[0]) || null;")
+
+
+def _click_option(dash_duo: Any, text: str, prefix: bool) -> None:
+    """Wait for the open dropdown's option `text` (or the first starting with it) and click
+    it."""
+    until(lambda: dash_duo.driver.execute_script(_OPTION, text, prefix) is not None,
+          timeout=20)
+    dash_duo.driver.execute_script(
+        f"const o = (() => {{ {_OPTION} }})(); {_CLICK.replace('arguments[0]', 'o')}",
+        text, prefix)
+
+
+def choose_option(dash_duo: Any, dropdown: str, text: str) -> None:
+    """Open the dropdown `dropdown` (a CSS selector) and choose its option `text`."""
+    dash_duo.driver.execute_script(_CLICK, dash_duo.find_element(dropdown))
+    _click_option(dash_duo, text, prefix=False)
+
+
 def pick_sku(dash_duo: Any, typed: str, sku: str) -> None:
     """Type `typed` into the Products page's SKU search, pick `sku` from the matches and wait
     for its drill-down."""
-    click = "arguments[0].scrollIntoView({block: 'center'}); arguments[0].click();"
-    dash_duo.driver.execute_script(click, dash_duo.find_element("#products-search-dropdown"))
+    dash_duo.driver.execute_script(_CLICK, dash_duo.find_element("#products-search-dropdown"))
     dash_duo.find_element(".dash-dropdown-search").send_keys(typed)
-    # options found and read in one script each: found and read apart, an option the
-    # dropdown re-rendered in between raised StaleElementReferenceException
-    option = ("return Array.from(document.querySelectorAll('.dash-dropdown-option'))"
-              ".find(o => o.innerText.startsWith(arguments[0])) || null;")
-    until(lambda: dash_duo.driver.execute_script(option, sku) is not None, timeout=20)
-    dash_duo.driver.execute_script(
-        f"const o = (() => {{ {option} }})(); {click.replace('arguments[0]', 'o')}", sku)
+    _click_option(dash_duo, sku, prefix=True)
     dash_duo.wait_for_text_to_equal("#products-drill-current", sku, timeout=30)
 
 

@@ -72,6 +72,7 @@ PARTITION_RULES = {
     "core.fct_reviews": "review_id IN (SELECT review_id FROM _d_reviews)",
     "marts.daily_kpis": "order_date IN (SELECT order_date FROM _p_order_dates)",
     "marts.sku_returns": "order_month IN (SELECT order_month FROM _p_order_months)",
+    "marts.sku_returns_daily": "order_date IN (SELECT order_date FROM _p_order_dates)",
     "marts.vendor_quality": "order_month IN (SELECT order_month FROM _p_order_months)",
     "marts.carrier_pickup_daily": "attempt_date IN (SELECT attempt_date FROM _p_attempt_dates)",
     "marts.pickup_performance": "return_id IN (SELECT return_id FROM _d_pickup_returns)",

@@ -190,7 +190,7 @@ def update_costs(state: dict[str, Any] | None) -> tuple[Any, ...]:
     totals = waterfall_totals(filters)
     if not totals["returns"]:
         message = "The loaded source has no returns." if data.source_lacks("returns") else \
-            "No returns were requested in the selected months and segments."
+            "No returns were requested in the selected dates and segments."
         empty = figures.empty_figure(message)
         return notice(message), empty, empty, None
     monthly = cost_table(filters, "requested_month")

@@ -126,19 +126,32 @@ def period_bounds(filters: Filters) -> tuple[date, date] | None:
             min(filters.date_to, bounds["last_order_day"]))
 
 
-def previous_period(start: date, end: date) -> tuple[date, date]:
-    """The same number of whole months immediately before the month of `start`."""
+def previous_period(start: date, end: date, in_days: bool = False) -> tuple[date, date]:
+    """The period of the same length immediately before: as many whole months before the
+    month of `start`, or with `in_days` (a range of days, 'last 7 days' say) as many days
+    before `start`."""
+    if in_days:
+        return start - timedelta(days=(end - start).days + 1), start - timedelta(days=1)
     first = start.replace(day=1)
     months = (end.year - first.year) * 12 + end.month - first.month + 1
     year, month = divmod(first.year * 12 + first.month - 1 - months, 12)
     return date(year, month + 1, 1), first - timedelta(days=1)
 
 
-def comparison_period(start: date, end: date, first_day: date) -> tuple[date, date] | None:
-    """The previous period of the same length, when the data covers all of it: a period the
-    data covers only in part would compare a whole period with a fragment."""
-    before = previous_period(start, end)
-    return before if before[0] >= first_day.replace(day=1) else None
+def comparison_period(start: date, end: date, first_day: date,
+                      in_days: bool = False) -> tuple[date, date] | None:
+    """The previous period of the same length (see `previous_period`), when the data covers
+    all of it: a period the data covers only in part would compare a whole period with a
+    fragment."""
+    before = previous_period(start, end, in_days)
+    return before if before[0] >= (first_day if in_days else first_day.replace(day=1)) \
+        else None
+
+
+def in_days(filters: Filters) -> bool:
+    """Whether the filter's range is days rather than whole months (a day filter compares
+    with the days before it, a month filter with the months before it)."""
+    return bool(filters.split_months()[1])
 
 
 def unrecorded_kpis() -> set[str]:
@@ -208,7 +221,7 @@ def update_overview(state: dict[str, Any] | None) -> tuple[Any, ...]:
         empty = figures.empty_figure("No orders loaded")
         return message, None, empty, empty
     first_day = data.load(read.runs.data_bounds).row(0, named=True)["first_order_day"]
-    before = comparison_period(*period, first_day)
+    before = comparison_period(*period, first_day, in_days(filters))
     current = {**data.load(read.kpis.kpis, *period), **data.load(read.kpis.retention, *period)}
     earlier = {**data.load(read.kpis.kpis, *before), **data.load(read.kpis.retention, *before)} \
         if before else None
@@ -223,7 +236,7 @@ def update_overview(state: dict[str, Any] | None) -> tuple[Any, ...]:
         notes.append(notice("Net return cost leaves out what the loaded source does not "
                             "record: " + ", ".join(missing) + " (see Costs).", "warning"))
     if filters.has_segments:
-        notes.append(notice("Headline KPIs are for the whole shop in the selected months; the "
+        notes.append(notice("Headline KPIs are for the whole shop in the selected dates; the "
                             "category, channel and region filters apply to the charts and "
                             "tables below."))
     trend = cohort_trend(filters)

@@ -62,6 +62,21 @@ def test_overview_kpis_compare_with_the_months_before(app: dash.Dash, shop_dir: 
     assert f"{now['orders'] / before['orders'] - 1:+.1%}" in orders
 
 
+def test_overview_kpis_over_days_compare_with_the_days_before(app: dash.Dash,
+                                                             shop_dir: Path) -> None:
+    overview = page("overview")
+    now = reference_kpis(shop_dir, date(2025, 3, 10), date(2025, 4, 6))
+    before = reference_kpis(shop_dir, date(2025, 2, 10), date(2025, 3, 9))
+
+    cards, notes, *_ = overview.update_overview(
+        _state(**{"from": "2025-03-10", "to": "2025-04-06"}))
+
+    orders = text(find(cards, "overview-kpi-orders"))
+    assert format_value(now["orders"], "int") in orders
+    assert f"{now['orders'] / before['orders'] - 1:+.1%}" in orders
+    assert "2025-02-10 – 2025-03-09" in text(notes)
+
+
 def test_overview_does_not_compare_with_a_period_the_data_covers_only_in_part(
         app: dash.Dash) -> None:
     overview = page("overview")
@@ -80,6 +95,9 @@ def test_the_comparison_period_is_the_previous_one_when_the_data_covers_it() -> 
     assert overview.comparison_period(date(2025, 1, 1), date(2025, 6, 30), first) == (
         date(2024, 7, 1), date(2024, 12, 31))
     assert overview.comparison_period(date(2024, 3, 1), date(2024, 8, 31), first) is None
+    assert overview.comparison_period(date(2024, 1, 8), date(2024, 1, 14), first, True) == (
+        date(2024, 1, 1), date(2024, 1, 7))
+    assert overview.comparison_period(date(2024, 1, 5), date(2024, 1, 11), first, True) is None
 
 
 def test_overview_trends_add_up_to_the_net_return_cost(app: dash.Dash, shop_dir: Path,

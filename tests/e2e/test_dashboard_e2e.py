@@ -3,7 +3,7 @@ and live in the URL, drill-downs reach a SKU's comments, CSV exports match the p
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +16,15 @@ from dashboard.components import format_value
 from tests.browser import (
     PAGES,
     allow_downloads,
+    choose_option,
     downloaded,
     pick_sku,
     tables_wider_than_their_cards,
     text_under_modebar,
 )
 from tests.shop_reference import returns_enriched
+from warehouse import read
+from warehouse.engine import reader_engine
 
 pytestmark = pytest.mark.e2e
 
@@ -259,11 +262,7 @@ def test_e2e_012_a_ready_made_range_sets_the_months_and_the_url(
     _settled(dash_duo)
     before = dash_duo.find_element("#overview-kpi-orders .kpi-value").text
 
-    _click(dash_duo, dash_duo.find_element("#filter-preset-dropdown"))
-    until(lambda: any(o.text == "Last 3 months" for o in dash_duo.find_elements(
-        ".dash-dropdown-option")), timeout=20)
-    _click(dash_duo, next(o for o in dash_duo.find_elements(".dash-dropdown-option")
-                          if o.text == "Last 3 months"))
+    choose_option(dash_duo, "#filter-preset-dropdown", "Last 3 months")
 
     until(lambda: f"from={first:%Y-%m}&to={last:%Y-%m}" in dash_duo.driver.current_url,
           timeout=20)
@@ -271,4 +270,24 @@ def test_e2e_012_a_ready_made_range_sets_the_months_and_the_url(
     assert f"{last:%Y-%m}" in dash_duo.find_element("#filter-to-dropdown").text
     until(lambda: dash_duo.find_element("#overview-kpi-orders .kpi-value").text != before,
           timeout=20)
+    assert dash_duo.get_logs() == []
+
+
+def test_e2e_012b_a_range_of_days_sets_days_and_compares_with_the_days_before(
+        dash_duo: Any, warehouse_url: str) -> None:
+    with reader_engine(warehouse_url).connect() as conn:
+        last = max(d for d in read.runs.data_bounds(conn).row(0) if d is not None)
+    first = last - timedelta(days=6)
+    dash_duo.start_server(create_app(warehouse_url))
+    dash_duo.wait_for_element("#overview-kpi-orders", timeout=30)
+    _settled(dash_duo)
+
+    choose_option(dash_duo, "#filter-preset-dropdown", "Last 7 days")
+
+    until(lambda: f"from={first}&to={last}" in dash_duo.driver.current_url, timeout=20)
+    assert f"{first}" in dash_duo.find_element("#filter-from-dropdown").text
+    assert f"{last}" in dash_duo.find_element("#filter-to-dropdown").text
+    before = (first - timedelta(days=7), first - timedelta(days=1))
+    until(lambda: f"previous period, {before[0]} – {before[1]}" in dash_duo.find_element(
+        "#overview-notes").text, timeout=20)
     assert dash_duo.get_logs() == []

@@ -56,8 +56,8 @@ def test_return_costs_by_month_match_every_money_column(
     expected = returns.group_by("requested_month").agg(
         pl.len().alias("returns"), *(pl.col(c).sum() for c in MONEY)).sort("requested_month")
 
-    got = read.costs.return_costs(conn, Filters(month_from=date(2025, 1, 1),
-                                           month_to=date(2025, 6, 1)), "requested_month")
+    got = read.costs.return_costs(conn, Filters(day_from=date(2025, 1, 1),
+                                           day_to=date(2025, 6, 30)), "requested_month")
 
     assert got["requested_month"].to_list() == [m.isoformat() for m in
                                                 expected["requested_month"]]
@@ -77,21 +77,67 @@ def test_segment_filters_narrow_costs_to_channel_and_region(
         returns.group_by("ship_region").len().iter_rows())
 
 
-def test_sku_totals_count_lines_sold_returned_and_defect_units(
-        conn: Connection, shop: dict[str, pl.DataFrame]) -> None:
-    lines = lines_enriched(shop).filter(pl.col("order_month") >= date(2025, 5, 1))
-    returns = returns_enriched(shop).filter(pl.col("order_month") >= date(2025, 5, 1),
-                                            pl.col("return_type") == "customer_return")
-    expected = lines.group_by("sku").agg(order_lines=pl.len(),
-                                         units_sold=pl.col("quantity").sum()).join(
+def _sku_totals(lines: pl.DataFrame, returns: pl.DataFrame) -> pl.DataFrame:
+    """Per SKU: order lines, units sold, units returned by customers and of those, defects."""
+    returns = returns.filter(pl.col("return_type") == "customer_return")
+    return lines.group_by("sku").agg(order_lines=pl.len(),
+                                     units_sold=pl.col("quantity").sum()).join(
         returns.group_by("sku").agg(
             units_returned=pl.col("quantity").sum(),
             defect_units=pl.col("quantity").filter(pl.col("reason_code").is_in(DEFECTS)).sum()),
         on="sku", how="left").fill_null(0).sort("sku")
 
-    got = read.products.sku_totals(conn, Filters(month_from=date(2025, 5, 1)))
+
+def test_sku_totals_count_lines_sold_returned_and_defect_units(
+        conn: Connection, shop: dict[str, pl.DataFrame]) -> None:
+    lines = lines_enriched(shop).filter(pl.col("order_month") >= date(2025, 5, 1))
+    returns = returns_enriched(shop).filter(pl.col("order_month") >= date(2025, 5, 1))
+    expected = _sku_totals(lines, returns)
+
+    got = read.products.sku_totals(conn, Filters(day_from=date(2025, 5, 1)))
 
     assert_frame_equal(got.select(expected.columns), expected, check_dtypes=False)
+
+
+# March 10 to May 20: two months in part, one whole
+DAYS = Filters(day_from=date(2025, 3, 10), day_to=date(2025, 5, 20))
+
+
+def _ordered_in_days(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.filter(pl.col("ordered_at").dt.date().is_between(DAYS.date_from, DAYS.date_to))
+
+
+def test_sku_totals_over_a_day_range_count_only_the_orders_of_those_days(
+        conn: Connection, shop: dict[str, pl.DataFrame]) -> None:
+    expected = _sku_totals(_ordered_in_days(lines_enriched(shop)),
+                           _ordered_in_days(returns_enriched(shop)))
+
+    got = read.products.sku_totals(conn, DAYS)
+
+    assert_frame_equal(got.select(expected.columns), expected, check_dtypes=False)
+
+
+def test_cohort_trend_over_a_day_range_shows_a_month_in_part_with_only_its_days(
+        conn: Connection, shop: dict[str, pl.DataFrame]) -> None:
+    sold = _ordered_in_days(lines_enriched(shop)).group_by("order_month").agg(
+        units_sold=pl.col("quantity").sum()).sort("order_month")
+
+    got = read.kpis.cohort_trend(conn, DAYS)
+
+    assert got["order_month"].to_list() == [date(2025, 3, 1), date(2025, 4, 1),
+                                            date(2025, 5, 1)]
+    assert got["units_sold"].to_list() == sold["units_sold"].to_list()
+
+
+def test_return_reasons_over_a_day_range_count_the_returns_of_those_days_orders(
+        conn: Connection, shop: dict[str, pl.DataFrame]) -> None:
+    returns = _ordered_in_days(returns_enriched(shop)).filter(
+        pl.col("return_type") == "customer_return")
+
+    got = read.products.return_reasons(conn, DAYS)
+
+    assert dict(zip(got["reason_code"], got["returns"], strict=True)) == dict(
+        returns.group_by("reason_code").len().iter_rows())
 
 
 @pytest.mark.parametrize("defects_only", [False, True])
@@ -354,7 +400,9 @@ def test_read_functions_give_the_same_answers_on_postgresql(
     duck = f"duckdb:///{tmp_path / 'w.duckdb'}"
     pipeline(source=small_shop_dir, db=duck)
     pipeline(source=small_shop_dir, db=postgres_url)
-    f = Filters(month_from=date(2024, 6, 1), categories=("apparel", "shoes"))
+    # days that cut months in part, so both stores read the monthly and the daily marts
+    f = Filters(day_from=date(2024, 6, 10), day_to=date(2025, 11, 20),
+                categories=("apparel", "shoes"))
     window = ((date(2025, 12, 1), date(2025, 12, 31)), (date(2025, 11, 1), date(2025, 11, 30)))
     calls = {
         "data_bounds": lambda c: read.runs.data_bounds(c),

@@ -12,7 +12,7 @@ import polars as pl
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from warehouse.read.filters import EARLIEST, LATEST, Filters
+from warehouse.read.filters import Filters
 
 
 def read_frame(conn: Connection, sql: str, params: dict[str, object] | None = None) -> pl.DataFrame:
@@ -53,9 +53,25 @@ def segment_sql(filters: Filters, params: dict[str, object], region_column: str 
 
 
 
-def month_params(filters: Filters) -> dict[str, object]:
-    """The filter's month range as bound parameters month_from / month_to."""
-    return {"month_from": filters.month_from or EARLIEST, "month_to": filters.month_to or LATEST}
+def by_order_day(monthly: str, daily: str, columns: str, filters: Filters,
+                 params: dict[str, object], where: str = "") -> str:
+    """A subquery of `columns` from the rows of the orders placed in the filter's days: whole
+    months from the `monthly` mart (by order_month), the days of a month covered only in part
+    from its `daily` twin (by order_date), so a day range costs no more than the months it
+    spans. `where` (AND-clauses whose values are bound into `params`) applies to both."""
+    months, parts = filters.split_months()
+    selects = []
+    if months is not None:
+        params["whole_from"], params["whole_to"] = months
+        selects.append(f"SELECT {columns} FROM {monthly} "
+                       f"WHERE order_month BETWEEN :whole_from AND :whole_to {where}")
+    for i, (first, last) in enumerate(parts):
+        params[f"part{i}_from"], params[f"part{i}_to"] = first, last
+        selects.append(f"SELECT {columns} FROM {daily} "
+                       f"WHERE order_date BETWEEN :part{i}_from AND :part{i}_to {where}")
+    if not selects:  # an empty range
+        selects.append(f"SELECT {columns} FROM {monthly} WHERE 1 = 0")
+    return "(" + " UNION ALL ".join(selects) + ")"
 
 
 def day_params(filters: Filters) -> dict[str, object]:

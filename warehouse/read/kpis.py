@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from warehouse.contract import RETAINING_RESOLUTIONS
-from warehouse.read._sql import month_params, read_frame, segment_sql
+from warehouse.read._sql import by_order_day, day_params, read_frame, segment_sql
 from warehouse.read.filters import EARLIEST, LATEST, Filters
 
 MoverKey = Literal["sku", "vendor_id"]
@@ -69,7 +69,7 @@ _RETENTION = sa.text("""
                returns, original_value
         FROM marts.returns_daily
         WHERE return_type = 'customer_return' AND resolution IS NOT NULL
-          AND order_month BETWEEN :month_from AND :month_to
+          AND order_date BETWEEN :date_from AND :date_to
     )
     SELECT COALESCE(SUM(returns), 0) AS returns_resolved,
            COALESCE(SUM(retained * returns), 0) AS returns_retained,
@@ -82,11 +82,10 @@ _RETENTION = sa.text("""
 def retention(conn: Connection, date_from: date | None = None,
               date_to: date | None = None) -> dict[str, float | int | None]:
     """Exchange share and revenue retained (docs/kpis.md, "Retention") of the customer returns
-    of orders placed in the months from `date_from` to `date_to`."""
-    month_from = (date_from or EARLIEST).replace(day=1)
+    of orders placed from `date_from` to `date_to`."""
     row = conn.execute(_RETENTION, {"retaining": list(RETAINING_RESOLUTIONS),
-                                    "month_from": month_from,
-                                    "month_to": date_to or LATEST}).mappings().one()
+                                    "date_from": date_from or EARLIEST,
+                                    "date_to": date_to or LATEST}).mappings().one()
     resolved, retained = int(row["returns_resolved"]), int(row["returns_retained"])
     value_resolved = float(row["value_resolved"])
     value_retained = float(row["value_retained"])
@@ -100,22 +99,25 @@ def retention(conn: Connection, date_from: date | None = None,
     }
 
 def cohort_trend(conn: Connection, filters: Filters) -> pl.DataFrame:
-    """Sales, returns and net return cost by order month for the filtered segment."""
-    params = month_params(filters)
+    """Sales, returns and net return cost by order month for the filtered segment (of the
+    filter's days only, in a month it covers in part)."""
+    params = day_params(filters)
     segment = segment_sql(filters, params)
+    lines = by_order_day("marts.sku_returns", "marts.sku_returns_daily",
+                         "order_month, units_sold, sold_value, units_returned, refund_value, "
+                         "rto_units", filters, params, segment)
     return read_frame(conn, f"""
         WITH sold AS (
             SELECT order_month, SUM(units_sold) AS units_sold, SUM(sold_value) AS sold_value,
                    SUM(units_returned) AS units_returned, SUM(refund_value) AS refund_value,
                    SUM(rto_units) AS rto_units
-            FROM marts.sku_returns
-            WHERE order_month BETWEEN :month_from AND :month_to {segment}
+            FROM {lines} AS l
             GROUP BY order_month
         ),
         cost AS (
             SELECT order_month, SUM(net_cost) AS net_return_cost
             FROM marts.returns_daily
-            WHERE order_month BETWEEN :month_from AND :month_to {segment}
+            WHERE order_date BETWEEN :date_from AND :date_to {segment}
             GROUP BY order_month
         )
         SELECT s.order_month, s.units_sold, s.sold_value, s.units_returned, s.refund_value,

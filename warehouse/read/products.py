@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from warehouse.contract import DEFECT_REASONS
-from warehouse.read._sql import month_params, read_frame, segment_sql
+from warehouse.read._sql import by_order_day, day_params, read_frame, segment_sql
 from warehouse.read.filters import Filters
 
 CohortLevel = Literal["category", "product_id", "sku", "size", "vendor_id"]
@@ -93,16 +93,18 @@ def returns_by_cohort(conn: Connection, filters: Filters, level: CohortLevel,
     category, with their size system (see `with_size_systems`)."""
     if level not in COHORT_LEVELS:
         raise ValueError(f"unknown level {level!r}")
-    params = month_params(filters)
+    params: dict[str, object] = {}
     where = segment_sql(filters, params) + _drill_sql(params, product_id, sku)
     group = "category, size" if level == "size" else level
     selected = group if level == "size" else f"{level} AS key"
+    lines = by_order_day("marts.sku_returns", "marts.sku_returns_daily",
+                         f"{group}, order_month, units_sold, units_returned, sold_value, "
+                         "refund_value", filters, params, where)
     grid = read_frame(conn, f"""
         SELECT {selected}, order_month,
                SUM(units_sold) AS units_sold, SUM(units_returned) AS units_returned,
                SUM(sold_value) AS sold_value, SUM(refund_value) AS refund_value
-        FROM marts.sku_returns
-        WHERE order_month BETWEEN :month_from AND :month_to {where}
+        FROM {lines} AS l
         GROUP BY {group}, order_month
         ORDER BY 1, 2
     """, params)
@@ -114,23 +116,25 @@ def returns_by_cohort(conn: Connection, filters: Filters, level: CohortLevel,
 def sku_totals(conn: Connection, filters: Filters) -> pl.DataFrame:
     """Per SKU over the filtered cohorts: order lines, units sold, units returned and
     defect-reason units."""
-    params = month_params(filters)
+    params = day_params(filters)
     segment = segment_sql(filters, params)
     params["defect_reasons"] = DEFECT_REASONS
+    lines = by_order_day("marts.sku_returns", "marts.sku_returns_daily",
+                         "sku, product_id, category, size, vendor_id, order_lines, units_sold, "
+                         "units_returned", filters, params, segment)
     return read_frame(conn, f"""
         WITH sold AS (
             SELECT sku, product_id, category, size, vendor_id,
                    SUM(order_lines) AS order_lines, SUM(units_sold) AS units_sold,
                    SUM(units_returned) AS units_returned
-            FROM marts.sku_returns
-            WHERE order_month BETWEEN :month_from AND :month_to {segment}
+            FROM {lines} AS l
             GROUP BY sku, product_id, category, size, vendor_id
         ),
         defects AS (
             SELECT sku, SUM(units) AS defect_units
             FROM marts.returns_daily
             WHERE return_type = 'customer_return' AND reason_code IN :defect_reasons
-              AND order_month BETWEEN :month_from AND :month_to {segment}
+              AND order_date BETWEEN :date_from AND :date_to {segment}
             GROUP BY sku
         )
         SELECT s.*, COALESCE(d.defect_units, 0) AS defect_units
@@ -146,13 +150,13 @@ def vendor_names(conn: Connection) -> pl.DataFrame:
 def return_reasons(conn: Connection, filters: Filters, product_id: str | None = None,
                    sku: str | None = None) -> pl.DataFrame:
     """Customer returns and units per reason, for orders in the filtered cohorts."""
-    params = month_params(filters)
+    params = day_params(filters)
     where = segment_sql(filters, params) + _drill_sql(params, product_id, sku)
     return read_frame(conn, f"""
         SELECT reason_code, SUM(returns) AS returns, SUM(units) AS units_returned
         FROM marts.returns_daily
         WHERE return_type = 'customer_return'
-          AND order_month BETWEEN :month_from AND :month_to {where}
+          AND order_date BETWEEN :date_from AND :date_to {where}
         GROUP BY reason_code
         ORDER BY units_returned DESC, reason_code
     """, params)

@@ -2,13 +2,14 @@
 
 -- Returns by the day they were requested and every segment a page filters on: the Costs page
 -- (money by month, category, channel, region, reason, disposition, SKU) and the Products page's
--- reason Paretos (customer returns with a known order line, by order cohort).
+-- reason Paretos (customer returns with a known order line, by order cohort: the order day).
 DROP TABLE IF EXISTS marts.returns_daily;
 CREATE TABLE marts.returns_daily AS
 WITH returns AS (SELECT * FROM core.fct_returns),
 final AS (
-    SELECT requested_date, requested_month, order_month, sku, product_id, category, size,
-           vendor_id, channel, ship_region, reason_code, return_type, resolution, disposition,
+    SELECT requested_date, requested_month, order_date, order_month, sku, product_id,
+           category, size, vendor_id, channel, ship_region, reason_code, return_type,
+           resolution, disposition,
            COUNT(*) AS returns,
            SUM(quantity) AS units,
            SUM(refund_amount) AS refund_amount,
@@ -20,8 +21,9 @@ final AS (
            SUM(net_cost) AS net_cost,
            SUM(COALESCE(unit_price, 0) * quantity) AS original_value
     FROM returns
-    GROUP BY requested_date, requested_month, order_month, sku, product_id, category, size,
-             vendor_id, channel, ship_region, reason_code, return_type, resolution, disposition
+    GROUP BY requested_date, requested_month, order_date, order_month, sku, product_id,
+             category, size, vendor_id, channel, ship_region, reason_code, return_type,
+             resolution, disposition
 )
 SELECT * FROM final;
 
