@@ -71,9 +71,14 @@ def _style(fig: go.Figure, **layout: object) -> go.Figure:
     return fig
 
 
+MONTH_BAR_MS = 24 * 86_400_000  # a month's bar: 24 days wide on a time axis
+
+
 def _month_axis(fig: go.Figure, months: list[date | str]) -> None:
     """A time axis of whole months: ticks read 'Mar 2025' (never milliseconds or fortnights),
-    and a lone month gets half a month either side instead of a zoom into milliseconds."""
+    a lone month gets half a month either side instead of a zoom into milliseconds, and bars
+    are a month wide (plotly sizes them by the gap between points: a lone month's bar was a
+    millisecond wide, so invisible)."""
     days = [m if isinstance(m, date) else date.fromisoformat(str(m)[:10])
             for m in months if m is not None]
     if not days:
@@ -82,6 +87,7 @@ def _month_axis(fig: go.Figure, months: list[date | str]) -> None:
     span = (last.year - first.year) * 12 + last.month - first.month
     fig.update_xaxes(tickformat="%b %Y", dtick="M1" if span <= 12 else "M3",
                      range=[first - timedelta(days=16), last + timedelta(days=16)])
+    fig.update_traces(width=MONTH_BAR_MS, selector={"type": "bar"})
 
 
 EMPTY_LINE_CHARS = 60  # a half-page card holds ~75 characters of the message's size
@@ -123,7 +129,8 @@ def make_return_rate_figure(trend: pl.DataFrame, title: str = "") -> go.Figure:
                         line={"dash": "dot", "color": PALETTE[1]},
                         marker={"symbol": "diamond", "color": PALETTE[1]},
                         name="Expected final rate (from the return-lag curve)")
-    fig.update_yaxes(tickformat=".0%", rangemode="tozero", title="returned / sold units")
+    # '.1~%': 0.5% reads as such (not 0% or 1%), 12% as 12%
+    fig.update_yaxes(tickformat=".1~%", rangemode="tozero", title="returned / sold units")
     _month_axis(fig, trend["order_month"].to_list())
     return _style(fig, title=title or None)
 
@@ -180,7 +187,7 @@ def make_cohort_heatmap_figure(grid: pl.DataFrame, label: str,
         z=z, x=[m.strftime("%b %Y") for m in months], y=keys, text=text,
         colorscale="YlOrRd", zmin=0, zmax=max([v for row in z for v in row if v is not None],
                                               default=0) or 1,
-        colorbar={"tickformat": ".0%", "title": "rate"},
+        colorbar={"tickformat": ".1~%", "title": "rate"},
         hovertemplate=f"{label} %{{y}}<br>%{{x}}: %{{z:.1%}} (%{{text}})<extra></extra>"))
     young = [i for i, m in enumerate(months) if m in immature]
     if young:
@@ -459,14 +466,16 @@ def make_npr_trend_figure(periods: pl.DataFrame, colours: dict[str, str], period
     rows = math.ceil(len(panels) / cols)
     every = f"{period_weeks} weeks" if period_weeks > 1 else "week"
     top = periods["rate_high"].max()
-    y_axis = {"tickformat": ".0%", "range": [0, min(1.0, 1.05 * (top or 0.1))], "nticks": 4}
+    days = (periods["period"].max() - periods["period"].min()).days
+    ticks = "%d %b" if days < 120 else "%b %y"  # a few weeks' ticks all read 'Dec 25'
+    y_axis = {"tickformat": ".1~%", "range": [0, min(1.0, 1.05 * (top or 0.1))], "nticks": 4}
     layout: dict[str, Any] = {"annotations": [], "height": 150 + 170 * rows,
                               "margin": {"l": 60, "r": 10, "t": 50, "b": 30}}
     traces: list[dict[str, Any]] = []
     parts = periods.sort("period").group_by("panel", maintain_order=True)
     for (suffix, x, y), (panel, part) in zip(_grid(len(panels), cols), parts, strict=True):
         layout[f"xaxis{suffix}"] = {**x, "showticklabels": True, "nticks": 4,
-                                    "tickformat": "%b %y"}
+                                    "tickformat": ticks}
         layout[f"yaxis{suffix}"] = {**y, **y_axis}
         layout["annotations"].append({  # the panel's title, centred above it
             "text": str(panel[0]), "showarrow": False, "xref": "paper", "yref": "paper",
@@ -511,7 +520,7 @@ def make_npr_heatmap_figure(pairs: pl.DataFrame) -> go.Figure:
     text = [[f"{cell[(c, g)]['attempts']:,} attempts" if (c, g) in cell else "" for c in carriers]
             for g in regions]
     fig = go.Figure(go.Heatmap(z=z, x=carriers, y=regions, text=text, colorscale="YlOrRd",
-                               zmin=0, colorbar={"tickformat": ".0%"},
+                               zmin=0, colorbar={"tickformat": ".1~%"},
                                hovertemplate="%{x} in %{y}: %{z:.1%} (%{text})<extra></extra>"))
     fig.update_xaxes(type="category")
     fig.update_yaxes(type="category", autorange="reversed", tickfont={"size": 11})
@@ -533,7 +542,7 @@ def make_failure_reasons_figure(reasons: pl.DataFrame, by: str = "carrier") -> g
                     hovertemplate="%{x}: %{y:.1%} of attempts (%{customdata[0]:,} of "
                                   "%{customdata[1]:,})")
     fig.update_xaxes(type="category")
-    fig.update_yaxes(tickformat=".0%", title="share of attempts failed")
+    fig.update_yaxes(tickformat=".1~%", title="share of attempts failed")
     return _style(fig, barmode="stack")
 
 
@@ -548,7 +557,7 @@ def make_attempts_figure(attempts: pl.DataFrame) -> go.Figure:
                     marker_color=colour, customdata=part["pickups"].to_list(),
                     hovertemplate="%{x}: %{y:.1%} (%{customdata} pickups)<extra></extra>")
     fig.update_xaxes(type="category")
-    fig.update_yaxes(tickformat=".0%", title="share of pickups")
+    fig.update_yaxes(tickformat=".1~%", title="share of pickups")
     return _style(fig, barmode="stack")
 
 
@@ -564,7 +573,7 @@ def make_time_histogram_figure(histogram: pl.DataFrame, label: str,
                         line={"shape": "hv", "color": colours.get(carrier[0], PALETTE[7])},
                         name=str(carrier[0]))
     fig.update_xaxes(title=f"{label} (days)")
-    fig.update_yaxes(tickformat=".0%", title="share of pickups")
+    fig.update_yaxes(tickformat=".1~%", title="share of pickups")
     return _style(fig)
 
 

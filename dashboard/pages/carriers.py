@@ -46,6 +46,7 @@ MEASURE_HEADERS = {"pickup_tat_days": "TAT", "request_to_warehouse_days": "To wa
 # and draws longer periods when too many weeks are that thin (see trend_periods).
 MIN_PERIOD_ATTEMPTS = 20
 PERIOD_WEEKS = (1, 2, 4, 13)
+MIN_TREND_WEEKS = 3  # fewer weeks of attempts (a 'last 7 days' range, say) draw no trend
 PERIODS_SHOWN = 0.8  # the share of a panel's periods with attempts that should be drawn
 # The z of what the flag speaks of sits beside the flag, where the eye is; the CSV keeps both
 # windows' z.
@@ -315,7 +316,12 @@ def update_charts(state: dict[str, Any] | None, carrier: str | None) -> tuple[An
         pl.col("reason").str.strip_prefix("failed_").map_elements(
             code_label, return_dtype=pl.String)).sort("reason", by)
     trend = figures.empty_figure("No pickup attempts for the current filters")
-    if not weekly.is_empty():
+    weeks_seen = weekly["week"].n_unique()
+    if 0 < weeks_seen < MIN_TREND_WEEKS:
+        trend = figures.empty_figure(
+            f"A trend needs pickup attempts in at least {MIN_TREND_WEEKS} weeks; these dates "
+            f"hold {weeks_seen}. Choose a longer range: the charts below cover these dates.")
+    elif weeks_seen:
         periods, weeks = trend_periods(weekly.with_columns(panel=pl.col(by)).group_by(
             "panel", "carrier", "week").agg(pl.col("attempts", "failed_attempts").sum()).sort(
             "panel", "week"))

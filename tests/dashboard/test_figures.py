@@ -140,6 +140,28 @@ def test_a_single_month_gets_a_month_axis_not_milliseconds() -> None:
         assert low < date(2025, 3, 1) < high and (high - low).days > 28
 
 
+def test_a_single_months_bar_is_a_month_wide_not_a_millisecond() -> None:
+    trend = pl.DataFrame({"order_month": [date(2025, 3, 1)], "immature": [False],
+                          "net_return_cost": [10.0]})
+    costs = pl.DataFrame({"requested_month": ["2025-03-01"], "net_cost": [5.0],
+                          **{c: [1.0] for c in ("refund_amount", "return_shipping_cost",
+                                                "handling_cost", "exchange_cost",
+                                                "recovered_value")}})
+
+    for fig in (figures.make_net_cost_figure(trend, "USD"),
+                figures.make_cost_by_month_figure(costs, "USD")):
+        bars = [t for t in fig.data if t.type == "bar"]
+        assert bars and all(t.width > 20 * 86_400_000 for t in bars)
+
+
+def test_a_small_return_rate_reads_with_its_decimal() -> None:
+    trend = pl.DataFrame({"order_month": [date(2025, 3, 1)], "return_rate": [0.005],
+                          "immature": [False], "expected_final_rate": [None]})
+
+    # '.0%' drew the ticks 0%, 0%, 1%, 1% around a 0.5% rate
+    assert figures.make_return_rate_figure(trend).layout.yaxis.tickformat == ".1~%"
+
+
 def test_a_one_cell_heatmap_scales_from_zero_to_its_value() -> None:
     grid = pl.DataFrame({"key": ["P1-M"], "order_month": [date(2025, 3, 1)],
                          "units_sold": [10], "units_returned": [1]})
@@ -215,6 +237,7 @@ def test_a_gap_in_the_npr_rate_is_a_gap_in_its_band_too() -> None:
     fig = figures.make_npr_trend_figure(periods, {"A": "#2563eb"}, 1, 20)
 
     band, line = fig.data
+    assert fig.layout.xaxis.tickformat == "%d %b"  # four weeks' ticks would all read 'Jan 25'
     assert list(line.y) == [0.1, None, 0.2, 0.3]
     assert list(band.y) == [0.2, 0.05, None, 0.3, 0.4, 0.2, 0.1, None]
     assert line.line.color == "#2563eb"

@@ -691,6 +691,17 @@ def test_npr_over_time_has_a_panel_per_carrier_and_per_region_of_a_chosen_carrie
     assert regions <= region_codes(a.text for a in one.layout.annotations)
 
 
+def test_npr_over_a_week_draws_no_trend_and_says_to_choose_a_longer_range(
+        app: dash.Dash) -> None:
+    carriers = page("carriers")
+
+    trend, *_ = carriers.update_charts(_state(**{"from": "2025-06-09", "to": "2025-06-15"}),
+                                       None)
+
+    assert not trend.data
+    assert "Choose a longer range" in trend.layout.annotations[0].text
+
+
 def test_npr_over_time_leaves_out_periods_of_few_attempts_and_bands_the_rest(
         app: dash.Dash) -> None:
     carriers = page("carriers")
@@ -776,7 +787,7 @@ def test_failure_reasons_are_rates_of_all_attempts_adding_up_to_the_carriers_npr
         for carrier, rate in zip(trace.x, trace.y, strict=True):
             stacked[carrier] = stacked.get(carrier, 0.0) + rate
     assert stacked == pytest.approx(dict(attempts.iter_rows()))
-    assert reasons.layout.yaxis.tickformat == ".0%"
+    assert reasons.layout.yaxis.tickformat == ".1~%"
 
 
 @pytest.mark.parametrize("measure", ["pickup_tat_days", "request_to_warehouse_days",
