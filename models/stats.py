@@ -80,45 +80,55 @@ def excess_over_group(frame: pl.DataFrame, group: str, successes: str, trials: s
     has at least two members with trials and some successes: a member with no successes is
     never above, and a lone member (or a group with none) has nothing to be above.
     """
-    parts = []
-    for _, members in frame.group_by(group, maintain_order=True):
-        k = members[successes].to_numpy().astype(float)
-        n = members[trials].to_numpy().astype(float)
-        alpha, beta = beta_prior(k, n)
-        group_rate = k.sum() / n.sum() if n.sum() else float("nan")
-        # many members share a (successes, trials) pair of counts: evaluate each pair once
-        width = int(n.max(initial=0)) + 1
-        pairs, member_pair = np.unique(k.astype(np.int64) * width + n.astype(np.int64),
-                                       return_inverse=True)
-        pair_k, pair_n = (pairs // width).astype(float), (pairs % width).astype(float)
-        post_a = alpha + pair_k
-        post_b = beta + np.maximum(pair_n - pair_k, 0)
-        tail = (1 - level) / 2
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rate = np.where(n > 0, k / np.where(n > 0, n, 1), np.nan)
-        parts.append(members.with_columns(
-            group_rate=pl.lit(group_rate),
-            rate=pl.Series(rate),
-            shrunk_rate=pl.Series((post_a / (post_a + post_b))[member_pair]),
-            lower=pl.Series(special.betaincinv(post_a, post_b, tail)[member_pair]),
-            upper=pl.Series(special.betaincinv(post_a, post_b, 1 - tail)[member_pair]),
-            # P(rate > group) = 1 - I_g(a, b) = I_(1-g)(b, a): the same value, exactly, and
-            # scipy's betainc is ~5x faster than its betaincc (a cold Products page runs it
-            # on every SKU twice)
-            prob_above=pl.Series(
-                special.betainc(post_b, post_a, 1 - group_rate)[member_pair]),
-        ).with_columns(judged=pl.lit(bool((n > 0).sum() >= 2 and k.sum() > 0))
-                       & (pl.col(successes) > 0)))
-    if not parts:
+    if frame.is_empty():
         return frame.with_columns(
             **{c: pl.lit(None, pl.Float64) for c in (
                 "group_rate", "rate", "shrunk_rate", "lower", "upper", "prob_above",
                 "excess_lower")})
-    out = pl.concat(parts)
-    return out.with_columns(
-        prob_above=pl.when("judged").then("prob_above"),
-        excess_lower=pl.when("judged").then(pl.col("lower") - pl.col("group_rate")),
-    ).drop("judged")
+    # groups in the order they first appear, members in theirs (as group_by would give them),
+    # all judged in one pass (a polars frame per group cost ~1 ms a group)
+    first_row = frame.with_row_index("_row").select(
+        pl.col("_row").min().over(group).rank("dense").cast(pl.Int64) - 1)
+    order = np.argsort(first_row.to_series().to_numpy(), kind="stable")
+    frame = frame[order]
+    code = first_row.to_series().to_numpy()[order]
+    k = frame[successes].to_numpy().astype(float)
+    n = frame[trials].to_numpy().astype(float)
+    starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])
+    ends = np.r_[starts[1:], len(code)]
+    alpha, beta, group_rate, judged = (np.empty(len(starts)) for _ in range(4))
+    for g, (start, end) in enumerate(zip(starts, ends, strict=True)):
+        gk, gn = k[start:end], n[start:end]
+        alpha[g], beta[g] = beta_prior(gk, gn)
+        group_rate[g] = gk.sum() / gn.sum() if gn.sum() else float("nan")
+        judged[g] = (gn > 0).sum() >= 2 and gk.sum() > 0
+    # many members share a (group, successes, trials) triple: evaluate each once
+    k_width, n_width = int(k.max()) + 1, int(n.max()) + 1
+    triples, member = np.unique(
+        (code * k_width + k.astype(np.int64)) * n_width + n.astype(np.int64),
+        return_inverse=True)
+    t_code, t_k, t_n = (triples // (k_width * n_width), triples // n_width % k_width,
+                        triples % n_width)
+    post_a = alpha[t_code] + t_k
+    post_b = beta[t_code] + np.maximum(t_n - t_k, 0)
+    tail = (1 - level) / 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(n > 0, k / np.where(n > 0, n, 1), np.nan)
+    lower = special.betaincinv(post_a, post_b, tail)[member]
+    # P(rate > group) = 1 - I_g(a, b) = I_(1-g)(b, a): the same value, exactly, and scipy's
+    # betainc is ~5x faster than its betaincc (a cold Products page runs it on every SKU twice)
+    prob_above = special.betainc(post_b, post_a, 1 - group_rate[t_code])[member]
+    row_rate = group_rate[code]
+    is_judged = judged[code].astype(bool) & (k > 0)
+    return frame.with_columns(
+        group_rate=pl.Series(row_rate),
+        rate=pl.Series(rate),
+        shrunk_rate=pl.Series((post_a / (post_a + post_b))[member]),
+        lower=pl.Series(lower),
+        upper=pl.Series(special.betaincinv(post_a, post_b, 1 - tail)[member]),
+        prob_above=pl.Series(np.where(is_judged, prob_above, np.nan)).fill_nan(None),
+        excess_lower=pl.Series(np.where(is_judged, lower - row_rate, np.nan)).fill_nan(None),
+    )
 
 
 def excess_over_group_by_lines(frame: pl.DataFrame, group: str, successes: str,
