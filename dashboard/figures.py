@@ -472,7 +472,10 @@ def make_npr_trend_figure(periods: pl.DataFrame, colours: dict[str, str], period
     layout: dict[str, Any] = {"annotations": [], "height": 150 + 170 * rows,
                               "margin": {"l": 60, "r": 10, "t": 50, "b": 30}}
     traces: list[dict[str, Any]] = []
-    parts = periods.sort("period").group_by("panel", maintain_order=True)
+    # days as ISO text, as they go to the browser: plotly deep-copies every trace it is
+    # given, and a date object costs ~10 µs a copy (a third of this figure's time)
+    parts = periods.sort("period").with_columns(pl.col("period").dt.to_string("%Y-%m-%d")
+                                                ).group_by("panel", maintain_order=True)
     for (suffix, x, y), (panel, part) in zip(_grid(len(panels), cols), parts, strict=True):
         layout[f"xaxis{suffix}"] = {**x, "showticklabels": True, "nticks": 4,
                                     "tickformat": ticks}
@@ -502,8 +505,9 @@ def make_npr_trend_figure(periods: pl.DataFrame, colours: dict[str, str], period
                                    part["rate_high"].to_list(), strict=True)),
             "hovertemplate": "%{x|%d %b %Y}: %{y:.1%} (95 %: %{customdata[1]:.1%} – "
                              "%{customdata[2]:.1%}) of %{customdata[0]:,} attempts"})
-    layout["yaxis"]["title"] = f"NPR per {every}"
-    return go.Figure(data=traces, layout=layout)
+    layout["yaxis"]["title"] = {"text": f"NPR per {every}"}
+    # built as plotly's JSON (axis titles as {"text": …}): validating it cost ~20 ms
+    return go.Figure(data=traces, layout=layout, _validate=False)
 
 
 def make_npr_heatmap_figure(pairs: pl.DataFrame) -> go.Figure:

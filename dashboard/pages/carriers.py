@@ -315,13 +315,14 @@ def update_charts(state: dict[str, Any] | None, carrier: str | None) -> tuple[An
         index=[by, "attempts"], variable_name="reason", value_name="failed").with_columns(
         pl.col("reason").str.strip_prefix("failed_").map_elements(
             code_label, return_dtype=pl.String)).sort("reason", by)
-    trend = figures.empty_figure("No pickup attempts for the current filters")
     weeks_seen = weekly["week"].n_unique()
-    if 0 < weeks_seen < MIN_TREND_WEEKS:
+    if not weeks_seen:
+        trend = figures.empty_figure("No pickup attempts for the current filters")
+    elif weeks_seen < MIN_TREND_WEEKS:
         trend = figures.empty_figure(
             f"A trend needs pickup attempts in at least {MIN_TREND_WEEKS} weeks; these dates "
             f"hold {weeks_seen}. Choose a longer range: the charts below cover these dates.")
-    elif weeks_seen:
+    else:
         periods, weeks = trend_periods(weekly.with_columns(panel=pl.col(by)).group_by(
             "panel", "carrier", "week").agg(pl.col("attempts", "failed_attempts").sum()).sort(
             "panel", "week"))
