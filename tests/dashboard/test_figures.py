@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 import polars as pl
 import pytest
 from plotly.basedatatypes import BaseTraceType
@@ -107,6 +110,27 @@ def _funnel_skus(within: int) -> pl.DataFrame:
         "sku": [f"S{i}" for i in range(within + 2)], "expected_returns": expected,
         "ratio": ratio, "flagged": [False] * within + [True, False],
         "units_sold": [100] * (within + 2), "units_returned": [10] * (within + 2)})
+
+
+def _npr_periods() -> pl.DataFrame:
+    return pl.DataFrame({
+        "panel": "A", "carrier": "A",
+        "period": [date(2025, 1, 6), date(2025, 1, 13), date(2025, 1, 20)],
+        "attempts": [50, 3, 50], "rate": [0.1, None, 0.2], "rate_low": [0.05, None, 0.1],
+        "rate_high": [0.2, None, 0.3]})
+
+
+@pytest.mark.parametrize("build", [
+    lambda: figures.make_funnel_figure(_funnel_skus(5)),
+    lambda: figures.make_funnel_figure(_funnel_skus(figures.FUNNEL_POINTS_MAX + 1)),
+    lambda: figures.make_npr_trend_figure(_npr_periods(), {"A": "#2563eb"}, 1, 20),
+], ids=["funnel", "shaded funnel", "npr trend"])
+def test_a_figure_built_unvalidated_is_what_plotly_would_validate_it_into(build: Any) -> None:
+    fig = build()
+
+    # validation raises on a property plotly does not know and rewrites loose forms
+    # (a title given as text) that plotly.js no longer reads
+    assert json.loads(pio.to_json(go.Figure(fig.to_dict()))) == json.loads(pio.to_json(fig))
 
 
 def test_a_funnel_of_many_skus_shades_those_within_the_limits_and_points_the_rest() -> None:
