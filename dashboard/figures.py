@@ -34,6 +34,8 @@ COST_LABELS = {
 NEUTRALS = ("#1e293b", "#64748b", "#a8a29e", "#cbd5e1", "#78716c", "#475569")
 NOT_PICKED_UP = "#0f172a"
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# the rates' colour scale, as validation spells a named scale out (see _figure)
+RATE_SCALE = [list(stop) for stop in go.Heatmap(colorscale="YlOrRd").colorscale]
 
 
 TEMPLATE = "returnlens"
@@ -65,6 +67,15 @@ def _register_template() -> None:
 _register_template()
 
 
+def _figure(traces: list[dict[str, Any]], layout: dict[str, Any]) -> go.Figure:
+    """A figure from plotly's JSON as it is, unvalidated: built through plotly's API
+    (add_trace, update_layout) a figure costs ~10 ms of validation and copying, whatever its
+    size, and a cold page draws four to six. The JSON is written as validation would leave it
+    (titles as {"text": …}, colour scales as lists); tests/dashboard/test_figures.py holds
+    every figure built so to what plotly validates it into."""
+    return go.Figure(data=traces, layout=layout, _validate=False)
+
+
 def _style(fig: go.Figure, **layout: object) -> go.Figure:
     if layout:
         fig.update_layout(**layout)
@@ -74,20 +85,25 @@ def _style(fig: go.Figure, **layout: object) -> go.Figure:
 MONTH_BAR_MS = 24 * 86_400_000  # a month's bar: 24 days wide on a time axis
 
 
-def _month_axis(fig: go.Figure, months: list[date | str]) -> None:
+def _month_xaxis(months: list[date | str]) -> dict[str, Any]:
     """A time axis of whole months: ticks read 'Mar 2025' (never milliseconds or fortnights),
-    a lone month gets half a month either side instead of a zoom into milliseconds, and bars
-    are a month wide (plotly sizes them by the gap between points: a lone month's bar was a
-    millisecond wide, so invisible)."""
+    and a lone month gets half a month either side instead of a zoom into milliseconds."""
     days = [m if isinstance(m, date) else date.fromisoformat(str(m)[:10])
             for m in months if m is not None]
     if not days:
-        return
+        return {}
     first, last = min(days), max(days)
     span = (last.year - first.year) * 12 + last.month - first.month
-    fig.update_xaxes(tickformat="%b %Y", dtick="M1" if span <= 12 else "M3",
-                     range=[first - timedelta(days=16), last + timedelta(days=16)])
-    fig.update_traces(width=MONTH_BAR_MS, selector={"type": "bar"})
+    return {"tickformat": "%b %Y", "dtick": "M1" if span <= 12 else "M3",
+            "range": [first - timedelta(days=16), last + timedelta(days=16)]}
+
+
+def _month_axis(fig: go.Figure, months: list[date | str]) -> None:
+    """`_month_xaxis` on `fig`, with bars a month wide (plotly sizes them by the gap between
+    points: a lone month's bar was a millisecond wide, so invisible)."""
+    if axis := _month_xaxis(months):
+        fig.update_xaxes(**axis)
+        fig.update_traces(width=MONTH_BAR_MS, selector={"type": "bar"})
 
 
 EMPTY_LINE_CHARS = 60  # a half-page card holds ~75 characters of the message's size
@@ -111,28 +127,34 @@ def make_return_rate_figure(trend: pl.DataFrame, title: str = "") -> go.Figure:
         return empty_figure("No orders for the current filters")
     mature = trend.filter(~pl.col("immature"))
     young = trend.filter(pl.col("immature"))
-    fig = go.Figure()
-    fig.add_scatter(x=trend["order_month"].to_list(), y=trend["return_rate"].to_list(),
-                    mode="lines", line={"color": PALETTE[0]}, name="Return rate (units)",
-                    showlegend=False, hoverinfo="skip")
-    fig.add_scatter(x=mature["order_month"].to_list(), y=mature["return_rate"].to_list(),
-                    mode="markers", marker={"color": PALETTE[0], "size": 8},
-                    name="Return rate (complete cohort)")
+    traces: list[dict[str, Any]] = [
+        {"type": "scatter", "x": trend["order_month"].to_list(),
+         "y": trend["return_rate"].to_list(), "mode": "lines", "line": {"color": PALETTE[0]},
+         "name": "Return rate (units)", "showlegend": False, "hoverinfo": "skip"},
+        {"type": "scatter", "x": mature["order_month"].to_list(),
+         "y": mature["return_rate"].to_list(), "mode": "markers",
+         "marker": {"color": PALETTE[0], "size": 8}, "name": "Return rate (complete cohort)"}]
     if young.height:
-        fig.add_scatter(x=young["order_month"].to_list(), y=young["return_rate"].to_list(),
-                        mode="markers", name="Return rate so far (returns still arriving)",
-                        marker={"color": "white", "size": 9,
-                                "line": {"color": PALETTE[0], "width": 2}})
         expected = young.filter(pl.col("expected_final_rate").is_not_null())
-        fig.add_scatter(x=expected["order_month"].to_list(),
-                        y=expected["expected_final_rate"].to_list(), mode="markers+lines",
-                        line={"dash": "dot", "color": PALETTE[1]},
-                        marker={"symbol": "diamond", "color": PALETTE[1]},
-                        name="Expected final rate (from the return-lag curve)")
-    # '.1~%': 0.5% reads as such (not 0% or 1%), 12% as 12%
-    fig.update_yaxes(tickformat=".1~%", rangemode="tozero", title="returned / sold units")
-    _month_axis(fig, trend["order_month"].to_list())
-    return _style(fig, title=title or None)
+        traces += [
+            {"type": "scatter", "x": young["order_month"].to_list(),
+             "y": young["return_rate"].to_list(), "mode": "markers",
+             "name": "Return rate so far (returns still arriving)",
+             "marker": {"color": "white", "size": 9,
+                        "line": {"color": PALETTE[0], "width": 2}}},
+            {"type": "scatter", "x": expected["order_month"].to_list(),
+             "y": expected["expected_final_rate"].to_list(), "mode": "markers+lines",
+             "line": {"dash": "dot", "color": PALETTE[1]},
+             "marker": {"symbol": "diamond", "color": PALETTE[1]},
+             "name": "Expected final rate (from the return-lag curve)"}]
+    layout: dict[str, Any] = {
+        # '.1~%': 0.5% reads as such (not 0% or 1%), 12% as 12%
+        "yaxis": {"tickformat": ".1~%", "rangemode": "tozero",
+                  "title": {"text": "returned / sold units"}},
+        "xaxis": _month_xaxis(trend["order_month"].to_list())}
+    if title:
+        layout["title"] = {"text": title}
+    return _figure(traces, layout)
 
 
 def make_net_cost_figure(trend: pl.DataFrame, currency: str) -> go.Figure:
@@ -183,28 +205,31 @@ def make_cohort_heatmap_figure(grid: pl.DataFrame, label: str,
             t_row.append(shown)
         z.append(z_row)
         text.append(t_row)
-    fig = go.Figure(go.Heatmap(
-        z=z, x=[m.strftime("%b %Y") for m in months], y=keys, text=text,
-        colorscale="YlOrRd", zmin=0, zmax=max([v for row in z for v in row if v is not None],
-                                              default=0) or 1,
-        colorbar={"tickformat": ".1~%", "title": "rate"},
-        hovertemplate=f"{label} %{{y}}<br>%{{x}}: %{{z:.1%}} (%{{text}})<extra></extra>"))
+    heatmap = {
+        "type": "heatmap", "z": z, "x": [m.strftime("%b %Y") for m in months], "y": keys,
+        "text": text, "colorscale": RATE_SCALE, "zmin": 0,
+        "zmax": max([v for row in z for v in row if v is not None], default=0) or 1,
+        "colorbar": {"tickformat": ".1~%", "title": {"text": "rate"}},
+        "hovertemplate": f"{label} %{{y}}<br>%{{x}}: %{{z:.1%}} (%{{text}})<extra></extra>"}
+    # every row named: plotly labels every other one once rows are dense, which leaves a
+    # size or a product unnamed
+    layout: dict[str, Any] = {
+        "yaxis": {"autorange": "reversed", "type": "category", "title": {"text": label},
+                  "dtick": 1, "tickfont": {"size": 10 if len(keys) > 15 else 12}},
+        "xaxis": {"type": "category"}}
     young = [i for i, m in enumerate(months) if m in immature]
     if young:
         # category axis: column i spans i ± 0.5; the young months are the latest, contiguous
-        fig.add_shape(type="rect", xref="x", yref="paper", x0=min(young) - 0.5,
-                      x1=max(young) + 0.5, y0=0, y1=1, fillcolor="white", opacity=0.55,
-                      line={"color": "#334155", "width": 1.5, "dash": "dash"}, layer="above")
-        fig.add_annotation(x=(min(young) + max(young)) / 2, y=1, xref="x", yref="paper",
-                           yanchor="bottom", showarrow=False, font={"size": 11,
-                                                                    "color": "#334155"},
-                           text="returns still arriving")
-    # every row named: plotly labels every other one once rows are dense, which leaves a
-    # size or a product unnamed
-    fig.update_yaxes(autorange="reversed", type="category", title=label, dtick=1,
-                     tickfont={"size": 10 if len(keys) > 15 else 12})
-    fig.update_xaxes(type="category")
-    return _style(fig, **({"margin": {"t": CLEAR_OF_MODEBAR}} if young else {}))
+        layout["shapes"] = [{
+            "type": "rect", "xref": "x", "yref": "paper", "x0": min(young) - 0.5,
+            "x1": max(young) + 0.5, "y0": 0, "y1": 1, "fillcolor": "white", "opacity": 0.55,
+            "line": {"color": "#334155", "width": 1.5, "dash": "dash"}, "layer": "above"}]
+        layout["annotations"] = [{
+            "x": (min(young) + max(young)) / 2, "y": 1, "xref": "x", "yref": "paper",
+            "yanchor": "bottom", "showarrow": False,
+            "font": {"size": 11, "color": "#334155"}, "text": "returns still arriving"}]
+        layout["margin"] = {"t": CLEAR_OF_MODEBAR}
+    return _figure([heatmap], layout)
 
 
 def make_pareto_figure(reasons: pl.DataFrame, key: str = "reason_code",
@@ -215,22 +240,23 @@ def make_pareto_figure(reasons: pl.DataFrame, key: str = "reason_code",
     to be turned or cut, and ran into one another."""
     if reasons.is_empty() or not reasons[value].sum():
         return empty_figure("No return reasons for the current selection")
-    fig = go.Figure()
     names = [code_label(str(code)) for code in reasons[key]]
-    fig.add_bar(y=names, x=reasons[value].to_list(), name="Units returned", orientation="h",
-                marker_color=PALETTE[0],
-                hovertemplate="%{y}: %{x:,} units returned<extra></extra>")
-    fig.add_scatter(y=names, x=reasons["cumulative_share"].to_list(),
-                    name="Cumulative share", xaxis="x2", mode="lines+markers",
-                    line={"color": PALETTE[1]},
-                    hovertemplate="%{y} and above: %{x:.0%} of units<extra></extra>")
-    fig.update_yaxes(type="category", autorange="reversed")
+    traces = [
+        {"type": "bar", "y": names, "x": reasons[value].to_list(), "name": "Units returned",
+         "orientation": "h", "marker": {"color": PALETTE[0]},
+         "hovertemplate": "%{y}: %{x:,} units returned<extra></extra>"},
+        {"type": "scatter", "y": names, "x": reasons["cumulative_share"].to_list(),
+         "name": "Cumulative share", "xaxis": "x2", "mode": "lines+markers",
+         "line": {"color": PALETTE[1]},
+         "hovertemplate": "%{y} and above: %{x:.0%} of units<extra></extra>"}]
     # the axis title names both series: a legend, or a title on the top axis, sat under the
     # modebar
-    return _style(fig, showlegend=False, margin={"t": CLEAR_OF_MODEBAR},
-                  xaxis={"title": "units returned (bars); top axis: cumulative share (line)"},
-                  xaxis2={"overlaying": "x", "side": "top", "range": [0, 1.05], "dtick": 0.25,
-                          "tickformat": ".0%", "showgrid": False})
+    return _figure(traces, {
+        "yaxis": {"type": "category", "autorange": "reversed"}, "showlegend": False,
+        "margin": {"t": CLEAR_OF_MODEBAR},
+        "xaxis": {"title": {"text": "units returned (bars); top axis: cumulative share (line)"}},
+        "xaxis2": {"overlaying": "x", "side": "top", "range": [0, 1.05], "dtick": 0.25,
+                   "tickformat": ".0%", "showgrid": False}})
 
 
 FUNNEL_POINTS_MAX = 2_000  # SKUs within the limits drawn one by one; more are shaded by count
@@ -532,12 +558,12 @@ def make_npr_heatmap_figure(pairs: pl.DataFrame) -> go.Figure:
          for g in regions]
     text = [[f"{cell[(c, g)]['attempts']:,} attempts" if (c, g) in cell else "" for c in carriers]
             for g in regions]
-    fig = go.Figure(go.Heatmap(z=z, x=carriers, y=regions, text=text, colorscale="YlOrRd",
-                               zmin=0, colorbar={"tickformat": ".1~%"},
-                               hovertemplate="%{x} in %{y}: %{z:.1%} (%{text})<extra></extra>"))
-    fig.update_xaxes(type="category")
-    fig.update_yaxes(type="category", autorange="reversed", tickfont={"size": 11})
-    return _style(fig)
+    return _figure([{
+        "type": "heatmap", "z": z, "x": carriers, "y": regions, "text": text,
+        "colorscale": RATE_SCALE, "zmin": 0, "colorbar": {"tickformat": ".1~%"},
+        "hovertemplate": "%{x} in %{y}: %{z:.1%} (%{text})<extra></extra>"}], {
+        "xaxis": {"type": "category"},
+        "yaxis": {"type": "category", "autorange": "reversed", "tickfont": {"size": 11}}})
 
 
 def make_failure_reasons_figure(reasons: pl.DataFrame, by: str = "carrier") -> go.Figure:
@@ -545,33 +571,34 @@ def make_failure_reasons_figure(reasons: pl.DataFrame, by: str = "carrier") -> g
     region), stacked: a bar's height is its NPR rate, split by why pickups failed."""
     if reasons.is_empty() or not reasons["failed"].sum():
         return empty_figure("No failed pickup attempts for the current filters")
-    fig = go.Figure()
     rated = reasons.with_columns(rate=pl.col("failed") / pl.col("attempts"))
-    for i, (reason, part) in enumerate(rated.group_by("reason", maintain_order=True)):
-        fig.add_bar(x=part[by].to_list(), y=part["rate"].to_list(), name=str(reason[0]),
-                    marker_color=NEUTRALS[i % len(NEUTRALS)],
-                    customdata=list(zip(part["failed"].to_list(), part["attempts"].to_list(),
-                                        strict=True)),
-                    hovertemplate="%{x}: %{y:.1%} of attempts (%{customdata[0]:,} of "
-                                  "%{customdata[1]:,})")
-    fig.update_xaxes(type="category")
-    fig.update_yaxes(tickformat=".1~%", title="share of attempts failed")
-    return _style(fig, barmode="stack")
+    traces = [{
+        "type": "bar", "x": part[by].to_list(), "y": part["rate"].to_list(),
+        "name": str(reason[0]), "marker": {"color": NEUTRALS[i % len(NEUTRALS)]},
+        "customdata": part.select("failed", "attempts").rows(),
+        "hovertemplate": "%{x}: %{y:.1%} of attempts (%{customdata[0]:,} of "
+                         "%{customdata[1]:,})"}
+        for i, (reason, part) in enumerate(rated.group_by("reason", maintain_order=True))]
+    return _figure(traces, {
+        "xaxis": {"type": "category"}, "barmode": "stack",
+        "yaxis": {"tickformat": ".1~%", "title": {"text": "share of attempts failed"}}})
 
 
 def make_attempts_figure(attempts: pl.DataFrame) -> go.Figure:
     """Share of each carrier's pickups by attempts made (picked up or given up)."""
     if attempts.is_empty():
         return empty_figure("No reverse pickups for the current filters")
-    fig = go.Figure()
+    traces = []
     for i, (label, part) in enumerate(attempts.group_by("outcome", maintain_order=True)):
         colour = NOT_PICKED_UP if label[0] == "not picked up" else NEUTRALS[i % len(NEUTRALS)]
-        fig.add_bar(x=part["carrier"].to_list(), y=part["share"].to_list(), name=str(label[0]),
-                    marker_color=colour, customdata=part["pickups"].to_list(),
-                    hovertemplate="%{x}: %{y:.1%} (%{customdata} pickups)<extra></extra>")
-    fig.update_xaxes(type="category")
-    fig.update_yaxes(tickformat=".1~%", title="share of pickups")
-    return _style(fig, barmode="stack")
+        traces.append({
+            "type": "bar", "x": part["carrier"].to_list(), "y": part["share"].to_list(),
+            "name": str(label[0]), "marker": {"color": colour},
+            "customdata": part["pickups"].to_list(),
+            "hovertemplate": "%{x}: %{y:.1%} (%{customdata} pickups)<extra></extra>"})
+    return _figure(traces, {
+        "xaxis": {"type": "category"}, "barmode": "stack",
+        "yaxis": {"tickformat": ".1~%", "title": {"text": "share of pickups"}}})
 
 
 def make_time_histogram_figure(histogram: pl.DataFrame, label: str,
@@ -579,28 +606,28 @@ def make_time_histogram_figure(histogram: pl.DataFrame, label: str,
     """Distribution of a time in days per carrier (share of the carrier's pickups per bin)."""
     if histogram.is_empty():
         return empty_figure("No reverse pickups with this time for the current filters")
-    fig = go.Figure()
-    for carrier, part in histogram.group_by("carrier", maintain_order=True):
-        share = (part["pickups"] / part["pickups"].sum()).to_list()
-        fig.add_scatter(x=part["bin_start"].to_list(), y=share, mode="lines",
-                        line={"shape": "hv", "color": colours.get(carrier[0], PALETTE[7])},
-                        name=str(carrier[0]))
-    fig.update_xaxes(title=f"{label} (days)")
-    fig.update_yaxes(tickformat=".1~%", title="share of pickups")
-    return _style(fig)
+    traces = [{
+        "type": "scatter", "x": part["bin_start"].to_list(),
+        "y": (part["pickups"] / part["pickups"].sum()).to_list(), "mode": "lines",
+        "line": {"shape": "hv", "color": colours.get(carrier[0], PALETTE[7])},
+        "name": str(carrier[0])}
+        for carrier, part in histogram.group_by("carrier", maintain_order=True)]
+    return _figure(traces, {
+        "xaxis": {"title": {"text": f"{label} (days)"}},
+        "yaxis": {"tickformat": ".1~%", "title": {"text": "share of pickups"}}})
 
 
 def make_weekday_figure(weekdays: pl.DataFrame, colours: dict[str, str]) -> go.Figure:
     """NPR rate per carrier and weekday."""
     if weekdays.is_empty():
         return empty_figure("No pickup attempts for the current filters")
-    fig = go.Figure()
-    for carrier, part in weekdays.sort("weekday").group_by("carrier", maintain_order=True):
-        fig.add_bar(x=[WEEKDAYS[d - 1] for d in part["weekday"].to_list()],
-                    y=part["npr_rate"].to_list(), name=str(carrier[0]),
-                    marker_color=colours.get(carrier[0], PALETTE[7]))
-    fig.update_yaxes(tickformat=".0%", title="NPR rate")
-    return _style(fig, barmode="group")
+    traces = [{
+        "type": "bar", "x": [WEEKDAYS[d - 1] for d in part["weekday"].to_list()],
+        "y": part["npr_rate"].to_list(), "name": str(carrier[0]),
+        "marker": {"color": colours.get(carrier[0], PALETTE[7])}}
+        for carrier, part in weekdays.sort("weekday").group_by("carrier", maintain_order=True)]
+    return _figure(traces, {"barmode": "group",
+                            "yaxis": {"tickformat": ".0%", "title": {"text": "NPR rate"}}})
 
 
 def make_coverage_figure(coverage: pl.DataFrame) -> go.Figure:

@@ -120,11 +120,42 @@ def _npr_periods() -> pl.DataFrame:
         "rate_high": [0.2, None, 0.3]})
 
 
-@pytest.mark.parametrize("build", [
-    lambda: figures.make_funnel_figure(_funnel_skus(5)),
-    lambda: figures.make_funnel_figure(_funnel_skus(figures.FUNNEL_POINTS_MAX + 1)),
-    lambda: figures.make_npr_trend_figure(_npr_periods(), {"A": "#2563eb"}, 1, 20),
-], ids=["funnel", "shaded funnel", "npr trend"])
+MONTHS = [date(2025, 1, 1), date(2025, 2, 1), date(2025, 3, 1)]
+CARRIERS = {"A": "#2563eb", "B": "#f97316"}
+UNVALIDATED = {
+    "funnel": lambda: figures.make_funnel_figure(_funnel_skus(5)),
+    "shaded funnel": lambda: figures.make_funnel_figure(
+        _funnel_skus(figures.FUNNEL_POINTS_MAX + 1)),
+    "npr trend": lambda: figures.make_npr_trend_figure(_npr_periods(), CARRIERS, 1, 20),
+    "return rate": lambda: figures.make_return_rate_figure(pl.DataFrame({
+        "order_month": MONTHS, "return_rate": [0.2, 0.25, 0.1],
+        "immature": [False, False, True], "expected_final_rate": [None, None, 0.22]}),
+        "A title"),
+    "cohort heatmap": lambda: figures.make_cohort_heatmap_figure(pl.DataFrame({
+        "key": ["P1", "P1", "P2"], "order_month": MONTHS, "units_sold": [10, 20, 5],
+        "units_returned": [1, 2, 0]}), "Product", {MONTHS[2]: 0.4}),
+    "pareto": lambda: figures.make_pareto_figure(pl.DataFrame({
+        "reason_code": ["size_too_small", "defective"], "units_returned": [8, 2],
+        "cumulative_share": [0.8, 1.0]})),
+    "npr heatmap": lambda: figures.make_npr_heatmap_figure(pl.DataFrame({
+        "carrier": ["A", "B"], "region_label": ["Jakarta (ID-JK)", "Singapore (SG)"],
+        "npr_rate": [0.1, 0.3], "attempts": [100, 40]})),
+    "failure reasons": lambda: figures.make_failure_reasons_figure(pl.DataFrame({
+        "carrier": ["A", "B", "A"], "reason": ["Customer not available"] * 2 + ["Other"],
+        "failed": [5, 9, 1], "attempts": [100, 40, 100]})),
+    "attempts": lambda: figures.make_attempts_figure(pl.DataFrame({
+        "carrier": ["A", "A", "B"], "outcome": ["picked up at attempt 1", "not picked up",
+                                                 "picked up at attempt 1"],
+        "share": [0.9, 0.1, 1.0], "pickups": [90, 10, 40]})),
+    "time histogram": lambda: figures.make_time_histogram_figure(pl.DataFrame({
+        "carrier": ["A", "A", "B"], "bin_start": [0.0, 0.5, 0.0], "pickups": [3, 1, 2]}),
+        "Pickup TAT", CARRIERS),
+    "weekday": lambda: figures.make_weekday_figure(pl.DataFrame({
+        "carrier": ["A", "B"], "weekday": [1, 5], "npr_rate": [0.1, 0.2]}), CARRIERS),
+}
+
+
+@pytest.mark.parametrize("build", UNVALIDATED.values(), ids=UNVALIDATED.keys())
 def test_a_figure_built_unvalidated_is_what_plotly_would_validate_it_into(build: Any) -> None:
     fig = build()
 
