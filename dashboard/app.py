@@ -201,6 +201,7 @@ def create_app(db_url: str, users: auth.UsersFile | None = None,
     app.server.config[data.CONFIG_KEY] = db_url
     app.layout = _layout
     _register_callbacks(app)
+    serving.set_up_before_serving(app)
     serving.harden(app, allowed_hosts)
     if users is not None:
         auth.install(app, users)

@@ -133,6 +133,19 @@ def content_security_policy(app: dash.Dash) -> str:
     ))
 
 
+def set_up_before_serving(app: dash.Dash) -> None:
+    """Run Dash's first-request set-up now, in this process, before it serves anything.
+
+    Dash runs it from a before-request hook behind a flag it sets before the work is done
+    (plotly/dash#3971): under gunicorn's threads, the scripts a browser asked for while the
+    first page was being set up found no library registered and got 500s, and the page stayed
+    at "Loading..." (one cold load in three on a 2-core machine). Call it before adding other
+    hooks, so that only Dash's own run here.
+    """
+    with app.server.test_request_context("/"):
+        app.server.preprocess_request()
+
+
 def harden(app: dash.Dash, allowed_hosts: Iterable[str] | None) -> None:
     """Refuse unknown Host headers and oversized callback requests (400), before sign-in is
     checked, and send security headers on every response."""

@@ -37,13 +37,11 @@ def _state_value(tree: Any, state: dict[str, str]) -> Any:
     return getattr(component, state["property"], None)
 
 
-def _download(button: dict[str, str], tree: Any) -> dict[str, Any]:
+def _download(app: dash.Dash, button: dict[str, str], tree: Any) -> dict[str, Any]:
     """Call the download callback of `button` as a click on it would."""
-    from dash._callback import GLOBAL_CALLBACK_MAP
-
     output = json.dumps({"table": ["MATCH"], "type": button["type"].replace(
         "-export-button", "-export-download")}, separators=(",", ":")) + ".data"
-    entry = GLOBAL_CALLBACK_MAP[output]
+    entry = app.callback_map[output]
     states = [_state_value(tree, s) for s in entry["state"]]
     return call_triggered(entry["callback"].__wrapped__, button, 1, *states)
 
@@ -53,7 +51,7 @@ def test_every_download_button_on_every_page_sends_a_csv(app: dash.Dash) -> None
     failures = {}
     for path, button, tree in buttons:
         try:
-            sent = _download(button, tree)
+            sent = _download(app, button, tree)
             pl.read_csv(io.StringIO(sent["content"]), infer_schema_length=0)
             assert sent["filename"].endswith(".csv")
         except Exception as error:  # noqa: BLE001  (collect every failing button)
@@ -65,7 +63,7 @@ def test_every_download_button_on_every_page_sends_a_csv(app: dash.Dash) -> None
 
 def test_every_download_is_inert_in_a_spreadsheet(app: dash.Dash) -> None:
     for _path, button, tree in _export_buttons():
-        exported = pl.read_csv(io.StringIO(_download(button, tree)["content"]),
+        exported = pl.read_csv(io.StringIO(_download(app, button, tree)["content"]),
                                infer_schema_length=0)
         for column in exported.columns:
             values = exported[column].drop_nulls()

@@ -4,9 +4,11 @@ short 400 without growing the cache."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import dash
@@ -188,3 +190,19 @@ def test_the_policy_covers_an_inline_script_registered_after_the_first_response(
     for script in _executable_inline_scripts(response.get_data(as_text=True)):
         digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
         assert f"'sha256-{digest}'" in policy, script[:80]
+
+
+def test_scripts_asked_for_while_the_first_page_is_set_up_are_served(
+        warehouse_url: str) -> None:
+    # the page's script addresses, from an app that has served its page
+    page = create_app(warehouse_url).server.test_client().get("/").get_data(as_text=True)
+    scripts = re.findall(r'src="(/_dash-component-suites/[^"]+)"', page)
+    app = create_app(warehouse_url)  # a fresh worker's app: nothing served yet
+
+    # a browser asks for the page and its scripts at once (Dash's first-request set-up
+    # raced them: plotly/dash#3971)
+    with ThreadPoolExecutor(len(scripts) + 1) as pool:
+        statuses = list(pool.map(lambda path: app.server.test_client().get(path).status_code,
+                                 ["/", *scripts]))
+
+    assert scripts and statuses == [200] * (len(scripts) + 1)
