@@ -1,8 +1,8 @@
 """The global filters as they travel: URL query string ⇄ store data ⇄ warehouse Filters.
 
 Store data comes back from the browser with every callback, so anyone can send anything: it is
-checked here (months are months, values are short lists of short strings) and refused with a
-400, which also keeps oversized values out of the dashboard's caches.
+checked here (dates are months or calendar days, values are short lists of short strings) and
+refused with a 400, which also keeps oversized values out of the dashboard's caches.
 """
 
 from __future__ import annotations
