@@ -162,8 +162,8 @@ def _register_callbacks(app: dash.Dash) -> None:
                 return [no_update] * (n + 4)
             return shown(state)
         state = from_widgets()
-        if ordered(state) != state:
-            return shown(ordered(state))
+        if (put_right := ordered(state)) != state:
+            return shown(put_right)
         return [no_update] * n + shown(state)[n:]
 
     @app.callback(

@@ -306,14 +306,13 @@ def make_funnel_figure(skus: pl.DataFrame, z: float = 3.0) -> go.Figure:
                        "name": f"±{z:g}σ limits", "showlegend": sign > 0, "hoverinfo": "skip"})
     line = {"type": "line", "xref": "x domain", "x0": 0, "x1": 1, "yref": "y", "y0": 1, "y1": 1,
             "line": {"color": "#334155", "width": 1}}
-    # built as plotly's JSON, unvalidated: add_trace, add_hline and validation cost ~20 ms
-    return go.Figure(data=traces, layout={
+    return _figure(traces, {
         "shapes": [line],
         "xaxis": {"type": "log",
                   "title": {"text": "expected returned units (units sold × category rate)"}},
         "yaxis": {"title": {"text": "returned / expected"}, "rangemode": "tozero"},
         "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
-        "margin": {"t": 60}}, _validate=False)
+        "margin": {"t": 60}})
 
 
 def _density(points: pl.DataFrame, name: str,
@@ -541,8 +540,7 @@ def make_npr_trend_figure(periods: pl.DataFrame, colours: dict[str, str], period
             "hovertemplate": "%{x|%d %b %Y}: %{y:.1%} (95 %: %{customdata[1]:.1%} – "
                              "%{customdata[2]:.1%}) of %{customdata[0]:,} attempts"})
     layout["yaxis"]["title"] = {"text": f"NPR per {every}"}
-    # built as plotly's JSON (axis titles as {"text": …}): validating it cost ~20 ms
-    return go.Figure(data=traces, layout=layout, _validate=False)
+    return _figure(traces, layout)
 
 
 def make_npr_heatmap_figure(pairs: pl.DataFrame) -> go.Figure:

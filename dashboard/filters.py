@@ -232,26 +232,26 @@ def _span(first: date, last: date) -> str:
 DAY_PRESETS = (7, 28, 90)  # "last N days" ranges offered beside the month ranges
 
 
-def range_presets(first_day: date | None, last_day: date | None) -> list[dict[str, str]]:
+def range_presets(data_from: date | None, data_to: date | None) -> list[dict[str, str]]:
     """Ready-made ranges, as dropdown options (their dates as the hover title; the from and
-    to filters beside show them once chosen), ending at the newest day or month with data:
-    the last 7, 28 and 90 days, the latest 1, 3, 6 and 12 months, the latest whole quarter,
-    the quarter and the year so far, and the latest whole year. A value is 'FROM/TO' (days
-    YYYY-MM-DD or months YYYY-MM), so choosing one sets the from and to filters, and the URL
-    keeps dates, not 'last 7 days': a shared link shows what its sender saw. Ranges reaching
-    before the first day with data are left out, and each is offered once, under its first
-    name."""
-    if first_day is None or last_day is None:
+    to filters beside show them once chosen), ending at the newest day with data (`data_to`)
+    or its month: the last 7, 28 and 90 days, the latest 1, 3, 6 and 12 months, the latest
+    whole quarter, the quarter and the year so far, and the latest whole year. A value is
+    'FROM/TO' (days YYYY-MM-DD or months YYYY-MM), so choosing one sets the from and to
+    filters, and the URL keeps dates, not 'last 7 days': a shared link shows what its sender
+    saw. Ranges reaching before the first day with data (`data_from`) are left out, and each
+    is offered once, under its first name."""
+    if data_from is None or data_to is None:
         return []
     options, seen = [], set()
     for days in DAY_PRESETS:
-        start = last_day - timedelta(days=days - 1)
-        value = f"{start:%Y-%m-%d}/{last_day:%Y-%m-%d}"
-        if start >= first_day:
+        start = data_to - timedelta(days=days - 1)
+        value = f"{start:%Y-%m-%d}/{data_to:%Y-%m-%d}"
+        if start >= data_from:
             seen.add(value)
             options.append({"label": f"Last {days} days", "value": value,
-                            "title": f"{start:%d %b %Y} – {last_day:%d %b %Y}"})
-    first, last = first_day.replace(day=1), last_day.replace(day=1)
+                            "title": f"{start:%d %b %Y} – {data_to:%d %b %Y}"})
+    first, last = data_from.replace(day=1), data_to.replace(day=1)
     quarter_start = _shift(last, -((last.month - 1) % 3))
     whole_quarter_end = last if last.month % 3 == 0 else _shift(quarter_start, -1)
     candidates = [
