@@ -10,6 +10,7 @@ from typing import Any, Literal
 import dash_bootstrap_components as dbc
 import polars as pl
 from dash import dcc, html
+from dash.development.base_component import Component
 
 from dashboard.filters import month_range, range_presets
 from warehouse.contract import code_label
@@ -208,16 +209,42 @@ def bounded(text: str) -> str:
             "the CSV download has the whole text)")
 
 
-def _cell(value: str, record: dict[str, Any], first: bool,
-          link: RowLink | PageLink | None) -> Any:
-    """A cell's content: its text, or a drill-down link carrying the row's value."""
-    value = bounded(value)
-    if not first or link is None:
-        return value
+class FrameTable(Component):
+    """A whole table as one Dash component, drawn by js/frame_table.js.
+
+    Dash's renderer spends about a millisecond on each component it mounts: a table of
+    html.Td cells cost Products a second of its first render. This component is one node
+    for Dash and plain React elements inside, so a 40-row table mounts in a few ms. Every
+    cell is a React text child, so whatever the data holds (braces, blank lines, Markdown,
+    `<script>`) shows as text, never interpreted.
+
+    Props: `columns` [{label, className}], `rows` (cell texts, row by row), `marked` (indices
+    of rows to highlight), `links` (per row, the first cell's link: {"store", "value"} writes
+    a dcc.Store via assets/table_links.js, {"href"} opens a view of this app), `className`
+    (the table's classes).
+    """
+
+    _children_props: list[str] = []
+    _base_nodes: list[str] = []
+    _namespace = "returnlens"
+    _type = "FrameTable"
+
+    def __init__(self, columns: list[dict[str, str]], rows: list[list[str]],
+                 marked: list[int] | None = None, links: list[dict[str, str]] | None = None,
+                 className: str | None = None, id: str | None = None) -> None:  # noqa: A002
+        self._prop_names = ["id", "columns", "rows", "marked", "links", "className"]
+        self._valid_wildcard_attributes: list[str] = []
+        self.available_properties = list(self._prop_names)
+        self.available_wildcard_properties: list[str] = []
+        super().__init__(columns=columns, rows=rows, marked=marked, links=links,
+                         className=className, **({"id": id} if id is not None else {}))
+
+
+def _link(record: dict[str, Any], link: RowLink | PageLink) -> dict[str, str]:
+    """The first cell's link of a row: a store to write its value into, or an address."""
     if isinstance(link, PageLink):
-        return dcc.Link(value, href=str(record[link.column]), className="table-link")
-    return html.A(value, href="#", className="table-link",
-                  **{"data-store": link.store, "data-value": str(record[link.column])})
+        return {"href": str(record[link.column])}
+    return {"store": link.store, "value": str(record[link.column])}
 
 
 def frame_table(frame: pl.DataFrame, columns: Sequence[Col], max_rows: int = 25,
@@ -226,27 +253,23 @@ def frame_table(frame: pl.DataFrame, columns: Sequence[Col], max_rows: int = 25,
     """`frame` as a table (first `max_rows` rows), saying how many rows it has in all
     (`total`, when `frame` holds only the first rows of the table it stands for).
 
-    Rows whose boolean column `highlight` is true are marked. Every value is a text child of
-    an html.Td, so whatever the data holds (braces, blank lines, Markdown, `<script>`) is
-    shown as text, never interpreted. Dash's renderer spends about a millisecond per
-    component, so tables stay short on screen and the CSV download carries every row.
+    Rows whose boolean column `highlight` is true are marked. Values are formatted here and
+    shown as text (FrameTable); tables stay short on screen and the CSV download carries
+    every row.
     """
     if frame.is_empty():
         return notice("No rows for the current filters.")
     shown = frame.head(max_rows)
-    head = html.Thead(html.Tr([html.Th(c.label, className=ALIGN.get(c.kind, "text-end"))
-                               for c in columns]))
-    rows = []
-    for record in shown.iter_rows(named=True):
-        cells = [html.Td(_cell(format_value(record[c.name], c.kind), record, i == 0, link),
-                         className=ALIGN.get(c.kind, "text-end"))
-                 for i, c in enumerate(columns)]
-        marked = highlight is not None and bool(record[highlight])
-        rows.append(html.Tr(cells, className="table-danger") if marked else html.Tr(cells))
-    table = html.Div(html.Table(
-        [head, html.Tbody(rows)],
-        className="table table-sm table-striped table-hover mb-1"),
-        className="table-responsive frame-table")
+    records = shown.to_dicts()
+    table = FrameTable(
+        columns=[{"label": c.label, "className": ALIGN.get(c.kind, "text-end")}
+                 for c in columns],
+        rows=[[bounded(format_value(record[c.name], c.kind)) for c in columns]
+              for record in records],
+        marked=[i for i, record in enumerate(records) if bool(record[highlight])]
+        if highlight is not None else None,
+        links=[_link(record, link) for record in records] if link is not None else None,
+        className="table table-sm table-striped table-hover mb-1")
     in_all = frame.height if total is None else total
     caption = f"{in_all:,} rows" + (f"; first {shown.height} shown — download for all"
                                     if in_all > shown.height else "")

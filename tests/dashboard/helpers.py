@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextvars import copy_context
-from html.parser import HTMLParser
 from typing import Any
 
 from dash._callback_context import context_value
@@ -32,41 +31,12 @@ def find(tree: Any, component_id: Any) -> Any:
     raise KeyError(component_id)
 
 
-class _Cells(HTMLParser):
-    """The text of an HTML fragment, and the cells of its table body rows."""
-
-    def __init__(self, markup: str) -> None:
-        super().__init__()
-        self.parts: list[str] = []
-        self.rows: list[list[str]] = []
-        self._in_body = self._in_cell = False
-        self.feed(markup)
-
-    def handle_starttag(self, tag: str, attrs: Any) -> None:
-        if tag == "tbody":
-            self._in_body = True
-        elif tag == "tr" and self._in_body:
-            self.rows.append([])
-        elif tag == "td" and self._in_body:
-            self.rows[-1].append("")
-            self._in_cell = True
-
-    def handle_endtag(self, tag: str) -> None:
-        self._in_body = self._in_body and tag != "tbody"
-        self._in_cell = self._in_cell and tag != "td"
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-        if self._in_cell:
-            self.rows[-1][-1] += data
-
-
-def _is_html_block(node: Any) -> bool:
-    return type(node).__name__ == "Markdown" and getattr(node, "dangerously_allow_html", False)
+def _is_frame_table(node: Any) -> bool:
+    return type(node).__name__ == "FrameTable"
 
 
 def text(tree: Any) -> str:
-    """All the text in a rendered tree, space-separated (HTML blocks as their text)."""
+    """All the text in a rendered tree, space-separated (a FrameTable as its headers and cells)."""
     parts: list[str] = []
 
     def collect(node: Any) -> None:
@@ -75,8 +45,9 @@ def text(tree: Any) -> str:
         elif isinstance(node, list | tuple):
             for item in node:
                 collect(item)
-        elif _is_html_block(node):
-            parts.extend(_Cells(node.children).parts)
+        elif _is_frame_table(node):
+            parts.extend(c["label"] for c in node.columns)
+            parts.extend(cell for row in node.rows for cell in row)
         elif node is not None:
             collect(getattr(node, "children", None))
 
@@ -89,8 +60,16 @@ def table_rows(tree: Any) -> list[list[str]]:
     for c in walk(tree):
         if type(c).__name__ == "Tbody":
             return [[text(td) for td in tr.children] for tr in c.children]
-        if _is_html_block(c):
-            return _Cells(c.children).rows
+        if _is_frame_table(c):
+            return [list(row) for row in c.rows]
+    return []
+
+
+def table_links(tree: Any) -> list[tuple[str, dict[str, str]]]:
+    """(first cell's text, its link) of each linked row of the first table in `tree`."""
+    for c in walk(tree):
+        if _is_frame_table(c):
+            return [(row[0], link) for row, link in zip(c.rows, c.links or [], strict=False)]
     return []
 
 
@@ -113,4 +92,6 @@ def table_header(tree: Any) -> list[str]:
     for c in walk(tree):
         if type(c).__name__ == "Thead":
             return [text(th) for th in walk(c) if type(th).__name__ == "Th"]
+        if _is_frame_table(c):
+            return [column["label"] for column in c.columns]
     return []

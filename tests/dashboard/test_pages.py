@@ -20,9 +20,9 @@ from tests.dashboard.helpers import (
     call_triggered,
     find,
     table_header,
+    table_links,
     table_rows,
     text,
-    walk,
 )
 from tests.reference import reference_kpis
 from tests.shop_reference import lines_enriched, pickup_attempts, returns_enriched
@@ -175,10 +175,10 @@ def test_overview_returned_more_links_each_sku_to_its_drill_down_with_the_filter
 
     skus, *_ = overview.update_movers(state, 28)
 
-    links = [c for c in walk(skus) if type(c).__name__ == "Link"]
+    links = table_links(skus)
     assert links, "no SKU's return rate rose clearly after a vendor turned defective"
-    for link in links:
-        assert link.href == f"/products?to={state['to']}&drill=sku%3A{link.children}"
+    for sku, link in links:
+        assert link == {"href": f"/products?to={state['to']}&drill=sku%3A{sku}"}
 
 
 def test_overview_returned_more_says_so_when_no_rate_rose_clearly(app: dash.Dash) -> None:

@@ -209,7 +209,7 @@ def test_e2e_009_a_drill_down_click_goes_into_the_url(
     assert dash_duo.get_logs() == []
 
 
-def test_e2e_010_a_sku_the_overview_says_is_returned_more_opens_its_drill_down(
+def test_e2e_010_a_sku_the_overview_says_is_returned_more_opens_its_drill_down_in_the_app(
         dash_duo: Any, warehouse_url: str) -> None:
     dash_duo.start_server(create_app(warehouse_url))
     dash_duo.wait_for_page(url=dash_duo.server_url + "/?to=2025-12")
@@ -218,10 +218,12 @@ def test_e2e_010_a_sku_the_overview_says_is_returned_more_opens_its_drill_down(
     links = dash_duo.find_elements("#overview-sku-movers-table a.table-link")
     assert links, "the test shop's latest cohorts hold no SKU whose return rate rose clearly"
     sku = links[0].text
+    dash_duo.driver.execute_script("window.__same_page = true;")  # gone if the page reloads
 
     _click(dash_duo, links[0])
 
     dash_duo.wait_for_text_to_equal("#products-drill-current", sku, timeout=30)
+    assert dash_duo.driver.execute_script("return window.__same_page === true;")
     until(lambda: dash_duo.driver.current_url.endswith(f"/products?to=2025-12&drill=sku%3A{sku}"),
           timeout=10)
     assert "2025-12" in dash_duo.find_element("#filter-to-dropdown").text
