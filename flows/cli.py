@@ -377,6 +377,7 @@ def simulate(
     = None,
     date_to: Annotated[str | None, typer.Option("--to", help="Last order date, YYYY-MM-DD.")]
     = None,
+    # models.policy.SEED, which the pipeline learns with (models are imported lazily)
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap and assumption draws.")] = 0,
     save: Annotated[str | None, typer.Option(
         "--save", help="Save the scenario under this name (the Policy Lab compares them).")]

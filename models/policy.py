@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date, timedelta
@@ -41,6 +42,7 @@ from warehouse.contract import DEFECT_REASONS, FAULT_REASONS
 
 BLOCKS = 64  # customers are hashed into this many blocks for the bootstrap
 REPLICATES = 100
+SEED = 0  # the Policy Lab's and `returnlens simulate`'s default; the pipeline learns with it
 RUSH_ZONE_DAYS = 2.0  # the deadline rush lands in the last days before the deadline
 BIN_DAYS = 0.25  # days-to-return are binned this finely for the lag fits
 LATER_SPEND_DAYS = 180  # later purchases: what a returning customer buys in the days after
@@ -346,6 +348,9 @@ def learn(history: History, seed: int = 0, replicates: int = REPLICATES) -> Lear
     if history.policy.is_empty():
         raise ValueError("return_policy: the warehouse holds no return policy, so there is no "
                          "window to learn a response from; load the return_policy feed")
+    if history.sales.is_empty():
+        raise ValueError("orders: the warehouse holds no order lines, so there are no sales to "
+                         "learn a return response from; load the orders feed")
     regimes = history.policy.sort("effective_from").with_columns(
         pl.int_range(pl.len()).alias("regime"))
     lines = prepare_lines(history, regimes)
@@ -886,10 +891,12 @@ def read_history(conn: object) -> History:
 _MEMORY: dict[tuple[str, str, int], Learned] = {}
 
 
-def learned_for(url: str, seed: int = 0, cache_dir: Path | None = None,
+def learned_for(url: str, seed: int = SEED, cache_dir: Path | None = None,
                 reader: Callable[[], tuple[str, History]] | None = None) -> Learned:
     """The learned history of the warehouse at `url`, cached in memory and on disk per
-    warehouse version and seed (the first call learns; later calls, in any process, load)."""
+    warehouse version and seed (the first call learns; later calls, in any process, load).
+    The pipeline learns it after each run (flows.pipeline), so the Policy Lab's first visit
+    loads it; a newer version's file replaces the warehouse's older ones."""
     from warehouse.engine import reader_engine
     from warehouse.read.runs import latest_run_id
     from warehouse.settings import Settings
@@ -900,8 +907,10 @@ def learned_for(url: str, seed: int = 0, cache_dir: Path | None = None,
         if key in _MEMORY:
             return _MEMORY[key]
         directory = cache_dir or Settings().data_dir / "cache" / "policy"
-        digest = hashlib.sha256(f"{url}|{version}|{seed}|{REPLICATES}".encode()).hexdigest()[:20]
-        path = directory / f"{digest}.pickle"
+        # <warehouse>-<seed>-<version>: a new version replaces the older ones (62 MB at 1M)
+        warehouse = hashlib.sha256(url.encode()).hexdigest()[:16]
+        digest = hashlib.sha256(f"{version}|{REPLICATES}".encode()).hexdigest()[:16]
+        path = directory / f"{warehouse}-{seed}-{digest}.pickle"
         if path.exists():
             with path.open("rb") as handle:
                 learned = pickle.load(handle)  # noqa: S301 - our own cache file
@@ -909,10 +918,15 @@ def learned_for(url: str, seed: int = 0, cache_dir: Path | None = None,
             history = reader()[1] if reader else read_history(conn)
             learned = learn(history, seed=seed)
             directory.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
+            tmp = path.with_name(f"{path.stem}.{uuid.uuid4().hex}.tmp")  # writers never share
             with tmp.open("wb") as handle:
                 pickle.dump(learned, handle, protocol=pickle.HIGHEST_PROTOCOL)
             tmp.replace(path)
+            for older in directory.glob(f"{warehouse}-{seed}-*.pickle"):
+                if older != path:
+                    older.unlink(missing_ok=True)
+    for older_key in [k for k in _MEMORY if k[0] == url and k[2] == seed]:
+        del _MEMORY[older_key]  # a long-running server keeps the newest version only
     _MEMORY[key] = learned
     return learned
 

@@ -28,7 +28,7 @@ from warehouse import read
 dash.register_page(__name__, path="/policy", name="Policy Lab", order=5,
                    title="ReturnLens · Policy Lab")
 
-SEED = 0
+SEED = policy.SEED
 YOUNG_COHORT_DAYS = 60  # orders younger than this may still be returned
 ASSUMPTION_STEPS = {"label_fee_deterrence": 0.01, "exchange_uptake_per_bonus": 0.1,
                     "later_spend_fee_effect": 0.05, "fee_deterrence_prior": 0.1,

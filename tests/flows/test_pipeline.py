@@ -246,3 +246,33 @@ def test_a_file_unreadable_part_way_is_rejected_with_nothing_of_it_loaded(
     assert outcome.status == "rejected"
     assert f"row {len(lines) - 3}" in outcome.message
     assert kpis(url)["units_sold"] == 0
+
+
+def _never_read() -> tuple[str, object]:
+    raise AssertionError("the Policy Lab's history was learnt again, not loaded")
+
+
+def test_a_run_leaves_the_policy_lab_history_learnt_for_the_page_to_load(
+        tmp_path, small_shop, monkeypatch):
+    from models import policy
+
+    monkeypatch.setenv("RETURNLENS_DATA_DIR", str(tmp_path / "data"))
+    url = f"duckdb:///{tmp_path / 'w.duckdb'}"
+    pipeline(source=small_shop, db=url)
+    policy._MEMORY.clear()  # as a new dashboard process
+
+    learned = policy.learned_for(url, reader=_never_read)
+
+    assert learned.categories
+
+
+def test_a_newer_run_replaces_the_learnt_history_on_disk(tmp_path, small_shop, monkeypatch):
+    monkeypatch.setenv("RETURNLENS_DATA_DIR", str(tmp_path / "data"))
+    url = f"duckdb:///{tmp_path / 'w.duckdb'}"
+    pipeline(source=small_shop, db=url)
+    first = set((tmp_path / "data" / "cache" / "policy").glob("*.pickle"))
+
+    pipeline(source=small_shop, db=url)
+
+    second = set((tmp_path / "data" / "cache" / "policy").glob("*.pickle"))
+    assert len(first) == len(second) == 1 and first != second

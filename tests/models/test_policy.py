@@ -105,6 +105,16 @@ def test_an_unknown_category_is_refused_by_name(learned):
         policy.simulate(learned, policy.Scenario(7, categories=("toys",)), *AFTER)
 
 
+def test_a_history_with_a_policy_and_no_sales_is_refused_by_name(warehouse_url):
+    with reader_engine(warehouse_url).connect() as conn:
+        history = policy.read_history(conn)
+    empty = policy.History(history.policy, history.returns.clear(), history.sales.clear(),
+                           history.spend.clear())
+
+    with pytest.raises(ValueError, match="no order lines"):
+        policy.learn(empty, replicates=2)
+
+
 def test_a_fee_given_as_a_percentage_is_refused():
     with pytest.raises(ValueError, match="0.10 for 10%"):
         policy.Scenario(14, 10.0)
