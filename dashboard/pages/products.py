@@ -449,7 +449,8 @@ def update_outliers(state: dict[str, Any] | None, drill_state: dict[str, Any]) -
          Col("units_sold", "Sold", "int"), Col("units_returned", "Returned", "int"),
          Col("rate", "Rate", "pct"), *EXCESS_COLUMNS),
         link=DRILL_LINK)
-    defects = frame_table(
+    defects = notice("The loaded source carries no return reasons, so defect returns are "
+                     "not known.") if data.source_lacks("returns", "reason_code") else frame_table(
         defect_sku_table(filters, drill_state).with_columns(link="sku:" + pl.col("sku")),
         (Col("sku", "SKU"), *vendor, Col("units_sold", "Sold", "int"),
          Col("defect_units", "Defect returns", "int"), Col("rate", "Defect rate", "pct"),

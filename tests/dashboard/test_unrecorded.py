@@ -135,6 +135,15 @@ def test_sku_rankings_of_a_source_without_vendors_have_no_vendor_column(
     assert "Vendor" not in table_header(outliers) and "SKU" in table_header(outliers)
 
 
+def test_defect_sku_ranking_of_a_source_without_reasons_says_so_not_that_no_row_matches(
+        retail_app: str) -> None:
+    products = page("products")
+    _, _, defects, _ = products.update_outliers(ALL, products.EMPTY_DRILL)
+
+    assert "carries no return reasons" in text(defects)
+    assert "No rows for the current filters" not in text(defects)
+
+
 def test_the_policy_lab_without_a_return_policy_says_why_once_and_no_view_is_blank(
         retail_app: str) -> None:
     banner, waterfall, estimates, table, tornado, _ = page("policy").update_policy(
