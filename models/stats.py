@@ -220,6 +220,16 @@ def expected_final_rate(frame: pl.DataFrame, min_completeness: float = 0.05) -> 
     )
 
 
+def returns_in(cohorts: pl.DataFrame) -> float | None:
+    """The share of a period's final returns already in: its cohorts' completeness weighted by
+    units sold (None when a cohort's completeness is unknown or nothing was sold). A period
+    whose returns are still arriving looks better than an older one only for that reason."""
+    known = cohorts.filter(pl.col("units_sold") > 0)
+    if known.is_empty() or known["completeness"].null_count():
+        return None
+    return float((known["completeness"] * known["units_sold"]).sum() / known["units_sold"].sum())
+
+
 def two_proportion_z(k1: np.ndarray, n1: np.ndarray, k2: np.ndarray,
                      n2: np.ndarray) -> np.ndarray:
     """z of p1 - p2 with the pooled standard error (NaN where either side has no trials)."""

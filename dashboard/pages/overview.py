@@ -88,6 +88,11 @@ MIN_LINES = 20  # order lines in each cohort for a rate to be tested at all
 MIN_FIRST_ATTEMPTS = 20  # a carrier's first pickup attempts in each period to be tested
 
 PERIODS = (7, 28)  # days of the "top problems" windows and cohorts
+# KPIs counted from returns, which rise as a period's late returns arrive: compared with the
+# previous period only once this share of the period's returns is in (models.stats.returns_in)
+RETURN_KPIS = frozenset({"units_returned", "return_rate_units", "return_rate_value",
+                         "refund_value", "net_return_cost", "value_retained"})
+COMPARE_FROM = 0.98
 
 def layout(**_query: str) -> html.Div:
     """The Overview page (filters come from the global filter bar)."""
@@ -161,9 +166,12 @@ def unrecorded_kpis() -> set[str]:
 
 
 def kpi_cards(current: dict[str, Any], previous: dict[str, Any] | None,
-              currency: str, unrecorded: Collection[str] = ()) -> dbc.Row:
+              currency: str, unrecorded: Collection[str] = (),
+              arriving: float | None = None) -> dbc.Row:
     """One card per KPI with its change against the previous period; money says its
-    currency, and a KPI the source does not record says so."""
+    currency, and a KPI the source does not record says so. With `arriving` (the share of
+    the period's returns in, below COMPARE_FROM) the KPIs counted from returns are not
+    compared: a fall would only be returns not yet made."""
     cards = []
     for key, label, kind, rise_is_bad in (*KPIS, *RETENTION_KPIS):
         value, before = current[key], (previous or {}).get(key)
@@ -176,7 +184,9 @@ def kpi_cards(current: dict[str, Any], previous: dict[str, Any] | None,
         delta = "no complete earlier period" if value is not None \
             else "no data in the source"
         worse = None
-        if value is not None and before:
+        if value is not None and before and arriving is not None and key in RETURN_KPIS:
+            delta = f"not compared: {arriving:.0%} of returns in"
+        elif value is not None and before:
             change = value - before
             if kind == "pct":
                 delta = f"{100 * change:+.1f} pp vs previous period"
@@ -240,6 +250,14 @@ def update_overview(state: dict[str, Any] | None) -> tuple[Any, ...]:
                             "category, channel and region filters apply to the charts and "
                             "tables below."))
     trend = cohort_trend(filters)
+    share_in = stats.returns_in(trend)
+    arriving = share_in if earlier and share_in is not None and share_in < COMPARE_FROM \
+        else None
+    if arriving is not None:
+        notes.append(notice(
+            f"About {arriving:.0%} of these orders' returns are in, so the KPIs counted from "
+            "returns are not compared with the previous period: they would look better only "
+            "because the rest has not arrived yet."))
     young = trend.filter(pl.col("immature"))
     if young.height:
         notes.append(notice(
@@ -249,7 +267,7 @@ def update_overview(state: dict[str, Any] | None) -> tuple[Any, ...]:
                             strict=True))
             + "): their return rate will rise."))
     return (kpi_cards(current, earlier if earlier and earlier["orders"] else None, currency,
-                      unrecorded_kpis()), notes,
+                      unrecorded_kpis(), arriving), notes,
             figures.make_return_rate_figure(trend), figures.make_net_cost_figure(trend, currency))
 
 

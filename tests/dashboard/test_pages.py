@@ -77,6 +77,22 @@ def test_overview_kpis_over_days_compare_with_the_days_before(app: dash.Dash,
     assert "2025-02-10 – 2025-03-09" in text(notes)
 
 
+def test_overview_does_not_compare_returns_of_days_whose_returns_are_still_arriving(
+        app: dash.Dash, shop: dict[str, pl.DataFrame]) -> None:
+    overview = page("overview")
+    last = shop["orders"]["ordered_at"].max().date()
+    first = last - timedelta(days=27)
+
+    cards, notes, *_ = overview.update_overview(
+        _state(**{"from": first.isoformat(), "to": last.isoformat()}))
+
+    for key in ("units-returned", "return-rate-units", "refund-value", "net-return-cost"):
+        shown = text(find(cards, f"overview-kpi-{key}"))
+        assert "not compared" in shown and "vs previous period" not in shown, key
+    assert "vs previous period" in text(find(cards, "overview-kpi-orders"))
+    assert "of these orders' returns are in" in text(notes)
+
+
 def test_overview_does_not_compare_with_a_period_the_data_covers_only_in_part(
         app: dash.Dash) -> None:
     overview = page("overview")

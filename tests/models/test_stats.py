@@ -112,6 +112,18 @@ def test_expected_final_rate_scales_the_rate_so_far_by_completeness() -> None:
     assert out["expected_final_rate"][0] == pytest.approx(0.2)
 
 
+def test_returns_in_weights_each_cohort_by_its_units_sold() -> None:
+    cohorts = pl.DataFrame({"units_sold": [300, 100, 0], "completeness": [1.0, 0.6, 0.1]})
+
+    assert stats.returns_in(cohorts) == pytest.approx((300 * 1.0 + 100 * 0.6) / 400)
+
+
+def test_returns_in_is_unknown_when_a_cohorts_completeness_is() -> None:
+    cohorts = pl.DataFrame({"units_sold": [300, 100], "completeness": [1.0, None]})
+
+    assert stats.returns_in(cohorts) is None
+
+
 def test_completeness_is_unknown_without_cohorts_that_finished_returning() -> None:
     months = [date(2025, 12, 1)]
     as_of = date(2025, 12, 20)
