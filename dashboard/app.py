@@ -20,7 +20,7 @@ from dash import ALL, Input, Output, State, callback_context, dcc, html, no_upda
 from dash._callback import GLOBAL_CALLBACK_LIST, GLOBAL_CALLBACK_MAP
 
 from dashboard import auth, data, serving
-from dashboard.components import date_options, filter_bar
+from dashboard.components import ALL_DATES, CUSTOM_RANGE, date_options, filter_bar
 from dashboard.filters import (
     KEYS,
     SEGMENTS,
@@ -118,7 +118,8 @@ def _register_callbacks(app: dash.Dash) -> None:
     @app.callback(
         [Output(i, "value") for i in filter_ids]
         + [Output("filters-store", "data"), Output("filter-preset-dropdown", "value")]
-        + [Output(f"filter-{k}-dropdown", "options") for k in ("from", "to")],
+        + [Output(f"filter-{k}-dropdown", "options") for k in ("from", "to")]
+        + [Output("filter-preset-dropdown", "placeholder")],
         Input("app-location", "search"),
         [Input(i, "value") for i in filter_ids],
         Input("filter-reset-button", "n_clicks"),
@@ -141,7 +142,8 @@ def _register_callbacks(app: dash.Dash) -> None:
             matching = f"{state['from']}/{state['to']}"
             return [state[k] for k in KEYS] + [
                 state, matching if matching in presets else None,
-                date_options(months, state["from"]), date_options(months, state["to"])]
+                date_options(months, state["from"]), date_options(months, state["to"]),
+                ALL_DATES if state["from"] is None and state["to"] is None else CUSTOM_RANGE]
 
         def from_widgets() -> dict[str, Any]:
             state = checked_state(dict(zip(KEYS, values, strict=True)))
@@ -159,7 +161,7 @@ def _register_callbacks(app: dash.Dash) -> None:
                        for k, opts in zip(SEGMENTS, options[2:], strict=True)}
             state = parse_query(search, set(months), allowed)
             if state == current:
-                return [no_update] * (n + 4)
+                return [no_update] * (n + 5)
             return shown(state)
         state = from_widgets()
         if (put_right := ordered(state)) != state:

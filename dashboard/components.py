@@ -20,6 +20,8 @@ Kind = Literal["text", "wrap", "int", "money", "pct", "pp", "num", "date", "z", 
 
 
 WHOLE_MONEY_FROM = 100_000  # amounts from here on show no decimals
+# what the ready-made range dropdown says with no range chosen: no dates, or dates of its own
+ALL_DATES, CUSTOM_RANGE = "All dates", "Custom range"
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,7 @@ def filter_bar(days: tuple[date, date] | None, values: dict[str, Sequence[Any]])
 
     return dbc.Row([
         dbc.Col(dcc.Dropdown(id="filter-preset-dropdown", options=range_presets(first, last),
-                             placeholder="All dates", clearable=True, searchable=False),
+                             placeholder=ALL_DATES, clearable=True, searchable=False),
                 md=3, lg=2),
         dbc.Col(dcc.Dropdown(id="filter-from-dropdown", options=month_options,
                              placeholder="From", clearable=True), md=3, lg=True),

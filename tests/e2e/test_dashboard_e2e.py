@@ -293,3 +293,18 @@ def test_e2e_012b_a_range_of_days_sets_days_and_compares_with_the_days_before(
     until(lambda: f"previous period, {before[0]} – {before[1]}" in dash_duo.find_element(
         "#overview-notes").text, timeout=20)
     assert dash_duo.get_logs() == []
+
+
+def test_e2e_012c_the_range_dropdown_says_custom_range_for_dates_no_preset_matches(
+        dash_duo: Any, warehouse_url: str) -> None:
+    dash_duo.start_server(create_app(warehouse_url))
+    dash_duo.wait_for_element("#overview-kpi-orders", timeout=30)
+    _settled(dash_duo)
+    assert "All dates" in dash_duo.find_element("#filter-preset-dropdown").text
+
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/?from=2025-03-10&to=2025-04-06")
+
+    until(lambda: "Custom range" in dash_duo.find_element("#filter-preset-dropdown").text,
+          timeout=20)
+    assert "2025-03-10" in dash_duo.find_element("#filter-from-dropdown").text
+    assert dash_duo.get_logs() == []
