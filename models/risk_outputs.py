@@ -117,7 +117,8 @@ def scoring_tables(prepared: pl.DataFrame, model: CalibratedClassifierCV, cut: d
     # the current row has no outcome yet; a reserve without backtest rows keeps the columns
     reserve_rows = pl.DataFrame([{**reserve.reserve_with(model, prepared, cut),
                                   "kind": "current"}]).with_columns(
-        actual_units=pl.lit(None, pl.Float64), actual_refund=pl.lit(None, pl.Float64))
+        actual_units=pl.lit(None, pl.Float64), actual_refund=pl.lit(None, pl.Float64),
+        actual_lines=pl.lit(None, pl.Float64))
     if not backtest_rows.is_empty():
         past = backtest_rows.with_columns(kind=pl.lit("backtest"))
         reserve_rows = pl.concat([past, reserve_rows], how="diagonal_relaxed")
@@ -135,7 +136,7 @@ def risk_tables(prepared: pl.DataFrame, judged: return_risk.Trained,
     """Every table of output "risk": the scoring tables and the model card."""
     past = pl.DataFrame()
     if not backtest.is_empty():
-        columns = [*RESERVE_COLUMNS, "actual_units", "actual_refund"]
+        columns = [*RESERVE_COLUMNS, "actual_units", "actual_refund", "actual_lines"]
         past = backtest.select(columns)
     return {
         **scoring_tables(prepared, scorer.model, cut, past),

@@ -58,8 +58,12 @@ CUSTOMER_COLUMNS = (Col("customer_id", "Customer"), Col("open_lines", "Open line
                     Col("prior_lines", "Lines before latest order", "int"),
                     Col("prior_returns", "Returns before latest order", "int"))
 NO_SINGLE_KIND = "None alone: the signals together"
+# lines beside units: where a few lines hold most units (wholesale), the lines are what the
+# model predicts well and the units swing with the largest lines (docs/models.md)
 RESERVE_COLUMNS = (Col("as_of", "As of", "date"), Col("kind", "Kind"),
                    Col("open_lines", "Open lines", "int"),
+                   Col("expected_lines", "Lines expected back", "num"),
+                   Col("actual_lines", "Lines that came back", "int"),
                    Col("expected_units", "Units expected back", "num"),
                    Col("units_low", "Units, 95 % low", "num"),
                    Col("units_high", "Units, 95 % high", "num"),
@@ -191,6 +195,8 @@ def update_model(_pathname: str | None) -> tuple[Any, ...]:
     """The model card, its calibration and importances, and the reserve."""
     card = data.load(read.risk.model_card)
     reserve = TABLES["reserve"]()
+    if reserve.height and "actual_lines" not in reserve.columns:  # published before it kept
+        reserve = reserve.with_columns(actual_lines=pl.lit(None, pl.Float64))  # its lines
     if card is None:
         empty = figures.empty_figure("No model trained yet: run `returnlens train`")
         return model_card(None, reserve), empty, empty, notice(NO_MODEL), empty, notice(NO_MODEL)

@@ -101,6 +101,7 @@ def test_without_a_backtest_the_risk_page_shows_the_model_and_the_reserve(
     card, *_, reserve_table = risk.update_model("/risk")
     assert "ROC-AUC" in str(card)
     assert "current" in str(reserve_table) and "Units that came back" in str(reserve_table)
+    assert "Lines that came back" in str(reserve_table)
 
 
 def test_training_publishes_scores_skus_customers_and_the_reserve(
@@ -116,6 +117,18 @@ def test_training_publishes_scores_skus_customers_and_the_reserve(
     assert set(tables["risk_reserve"]["kind"]) == {"backtest", "current"}
     assert tables["risk_calibration"].height == 10
     assert queue.height == 10
+
+
+def test_the_reserve_keeps_the_lines_that_came_back_beside_the_units(
+        trained_warehouse: tuple[str, Path]) -> None:
+    url, _ = trained_warehouse
+    with reader_engine(url).connect() as conn:
+        reserve = read.risk.risk_table(conn, "risk_reserve")
+        backtest = read.risk.risk_table(conn, "risk_reserve_backtest")
+
+    past = reserve.filter(pl.col("kind") == "backtest").sort("as_of")
+    assert past["actual_lines"].to_list() == backtest.sort("as_of")["actual_lines"].to_list()
+    assert reserve.filter(pl.col("kind") == "current")["actual_lines"].is_null().all()
 
 
 @pytest.fixture
