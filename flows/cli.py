@@ -536,7 +536,9 @@ def serve(
                   + ("; development server (--debug)" if debug
                      else f"; gunicorn, {n_workers} workers × {threads} threads"))
     if debug:
-        create_app(url, config, allowed).run(host=host, port=port, debug=True)
+        # no version check: it fetches plotly.com, which the CSP refuses (a console error)
+        create_app(url, config, allowed).run(host=host, port=port, debug=True,
+                                             dev_tools_disable_version_check=True)
         return
     run_gunicorn(lambda: create_app(url, config, allowed).server, host, port, n_workers,
                  threads)
