@@ -112,6 +112,19 @@ def test_expected_final_rate_scales_the_rate_so_far_by_completeness() -> None:
     assert out["expected_final_rate"][0] == pytest.approx(0.2)
 
 
+def test_the_expected_final_rate_is_at_most_every_unit_sold() -> None:
+    frame = pl.DataFrame({"units_sold": [12_445], "units_returned": [9_360],
+                          "completeness": [0.51]})
+
+    assert stats.expected_final_rate(frame)["expected_final_rate"][0] == 1.0
+
+
+def test_a_cohort_with_nothing_sold_has_no_expected_final_rate() -> None:
+    frame = pl.DataFrame({"units_sold": [0], "units_returned": [0], "completeness": [0.5]})
+
+    assert stats.expected_final_rate(frame)["expected_final_rate"][0] is None
+
+
 def test_returns_in_weights_each_cohort_by_its_units_sold() -> None:
     cohorts = pl.DataFrame({"units_sold": [300, 100, 0], "completeness": [1.0, 0.6, 0.1]})
 
