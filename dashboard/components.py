@@ -233,13 +233,13 @@ class FrameTable(Component):
 
     def __init__(self, columns: list[dict[str, str]], rows: list[list[str]],
                  marked: list[int] | None = None, links: list[dict[str, str]] | None = None,
-                 className: str | None = None, id: str | None = None) -> None:  # noqa: A002
-        self._prop_names = ["id", "columns", "rows", "marked", "links", "className"]
+                 className: str | None = None) -> None:
+        self._prop_names = ["columns", "rows", "marked", "links", "className"]
         self._valid_wildcard_attributes: list[str] = []
         self.available_properties = list(self._prop_names)
         self.available_wildcard_properties: list[str] = []
         super().__init__(columns=columns, rows=rows, marked=marked, links=links,
-                         className=className, **({"id": id} if id is not None else {}))
+                         className=className)
 
 
 def _link(record: dict[str, Any], link: RowLink | PageLink) -> dict[str, str]:
@@ -293,6 +293,7 @@ def inert_csv(frame: pl.DataFrame) -> str:
         .otherwise(pl.col(c).cast(pl.String)).alias(c) for c in text).write_csv()
 
 
+NO_REASONS = "The loaded source carries no return reasons, so defect returns are not known."
 NOTHING_PUBLISHED = "nothing to export yet: this table has not been computed for this warehouse"
 
 

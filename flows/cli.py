@@ -377,8 +377,9 @@ def simulate(
     = None,
     date_to: Annotated[str | None, typer.Option("--to", help="Last order date, YYYY-MM-DD.")]
     = None,
-    # models.policy.SEED, which the pipeline learns with (models are imported lazily)
-    seed: Annotated[int, typer.Option(help="Seed of the bootstrap and assumption draws.")] = 0,
+    seed: Annotated[int | None, typer.Option(
+        help="Seed of the bootstrap and assumption draws; by default the Policy Lab's, "
+             "whose learnt history the pipeline keeps")] = None,
     save: Annotated[str | None, typer.Option(
         "--save", help="Save the scenario under this name (the Policy Lab compares them).")]
     = None,
@@ -397,6 +398,7 @@ def simulate(
     try:
         scenario = policy.Scenario(window_days, restocking_fee_pct, label_fee, exchange_bonus,
                                    tuple(category) if category else None)
+        seed = policy.SEED if seed is None else seed
         learned = policy.learned_for(url, seed=seed)
         result = policy.simulate(learned, scenario, start, end, seed=seed)
     except ValueError as error:

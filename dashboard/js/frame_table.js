@@ -45,7 +45,7 @@
                    i === 0 && links ? firstCell(text, links[r]) : text);
         }));
     }));
-    return h("div", {id: props.id, className: "table-responsive frame-table"},
+    return h("div", {className: "table-responsive frame-table"},
              h("table", {className: props.className}, head, body));
   }
 

@@ -14,6 +14,7 @@ from dash import MATCH, Input, Output, State, dcc, html
 from dashboard import data, figures
 from dashboard.callbacks import callback
 from dashboard.components import (
+    NO_REASONS,
     Col,
     PageLink,
     format_value,
@@ -341,8 +342,7 @@ def no_rises(name: str, filters: Filters, days: int) -> html.Div:
     if name == "vendor-movers" and data.source_defaults("products.vendor_id"):
         return notice("The loaded source names no vendors, so none is compared.")
     if name == "vendor-movers" and data.source_lacks("returns", "reason_code"):
-        return notice("The loaded source carries no return reasons, so defect returns are "
-                      "not known.")
+        return notice(NO_REASONS)
     what = "SKU's return rate" if name == "sku-movers" else "vendor's defect-return rate"
     tested = rate_rises(filters, days, "sku" if name == "sku-movers" else "vendor_id",
                         name == "vendor-movers").height

@@ -15,6 +15,7 @@ from dash import ALL, MATCH, Input, Output, State, callback_context, dcc, html
 from dashboard import auth, data, figures
 from dashboard.callbacks import callback
 from dashboard.components import (
+    NO_REASONS,
     Col,
     RowLink,
     frame_table,
@@ -449,8 +450,7 @@ def update_outliers(state: dict[str, Any] | None, drill_state: dict[str, Any]) -
          Col("units_sold", "Sold", "int"), Col("units_returned", "Returned", "int"),
          Col("rate", "Rate", "pct"), *EXCESS_COLUMNS),
         link=DRILL_LINK)
-    defects = notice("The loaded source carries no return reasons, so defect returns are "
-                     "not known.") if data.source_lacks("returns", "reason_code") else frame_table(
+    defects = notice(NO_REASONS) if data.source_lacks("returns", "reason_code") else frame_table(
         defect_sku_table(filters, drill_state).with_columns(link="sku:" + pl.col("sku")),
         (Col("sku", "SKU"), *vendor, Col("units_sold", "Sold", "int"),
          Col("defect_units", "Defect returns", "int"), Col("rate", "Defect rate", "pct"),
