@@ -8,7 +8,8 @@ The model, per category c and reason group g:
   the data cannot tell them apart);
 - under a window w the share of intent that is returned is V_c(w) = F_c(w) + rho_c(w)(1 - F_c(w)):
   those who decide inside the window, plus the share rho of late deciders who rush in before the
-  deadline; rho is read off the excess of returns just before each deadline in the history;
+  deadline; rho is read off the excess of returns just before each deadline in the history,
+  and carried to other deadlines along its trend in log window;
 - intent itself moves with the window, (w1/w0)^-eta, and for returns that pay a fee (reasons
   that are not the shop's fault) with the fee, exp(-beta * fee share); the history's policy
   changes tell how much intent moved; when the window and the fee changed together (the usual
@@ -556,14 +557,19 @@ def replicate_params(learned: Learned, assumptions: Assumptions, seed: int) -> P
 
 
 def _rush_at(learned: Learned, params: Params, window: np.ndarray) -> np.ndarray:
-    """rho (K, C, W) at each window: interpolated between the history's deadlines, flat beyond."""
-    xs = learned.rush_windows if len(learned.rush_windows) else np.array([0.0])
-    k, c, _ = params.rush.shape
-    out = np.empty((k, c, len(window)))
-    for i in range(k):
-        for j in range(c):
-            out[i, j] = np.interp(window, xs, params.rush[i, j])
-    return out
+    """rho (K, C, W) at each window, linear in log window: between the history's deadlines
+    interpolated, beyond them extended along the trend of the two nearest (the history's own
+    answer to how urgency grows as the deadline shortens), within [0, 1]; flat when the history
+    has one deadline or none."""
+    k, c, r = params.rush.shape
+    if r < 2:
+        return np.broadcast_to(params.rush[:, :, :1], (k, c, len(window))).copy()
+    xs = np.log(learned.rush_windows)
+    at = np.log(np.maximum(window, 1.0))
+    seg = np.clip(np.searchsorted(xs, at) - 1, 0, r - 2)  # (W,) the segment each window uses
+    lo, hi = params.rush[:, :, seg], params.rush[:, :, seg + 1]
+    t = (at - xs[seg]) / (xs[seg + 1] - xs[seg])
+    return np.clip(lo + (hi - lo) * t[None, None, :], 0.0, 1.0)
 
 
 def _returned_share(learned: Learned, params: Params, window: np.ndarray) -> np.ndarray:

@@ -51,6 +51,16 @@ def test_the_history_shows_a_deadline_rush(learned):
     assert np.all((rush > 0.05) & (rush < 0.95))
 
 
+def test_the_rush_past_the_historys_deadlines_follows_their_trend(learned):
+    params = policy.replicate_params(learned, policy.Assumptions(), seed=0)
+    r7, r14, r21, r30, r60 = policy._rush_at(
+        learned, params, np.array([7.0, 14.0, 21.0, 30.0, 60.0]))[0].T
+    assert np.all((r14 - r21) * (r21 - r30) >= 0)  # between two deadlines: between their rush
+    rising = r14 > r30  # more urgency at the shorter deadline: it keeps rising past it
+    assert np.all(np.where(rising, (r7 > r14) | (r7 == 1.0), (r7 <= r14) | (r7 == 0.0)))
+    assert np.all(np.where(rising, (r60 < r30) | (r60 == 0.0), (r60 >= r30) | (r60 == 1.0)))
+
+
 def test_a_shorter_window_cuts_fewer_returns_than_the_naive_truncation(learned):
     result = policy.simulate(learned, policy.Scenario(7, 0.10), *AFTER)
     units = result.metric("units_returned")
