@@ -49,6 +49,8 @@ BIN_DAYS = 0.25  # days-to-return are binned this finely for the lag fits
 LATER_SPEND_DAYS = 180  # later purchases: what a returning customer buys in the days after
 INTERVAL = (0.10, 0.90)  # the 80% interval
 MIN_RUSH_MASS = 30.0  # expected late units below which a category's rush is taken from the pool
+_CODE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()  # what learned a cached file
+MIN_LAGGED_RETURNS = 50  # customer returns with a days-to-return, below which no curve is learned
 FAMILIES = ("gamma", "lognormal", "weibull")
 AIC_KEEP = 10.0  # lag families within this AIC of the best are kept as model uncertainty
 GROUPS = ("choice", "defect", "control")  # choice pays fees; control: shop's fault, no defect
@@ -344,14 +346,36 @@ def prepare_lines(history: History, regimes: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _missing_history(history: History) -> list[str]:
+    """What the history lacks for the simulator to learn from, each in words, all at once (a
+    source short of both should not make its user load one to be told of the other)."""
+    missing = []
+    if history.policy.is_empty():
+        missing.append("return_policy: the warehouse holds no return policy, so there is no "
+                       "window to learn a response from; load your policy history as a "
+                       "return_policy file (columns in docs/data-contract.md) with "
+                       "`returnlens pipeline --source FOLDER`")
+    customer = history.returns.filter(pl.col("return_type") == "customer_return")
+    lagged = customer["days_to_return"].drop_nulls().len()
+    if customer.is_empty():
+        missing.append("returns: the warehouse holds no customer returns, so there is no "
+                       "return behaviour to learn from; load the returns feed")
+    elif lagged < MIN_LAGGED_RETURNS:
+        missing.append(f"returns: {lagged:,} of the {customer.height:,} customer returns have "
+                       "a days-to-return (delivery to request: the source must record when "
+                       f"orders were delivered); at least {MIN_LAGGED_RETURNS} are needed to "
+                       "learn how a window cuts returns")
+    return missing
+
+
 def learn(history: History, seed: int = 0, replicates: int = REPLICATES) -> Learned:
     """Fit lag curves, deadline rush, window and fee responses, with bootstrap replicates."""
-    if history.policy.is_empty():
-        raise ValueError("return_policy: the warehouse holds no return policy, so there is no "
-                         "window to learn a response from; load the return_policy feed")
     if history.sales.is_empty():
         raise ValueError("orders: the warehouse holds no order lines, so there are no sales to "
                          "learn a return response from; load the orders feed")
+    missing = _missing_history(history)
+    if missing:
+        raise ValueError("; ".join(missing))
     regimes = history.policy.sort("effective_from").with_columns(
         pl.int_range(pl.len()).alias("regime"))
     lines = prepare_lines(history, regimes)
@@ -913,9 +937,10 @@ def learned_for(url: str, seed: int = SEED, cache_dir: Path | None = None,
         if key in _MEMORY:
             return _MEMORY[key]
         directory = cache_dir or Settings().data_dir / "cache" / "policy"
-        # <warehouse>-<seed>-<version>: a new version replaces the older ones (62 MB at 1M)
+        # <warehouse>-<seed>-<version>: a new version replaces the older ones (62 MB at 1M);
+        # the version is the warehouse's and this module's, so an upgrade learns afresh
         warehouse = hashlib.sha256(url.encode()).hexdigest()[:16]
-        digest = hashlib.sha256(f"{version}|{REPLICATES}".encode()).hexdigest()[:16]
+        digest = hashlib.sha256(f"{version}|{REPLICATES}|{_CODE}".encode()).hexdigest()[:16]
         path = directory / f"{warehouse}-{seed}-{digest}.pickle"
         if path.exists():
             with path.open("rb") as handle:

@@ -149,7 +149,7 @@ def test_the_policy_lab_without_a_return_policy_says_why_once_and_no_view_is_bla
     banner, waterfall, estimates, table, tornado, _ = page("policy").update_policy(
         30, 0, 0, 0, [], None, None, [])
 
-    assert "no return policy" in text(banner)
+    assert "no return policy" in text(banner) and "days-to-return" in text(banner)
     assert "Nothing to simulate" in text(table)
     for figure in (waterfall, estimates, tornado):
         assert figure.layout.annotations[0].text.startswith("Nothing to simulate")

@@ -266,6 +266,20 @@ def test_a_run_leaves_the_policy_lab_history_learnt_for_the_page_to_load(
     assert learned.categories
 
 
+def test_a_history_learnt_by_another_version_of_the_simulator_is_learnt_again(
+        tmp_path, small_shop, monkeypatch):
+    from models import policy
+
+    monkeypatch.setenv("RETURNLENS_DATA_DIR", str(tmp_path / "data"))
+    url = f"duckdb:///{tmp_path / 'w.duckdb'}"
+    pipeline(source=small_shop, db=url)
+    policy._MEMORY.clear()
+    monkeypatch.setattr(policy, "_CODE", "an upgraded simulator")
+
+    with pytest.raises(AssertionError, match="learnt again"):
+        policy.learned_for(url, reader=_never_read)
+
+
 def test_a_newer_run_replaces_the_learnt_history_on_disk(tmp_path, small_shop, monkeypatch):
     monkeypatch.setenv("RETURNLENS_DATA_DIR", str(tmp_path / "data"))
     url = f"duckdb:///{tmp_path / 'w.duckdb'}"

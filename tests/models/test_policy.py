@@ -125,6 +125,17 @@ def test_a_history_with_a_policy_and_no_sales_is_refused_by_name(warehouse_url):
         policy.learn(empty, replicates=2)
 
 
+def test_a_history_whose_returns_have_no_days_to_return_is_refused_by_name(warehouse_url):
+    with reader_engine(warehouse_url).connect() as conn:
+        history = policy.read_history(conn)
+    undelivered = history.returns.with_columns(pl.lit(None, pl.Float64).alias("days_to_return"))
+
+    with pytest.raises(ValueError, match="returns: 0 of the .* customer returns have a "
+                                         "days-to-return"):
+        policy.learn(policy.History(history.policy, undelivered, history.sales, history.spend),
+                     replicates=2)
+
+
 def test_a_fee_given_as_a_percentage_is_refused():
     with pytest.raises(ValueError, match="0.10 for 10%"):
         policy.Scenario(14, 10.0)
