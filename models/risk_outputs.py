@@ -3,6 +3,7 @@ and customers, the model card (metrics, calibration, importances) and the reserv
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 
@@ -115,8 +116,10 @@ def scoring_tables(prepared: pl.DataFrame, model: CalibratedClassifierCV, cut: d
     and customers, and the reserve (the current row after the backtest's `backtest_rows`)."""
     scores = line_scores(prepared, model, cut)
     # the current row has no outcome yet; a reserve without backtest rows keeps the columns
-    reserve_rows = pl.DataFrame([{**reserve.reserve_with(model, prepared, cut),
-                                  "kind": "current"}]).with_columns(
+    current = pl.DataFrame([{**reserve.reserve_with(model, prepared, cut), "kind": "current"}])
+    error = reserve.model_error(backtest_rows) if not backtest_rows.is_empty() else {
+        "units": math.nan, "refund": math.nan}
+    reserve_rows = reserve.widened(current, error).with_columns(
         actual_units=pl.lit(None, pl.Float64), actual_refund=pl.lit(None, pl.Float64),
         actual_lines=pl.lit(None, pl.Float64))
     if not backtest_rows.is_empty():

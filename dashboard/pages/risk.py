@@ -94,7 +94,8 @@ def layout(**_query: str) -> html.Div:
                                "open lines, by units expected back"), lg=6),
         ]),
         graph_card("risk-reserve-graph", "Returns reserve by month end",
-                   "units still to come back from lines inside their window"),
+                   "units still to come back from lines inside their window; the 95 % "
+                   "interval holds the lines' own noise and the model's backtest error"),
         table_card("risk", "reserve", "Returns reserve",
                    "backtest month ends (model trained at each) and now"),
     ])

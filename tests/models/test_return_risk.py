@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 import polars as pl
+import pytest
 from sklearn.metrics import roc_auc_score
 
 from models import reserve, return_risk
@@ -105,6 +106,35 @@ def test_the_reserve_interval_holds_the_expected_units() -> None:
     assert np.isclose(found["expected_units"], 50 * 0.2 * 2)
     assert np.isclose(found["expected_refund"], 50 * 0.2 * 20 * 0.9)
     assert found["units_low"] < found["expected_units"] < found["units_high"]
+
+
+def _reserve_rows(expected: list[float], actual: list[float | None]) -> pl.DataFrame:
+    """Reserve rows whose 95 % intervals are ±2 % of the expected (the lines' noise alone)."""
+    rows = pl.DataFrame({"expected_units": expected, "actual_units": actual},
+                        schema_overrides={"actual_units": pl.Float64})
+    return rows.with_columns(
+        units_low=pl.col("expected_units") * 0.98, units_high=pl.col("expected_units") * 1.02,
+        expected_refund=pl.col("expected_units"), refund_low=pl.col("expected_units") * 0.98,
+        refund_high=pl.col("expected_units") * 1.02, actual_refund=pl.col("actual_units"))
+
+
+def test_the_models_reserve_error_is_the_rms_of_its_relative_backtest_misses() -> None:
+    rows = _reserve_rows([110.0, 90.0, 500.0], [100.0, 100.0, None])
+    assert reserve.model_error(rows) == pytest.approx({"units": 0.1, "refund": 0.1})
+
+
+def test_the_reserve_interval_carries_the_models_error_beside_the_lines_noise() -> None:
+    rows = _reserve_rows([1000.0], [None])
+    wide = reserve.widened(rows, {"units": 0.05, "refund": 0.05})
+    noise_sd = 20.0 / reserve.Z_95
+    half = reserve.Z_95 * (noise_sd**2 + 50.0**2) ** 0.5
+    assert wide["units_high"][0] == pytest.approx(1000.0 + half)
+    assert wide["units_low"][0] == pytest.approx(1000.0 - half)
+
+
+def test_without_a_backtest_the_reserve_interval_is_the_lines_noise_alone() -> None:
+    rows = _reserve_rows([1000.0], [None])
+    assert reserve.widened(rows, reserve.model_error(rows.clear())).equals(rows)
 
 
 def _feature_frame(n: int, seed: int) -> pl.DataFrame:
