@@ -241,7 +241,7 @@ def learn_policy_history(url: str) -> None:
 
     try:
         policy.learned_for(url)
-    except ValueError as error:  # a source with no return policy: the page says the same
+    except ValueError as error:  # no policy or no days-to-return: the page says the same
         log.info("Policy Lab: nothing to learn: %s", error)
 
 

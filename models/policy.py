@@ -33,6 +33,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date, timedelta
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -49,7 +50,6 @@ BIN_DAYS = 0.25  # days-to-return are binned this finely for the lag fits
 LATER_SPEND_DAYS = 180  # later purchases: what a returning customer buys in the days after
 INTERVAL = (0.10, 0.90)  # the 80% interval
 MIN_RUSH_MASS = 30.0  # expected late units below which a category's rush is taken from the pool
-_CODE = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()  # what learned a cached file
 MIN_LAGGED_RETURNS = 50  # customer returns with a days-to-return, below which no curve is learned
 FAMILIES = ("gamma", "lognormal", "weibull")
 AIC_KEEP = 10.0  # lag families within this AIC of the best are kept as model uncertainty
@@ -921,6 +921,12 @@ def read_history(conn: object) -> History:
 _MEMORY: dict[tuple[str, str, int], Learned] = {}
 
 
+@cache
+def _code_version() -> str:
+    """This module's contents, hashed: what learned a cached history (read once, when needed)."""
+    return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+
+
 def learned_for(url: str, seed: int = SEED, cache_dir: Path | None = None,
                 reader: Callable[[], tuple[str, History]] | None = None) -> Learned:
     """The learned history of the warehouse at `url`, cached in memory and on disk per
@@ -940,7 +946,8 @@ def learned_for(url: str, seed: int = SEED, cache_dir: Path | None = None,
         # <warehouse>-<seed>-<version>: a new version replaces the older ones (62 MB at 1M);
         # the version is the warehouse's and this module's, so an upgrade learns afresh
         warehouse = hashlib.sha256(url.encode()).hexdigest()[:16]
-        digest = hashlib.sha256(f"{version}|{REPLICATES}|{_CODE}".encode()).hexdigest()[:16]
+        code = _code_version()
+        digest = hashlib.sha256(f"{version}|{REPLICATES}|{code}".encode()).hexdigest()[:16]
         path = directory / f"{warehouse}-{seed}-{digest}.pickle"
         if path.exists():
             with path.open("rb") as handle:

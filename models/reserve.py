@@ -105,6 +105,8 @@ def reserve_at(open_lines: pl.DataFrame, p: np.ndarray, curves: dict[int | None,
 def model_error(rows: pl.DataFrame) -> dict[str, float]:
     """Root mean square relative error of the reserve's units and refund over backtest `rows`
     (expected_* against actual_*); NaN without rows that have an outcome."""
+    if rows.is_empty():
+        return {"units": math.nan, "refund": math.nan}
     done = rows.filter(pl.col("actual_units").is_not_null())
     found = {}
     for measure in ("units", "refund"):

@@ -3,7 +3,6 @@ and customers, the model card (metrics, calibration, importances) and the reserv
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from typing import Any
 
@@ -117,9 +116,7 @@ def scoring_tables(prepared: pl.DataFrame, model: CalibratedClassifierCV, cut: d
     scores = line_scores(prepared, model, cut)
     # the current row has no outcome yet; a reserve without backtest rows keeps the columns
     current = pl.DataFrame([{**reserve.reserve_with(model, prepared, cut), "kind": "current"}])
-    error = reserve.model_error(backtest_rows) if not backtest_rows.is_empty() else {
-        "units": math.nan, "refund": math.nan}
-    reserve_rows = reserve.widened(current, error).with_columns(
+    reserve_rows = reserve.widened(current, reserve.model_error(backtest_rows)).with_columns(
         actual_units=pl.lit(None, pl.Float64), actual_refund=pl.lit(None, pl.Float64),
         actual_lines=pl.lit(None, pl.Float64))
     if not backtest_rows.is_empty():

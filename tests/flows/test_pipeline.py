@@ -274,7 +274,7 @@ def test_a_history_learnt_by_another_version_of_the_simulator_is_learnt_again(
     url = f"duckdb:///{tmp_path / 'w.duckdb'}"
     pipeline(source=small_shop, db=url)
     policy._MEMORY.clear()
-    monkeypatch.setattr(policy, "_CODE", "an upgraded simulator")
+    monkeypatch.setattr(policy, "_code_version", lambda: "an upgraded simulator")
 
     with pytest.raises(AssertionError, match="learnt again"):
         policy.learned_for(url, reader=_never_read)
